@@ -1,0 +1,2 @@
+/** Programmatic API of the Switchboard runtime. */
+export * from "./errors/index.js";

@@ -1,0 +1,2 @@
+/** @switchboard/sdk: write StateFun-compatible stateful functions in TypeScript. */
+export { PROTOCOL_CONTENT_TYPE } from "./protocol/index.js";
