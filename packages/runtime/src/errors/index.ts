@@ -1,2 +1,5 @@
 /** The error catalog: one file per area, all codes unique (checked by test/errors.test.ts). */
+
+export * from "./dispatch-errors.js";
+export * from "./io-errors.js";
 export * from "./switchboard-error.js";

@@ -1,0 +1,80 @@
+/** Plain records the store reads and writes; independent of the protobuf classes. */
+
+/** A function instance: `fn` is the typename `namespace/name`, `id` the instance key. */
+export interface AddressRef {
+  readonly fn: string;
+  readonly id: string;
+}
+
+/** A typed value as the protocol carries it (TypedValue). */
+export interface StoredValue {
+  readonly typename: string;
+  readonly hasValue: boolean;
+  readonly value: Uint8Array;
+}
+
+export interface NewMessage {
+  readonly target: AddressRef;
+  /** Absent for messages from ingress. */
+  readonly caller?: AddressRef;
+  readonly argument: StoredValue;
+}
+
+export interface StoredMessage extends NewMessage {
+  readonly seq: number;
+  readonly acceptedAt: number;
+}
+
+export enum ExpireMode {
+  NONE = 0,
+  AFTER_WRITE = 1,
+  AFTER_INVOKE = 2,
+}
+
+export interface StateSpec {
+  readonly name: string;
+  readonly typename: string;
+  readonly expireMode: ExpireMode;
+  readonly expireAfterMs: number;
+}
+
+export interface StateValue {
+  readonly name: string;
+  readonly value: Uint8Array;
+  readonly expiresAt: number | null;
+}
+
+export interface NewTimer {
+  readonly sender: AddressRef;
+  readonly token?: string;
+  readonly dueAt: number;
+  readonly message: NewMessage;
+}
+
+export interface StoredTimer extends NewTimer {
+  readonly seq: number;
+}
+
+export interface NewEgressRecord {
+  /** Egress identifier `namespace/type`. */
+  readonly egress: string;
+  /** Routing key inside the egress (the playground egress's topic); absent otherwise. */
+  readonly topic?: string;
+  readonly typename: string;
+  readonly value: Uint8Array;
+}
+
+export interface StoredEgressRecord extends NewEgressRecord {
+  readonly seq: number;
+  readonly createdAt: number;
+  readonly attempts: number;
+}
+
+export interface Suspension {
+  readonly address: AddressRef;
+  readonly failures: number;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly suspendedAt: number;
+  readonly retryAt: number;
+}
