@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerSendCommand } from "./send-command.js";
 
 export function runtimeVersion(): string {
   const url = new URL("../../package.json", import.meta.url);
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description("Durable, StateFun-compatible stateful functions runtime and function host")
     .version(runtimeVersion(), "-v, --version", "print the version and exit")
     .showHelpAfterError();
+  registerSendCommand(program);
   return program;
 }
 

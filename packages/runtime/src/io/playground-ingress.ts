@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { StringWrapperSchema } from "@switchboard/sdk/protocol";
+import { z } from "zod";
+import { formatAddress } from "../dispatch/address.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { Logger } from "../dispatch/logger.js";
+import { DispatchErrors } from "../errors/dispatch-errors.js";
+import { IoErrors } from "../errors/io-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import type { StoredValue } from "../store/records.js";
+import { readBody, sendError, sendJson } from "./http-util.js";
+import { closeServer, listen } from "./listen.js";
+
+export const PLAYGROUND_INGRESS_KIND = "io.statefun.playground.v1/ingress";
+
+export const playgroundIngressSpec = z.object({
+  port: z.number().int().min(0).max(65535),
+  /** Switchboard extension: the interface to bind (StateFun's playground bound every interface). */
+  host: z.string().default("127.0.0.1"),
+  /** Switchboard extension: largest accepted body. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+});
+export type PlaygroundIngressSpec = z.output<typeof playgroundIngressSpec>;
+
+const STRING_TYPE = "io.statefun.types/string";
+const VENDOR_PREFIX = "application/vnd.";
+/** How long a back-pressured client is asked to wait before retrying. */
+const RETRY_AFTER_SECONDS = "1";
+
+/**
+ * HTTP ingress compatible with StateFun's playground: `POST /<namespace>/<name>/<id>` with
+ * the message as the body. `Content-Type: application/vnd.<typename>` names the value's
+ * type; without it the body is taken as UTF-8 text and encoded as io.statefun.types/string
+ * (the playground passed the raw bytes under that typename, which SDKs could not read).
+ * Answers 202 only once the message is durable.
+ */
+export class PlaygroundIngress {
+  private server: Server | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly spec: PlaygroundIngressSpec,
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<number> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server.keepAliveTimeout = 65_000;
+    this.boundPort = await listen(this.server, this.spec.port, this.spec.host, "playground ingress");
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://${this.spec.host}:${this.boundPort}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await closeServer(this.server);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      if (request.method !== "POST" && request.method !== "PUT") {
+        throw new SwitchboardError(
+          IoErrors.INGRESS_BAD_METHOD,
+          `use POST /<namespace>/<name>/<id>, not ${request.method}`,
+        );
+      }
+      const target = parsePath(request.url ?? "/");
+      const body = await readBody(request, this.spec.maxBodyBytes);
+      const argument = toArgument(request.headers["content-type"], body);
+      const stored = await this.dispatcher.accept({ target, argument });
+      sendJson(response, 202, { accepted: true, address: formatAddress(target), seq: stored.seq });
+    } catch (error) {
+      if (error instanceof SwitchboardError && error.code === DispatchErrors.BACKPRESSURE.code) {
+        sendError(response, error, { "retry-after": RETRY_AFTER_SECONDS });
+        return;
+      }
+      if (error instanceof SwitchboardError && error.code === DispatchErrors.UNKNOWN_FUNCTION.code) {
+        sendError(
+          response,
+          new SwitchboardError(IoErrors.INGRESS_UNKNOWN_FUNCTION, error.message, error.details),
+        );
+        return;
+      }
+      if (error instanceof SwitchboardError && error.code === DispatchErrors.STOPPING.code) {
+        sendError(response, error, { "retry-after": RETRY_AFTER_SECONDS });
+        return;
+      }
+      if (!(error instanceof SwitchboardError)) {
+        this.logger.error({ err: error, path: request.url }, "ingress could not accept a message");
+        sendError(
+          response,
+          new SwitchboardError(IoErrors.INGRESS_UNAVAILABLE, "the message could not be stored; retry"),
+        );
+        return;
+      }
+      sendError(response, error);
+    }
+  }
+}
+
+function parsePath(url: string): { fn: string; id: string } {
+  const path = url.split("?")[0] ?? "/";
+  const segments = path.split("/").slice(1);
+  if (segments.length !== 3 || segments.some((segment) => segment.length === 0)) {
+    throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `expected /<namespace>/<name>/<id>, got ${path}`);
+  }
+  try {
+    const [namespace, name, id] = segments.map((segment) => decodeURIComponent(segment));
+    return { fn: `${namespace}/${name}`, id: id as string };
+  } catch {
+    throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `the path ${path} is not valid percent-encoding`);
+  }
+}
+
+function toArgument(contentType: string | undefined, body: Buffer): StoredValue {
+  const type = contentType?.split(";")[0]?.trim();
+  if (type?.toLowerCase().startsWith(VENDOR_PREFIX) && type.length > VENDOR_PREFIX.length) {
+    return { typename: type.slice(VENDOR_PREFIX.length), hasValue: true, value: body };
+  }
+  const text = body.toString("utf8");
+  return {
+    typename: STRING_TYPE,
+    hasValue: true,
+    value: toBinary(StringWrapperSchema, create(StringWrapperSchema, { value: text })),
+  };
+}
