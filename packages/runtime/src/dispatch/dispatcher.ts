@@ -14,6 +14,7 @@ import { addressKey, formatAddress } from "./address.js";
 import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
 import { InFlightLimiter } from "./in-flight-limiter.js";
+import { LatencyWindow } from "./latency-window.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Mailbox } from "./mailbox.js";
 import { planResult, type ResultPlan } from "./plan-result.js";
@@ -77,6 +78,10 @@ export class Dispatcher {
   private applied = 0;
   private failedBatches = 0;
   private readonly settledWaiters: Array<() => void> = [];
+  /** Accepted-to-applied latency of each applied message (ms). */
+  readonly applyLatency = new LatencyWindow();
+  /** Messages per applied batch. */
+  readonly batchSizes = new LatencyWindow(4096);
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -289,6 +294,9 @@ export class Dispatcher {
       mailbox.failures = 0;
       mailbox.lastError = undefined;
       this.applied += batch.length;
+      const appliedAt = this.clock();
+      for (const message of batch) this.applyLatency.record(appliedAt - message.acceptedAt);
+      this.batchSizes.record(batch.length);
       for (const message of committed.outgoing) this.enqueue(message);
       if (committed.earliestTimer !== undefined) this.scheduler.scheduled(committed.earliestTimer);
       for (const id of committed.egressIds) this.options.egress.get(id)?.notify();
