@@ -3,3 +3,4 @@
 export * from "./dispatch-errors.js";
 export * from "./io-errors.js";
 export * from "./switchboard-error.js";
+export * from "./transport-errors.js";
