@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerRunCommand } from "./run-command.js";
 import { registerSendCommand } from "./send-command.js";
 
 export function runtimeVersion(): string {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .description("Durable, StateFun-compatible stateful functions runtime and function host")
     .version(runtimeVersion(), "-v, --version", "print the version and exit")
     .showHelpAfterError();
+  registerRunCommand(program);
   registerSendCommand(program);
   return program;
 }

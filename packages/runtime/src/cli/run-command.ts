@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { Runtime } from "../runtime.js";
+import { createLogger } from "./create-logger.js";
+
+interface RunFlags {
+  dataDir: string;
+  durability: "full" | "normal";
+  maxInFlight?: string;
+}
+
+/** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run")
+    .description("start the runtime from module YAML files or directories")
+    .argument("<paths...>", "module YAML files or directories")
+    .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
+    .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
+    .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
+    .action(async (paths: string[], flags: RunFlags) => {
+      const logger = createLogger();
+      const runtime = await Runtime.start({
+        modules: paths,
+        dataDir: flags.dataDir,
+        durability: flags.durability === "normal" ? "normal" : "full",
+        ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
+        logger,
+      });
+      for (const ingress of runtime.ingresses)
+        console.log(`ingress   ${ingress.url}/<namespace>/<name>/<id>`);
+      for (const egress of runtime.egresses) console.log(`egress    ${egress.id} (${egress.kind})`);
+      for (const endpoint of runtime.config.endpoints) {
+        console.log(
+          `functions ${endpoint.functions.namespace}/${endpoint.functions.name} -> ${endpoint.urlPathTemplate}`,
+        );
+      }
+      console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          console.log(`${signal}: draining`);
+          runtime.stop().then(resolve, (error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+    });
+}

@@ -1,0 +1,51 @@
+import { ConfigErrors } from "../errors/config-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import type { FunctionEndpoint, FunctionRouter, ResolvedEndpoint, SourceLocation } from "./model.js";
+
+export interface DuplicateBinding {
+  readonly key: string;
+  readonly first: SourceLocation;
+  readonly second: SourceLocation;
+}
+
+/** Exact `ns/name` bindings beat `ns/*`; typenames split at their last '/'. */
+export function buildRouter(endpoints: readonly FunctionEndpoint[]): {
+  router: FunctionRouter;
+  duplicates: DuplicateBinding[];
+} {
+  const exact = new Map<string, FunctionEndpoint>();
+  const namespaces = new Map<string, FunctionEndpoint>();
+  const duplicates: DuplicateBinding[] = [];
+  for (const endpoint of endpoints) {
+    const { namespace, name } = endpoint.functions;
+    const [table, key] = name === "*" ? [namespaces, `${namespace}/*`] : [exact, `${namespace}/${name}`];
+    const mapKey = name === "*" ? namespace : key;
+    const existing = table.get(mapKey);
+    if (existing) duplicates.push({ key, first: existing.source, second: endpoint.source });
+    else table.set(mapKey, endpoint);
+  }
+  const tryResolve = (typename: string): ResolvedEndpoint | undefined => {
+    const slash = typename.lastIndexOf("/");
+    if (slash <= 0 || slash === typename.length - 1) return undefined;
+    const name = typename.slice(slash + 1);
+    const endpoint = exact.get(typename) ?? namespaces.get(typename.slice(0, slash));
+    return endpoint
+      ? { endpoint, url: endpoint.urlPathTemplate.replaceAll("{function.name}", name) }
+      : undefined;
+  };
+  return {
+    duplicates,
+    router: {
+      tryResolve,
+      resolve(typename) {
+        const resolved = tryResolve(typename);
+        if (!resolved) {
+          throw new SwitchboardError(ConfigErrors.NO_ENDPOINT, `no endpoint for function type ${typename}`, {
+            fn: typename,
+          });
+        }
+        return resolved;
+      },
+    },
+  };
+}

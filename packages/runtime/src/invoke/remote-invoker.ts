@@ -1,0 +1,62 @@
+import {
+  decodeFromFunction,
+  encodeToFunction,
+  type FromFunction,
+  PROTOCOL_CONTENT_TYPE,
+  type ToFunction,
+} from "@switchboard/sdk/protocol";
+import type { FunctionRouter } from "../config/model.js";
+import { invalidResponse } from "../transport/index.js";
+import type { BufferedResponse, Transport } from "../transport/types.js";
+import type { FunctionInvoker } from "./function-invoker.js";
+
+/**
+ * Calls remote functions with StateFun's request-reply protocol over the host transport.
+ * The endpoint's transport profile decides timeouts and which failures are retried; an
+ * unreadable reply is an invalid response, which the async profile retries.
+ */
+export class RemoteInvoker implements FunctionInvoker {
+  constructor(
+    private readonly router: FunctionRouter,
+    private readonly transport: Transport,
+  ) {}
+
+  invoke(fn: string, request: ToFunction): Promise<FromFunction> {
+    const { endpoint, url } = this.router.resolve(fn);
+    return this.transport.exchange(
+      {
+        url,
+        method: "POST",
+        headers: { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE },
+        body: encodeToFunction(request),
+        options: endpoint.transport,
+      },
+      (response) => readReply(fn, response),
+    );
+  }
+}
+
+function readReply(fn: string, response: BufferedResponse): FromFunction {
+  const header = response.headers["content-type"];
+  const contentType = (Array.isArray(header) ? header[0] : header)?.split(";")[0]?.trim().toLowerCase();
+  // The Go SDK sets no Content-Type and lets Go sniff one, so a missing or sniffed
+  // text/plain type is tolerated; any other type is not a protocol reply.
+  if (contentType && contentType !== PROTOCOL_CONTENT_TYPE && contentType !== "text/plain") {
+    throw invalidResponse(
+      `${fn} answered with Content-Type ${contentType}, expected ${PROTOCOL_CONTENT_TYPE}`,
+      {
+        fn,
+        contentType,
+      },
+    );
+  }
+  try {
+    return decodeFromFunction(response.body);
+  } catch (error) {
+    throw invalidResponse(`${fn} answered with a body that is not a StateFun FromFunction message`, {
+      fn,
+      bytes: response.body.length,
+      reason: error instanceof Error ? error.message : String(error),
+    });
+  }
+}

@@ -1,0 +1,163 @@
+import { resolve } from "node:path";
+import { defaultRegistry } from "./config/component-registry.js";
+import { formatDiagnostic, loadModules } from "./config/load-modules.js";
+import type { LoadedComponent, ModuleConfig } from "./config/model.js";
+import { transportDefaults } from "./config/transport-defaults.js";
+import { Dispatcher } from "./dispatch/dispatcher.js";
+import { type Logger, silentLogger } from "./dispatch/logger.js";
+import { ConfigErrors } from "./errors/config-errors.js";
+import { SwitchboardError } from "./errors/switchboard-error.js";
+import type { FunctionInvoker } from "./invoke/function-invoker.js";
+import { RemoteInvoker } from "./invoke/remote-invoker.js";
+import type { EgressSink } from "./io/egress-sink.js";
+import { registerIoKinds } from "./io/io-kinds.js";
+import { LOG_EGRESS_KIND, LogEgress, type LogEgressSpec } from "./io/log-egress.js";
+import {
+  PLAYGROUND_EGRESS_KIND,
+  PlaygroundEgress,
+  type PlaygroundEgressSpec,
+} from "./io/playground-egress.js";
+import {
+  PLAYGROUND_INGRESS_KIND,
+  PlaygroundIngress,
+  type PlaygroundIngressSpec,
+} from "./io/playground-ingress.js";
+import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { type Durability, Store } from "./store/store.js";
+import { createTransport } from "./transport/index.js";
+import type { Transport } from "./transport/types.js";
+
+export interface RuntimeOptions {
+  /** Module YAML files or directories. */
+  readonly modules: readonly string[];
+  /** Where the store lives; default `./.switchboard`. */
+  readonly dataDir?: string;
+  readonly durability?: Durability;
+  /** Global cap on batches in flight; default 32768. */
+  readonly maxInFlight?: number;
+  readonly logger?: Logger;
+  /** Replaces the remote invoker (tests, embedded functions). */
+  readonly invoker?: FunctionInvoker;
+}
+
+/**
+ * One running Switchboard: configuration, store, transport, dispatcher, ingresses and
+ * egresses, started in that order and stopped in reverse.
+ */
+export class Runtime {
+  private stopped = false;
+
+  private constructor(
+    readonly config: ModuleConfig,
+    readonly store: Store,
+    readonly transport: Transport,
+    readonly dispatcher: Dispatcher,
+    readonly ingresses: readonly PlaygroundIngress[],
+    readonly egresses: readonly EgressSink[],
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    const logger = options.logger ?? silentLogger;
+    const config = await loadConfig(options.modules);
+    const dataDir = resolve(options.dataDir ?? ".switchboard");
+    const store = Store.open(dataDir, options.durability ?? "full");
+    const transport = createTransport();
+    const egresses: EgressSink[] = [];
+    const ingresses: PlaygroundIngress[] = [];
+    try {
+      for (const component of config.components) {
+        const sink = createEgress(component, store, transport, logger);
+        if (!sink) continue;
+        if (egresses.some((existing) => existing.id === sink.id)) {
+          throw new SwitchboardError(
+            ConfigErrors.INVALID,
+            `${component.source.file}:${component.source.line}:${component.source.col} egress ${sink.id} is bound twice`,
+          );
+        }
+        egresses.push(sink);
+      }
+      const byId = new Map(egresses.map((sink) => [sink.id, sink]));
+      const dispatcher = new Dispatcher({
+        store,
+        router: config.router,
+        invoker: options.invoker ?? new RemoteInvoker(config.router, transport),
+        egress: { get: (id) => byId.get(id) },
+        logger,
+        ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+      });
+      dispatcher.start();
+      for (const sink of egresses) await sink.start();
+      for (const component of config.components) {
+        if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
+        const ingress = new PlaygroundIngress(component.spec as PlaygroundIngressSpec, dispatcher, logger);
+        await ingress.start();
+        ingresses.push(ingress);
+      }
+      logger.info(
+        {
+          dataDir,
+          endpoints: config.endpoints.length,
+          ingresses: ingresses.length,
+          egresses: egresses.length,
+        },
+        "switchboard started",
+      );
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger);
+    } catch (error) {
+      for (const ingress of ingresses) await ingress.stop();
+      for (const sink of egresses) await sink.stop().catch(() => {});
+      await transport.close();
+      store.close();
+      throw error;
+    }
+  }
+
+  /** Stops taking messages, lets batches in flight finish (up to `graceMs`), flushes the store. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const ingress of this.ingresses) await ingress.stop();
+    await this.dispatcher.stop(graceMs);
+    for (const sink of this.egresses) await sink.stop();
+    await this.transport.close();
+    this.store.close();
+    this.logger.info({}, "switchboard stopped");
+  }
+}
+
+async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
+  const result = await loadModules(paths, registerIoKinds(defaultRegistry()));
+  if (!result.ok) {
+    throw new SwitchboardError(
+      ConfigErrors.INVALID,
+      `the configuration is invalid:\n${result.errors.map((diagnostic) => formatDiagnostic(diagnostic)).join("\n")}`,
+      { errors: result.errors.length },
+    );
+  }
+  return result.config;
+}
+
+function createEgress(
+  component: LoadedComponent,
+  store: Store,
+  transport: Transport,
+  logger: Logger,
+): EgressSink | undefined {
+  switch (component.kind) {
+    case PLAYGROUND_EGRESS_KIND:
+      return new PlaygroundEgress(component.spec as PlaygroundEgressSpec, store, logger);
+    case WEBHOOK_EGRESS_KIND:
+      return new WebhookEgress(
+        component.spec as WebhookEgressSpec,
+        store,
+        transport,
+        transportDefaults("default"),
+        logger,
+      );
+    case LOG_EGRESS_KIND:
+      return new LogEgress(component.spec as LogEgressSpec, store, logger);
+    default:
+      return undefined;
+  }
+}
