@@ -134,7 +134,7 @@ function toNewMessage(
   where: string,
   context: PlanContext,
 ): NewMessage {
-  if (!target || !target.namespace || !target.type) {
+  if (!target?.namespace || !target.type) {
     throw invalid(DispatchErrors.BAD_ADDRESS, self, `${where} has no target function`);
   }
   const fn = joinTypename(target.namespace, target.type);

@@ -26,7 +26,7 @@ export function messageBuilder<T>(options: {
 }): OutgoingMessage {
   return {
     target: address(options.typename, options.id),
-    argument: valueOf(options.value, options.valueType),
+    argument: toTypedValue(options.value, options.valueType),
   };
 }
 
@@ -37,7 +37,7 @@ export function egressMessageBuilder<T>(options: {
   valueType?: Type<T>;
 }): EgressMessage {
   address(options.typename, "-"); // validates the typename
-  return { egress: options.typename, argument: valueOf(options.value, options.valueType) };
+  return { egress: options.typename, argument: toTypedValue(options.value, options.valueType) };
 }
 
 /** A record for StateFun's playground egress (and Switchboard's), `{topic, payload}` JSON. */
@@ -104,7 +104,7 @@ export function kinesisEgressMessage(options: {
   };
 }
 
-function valueOf<T>(value: T, type: Type<T> | undefined): TypedValue {
+function toTypedValue<T>(value: T, type: Type<T> | undefined): TypedValue {
   if (type) return typedValue(type, value);
   if (typeof value === "string") return typedValue(STRING, value);
   throw new TypeError("give a valueType for values that are not strings");
