@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerRunCommand } from "./run-command.js";
+import { registerSchemaCommand } from "./schema-command.js";
 import { registerSendCommand } from "./send-command.js";
+import { registerValidateCommand } from "./validate-command.js";
 
 export function runtimeVersion(): string {
   const url = new URL("../../package.json", import.meta.url);
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRunCommand(program);
   registerSendCommand(program);
+  registerValidateCommand(program);
+  registerSchemaCommand(program);
   return program;
 }
 

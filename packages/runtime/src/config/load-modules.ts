@@ -125,7 +125,7 @@ function finish(sink: Sink): LoadResult {
 
 function readText(text: string, file: string, registry: ComponentRegistry, sink: Sink): void {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const documents = Array.isArray(docs) ? docs : [];
   documents.forEach((doc, index) => {
     for (const error of doc.errors) {

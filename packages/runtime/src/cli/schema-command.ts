@@ -1,0 +1,13 @@
+import type { Command } from "commander";
+import { defaultRegistry } from "../config/component-registry.js";
+import { registerIoKinds } from "../io/io-kinds.js";
+
+/** `switchboard schema`: a JSON Schema of one module document, for editors. */
+export function registerSchemaCommand(program: Command): void {
+  program
+    .command("schema")
+    .description("print a JSON Schema of a module YAML document (for editor completion and checks)")
+    .action(() => {
+      console.log(JSON.stringify(registerIoKinds(defaultRegistry()).jsonSchema(), null, 2));
+    });
+}
