@@ -32,8 +32,12 @@ export class CommitQueue {
   private lastGroupSize = 0;
   private lastCommitMicros = 0;
   private readonly runGroup: (group: readonly Pending[]) => Outcome[];
+  /** Called inside the group transaction, a better-sqlite3 transaction function runs as a savepoint. */
+  private readonly inSavepoint: (work: () => unknown) => unknown;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
+    // Both wrappers are built once: building one per unit costs more than the unit's own SQL.
+    this.inSavepoint = db.transaction((work: () => unknown) => work());
     this.runGroup = db.transaction((group: readonly Pending[]) => group.map((unit) => this.runUnit(unit)));
   }
 
@@ -90,10 +94,8 @@ export class CommitQueue {
   }
 
   private runUnit(unit: Pending): Outcome {
-    // A nested better-sqlite3 transaction runs as a savepoint.
-    const inSavepoint = this.db.transaction(unit.work);
     try {
-      return { ok: true, value: inSavepoint() };
+      return { ok: true, value: this.inSavepoint(unit.work) };
     } catch (error) {
       return { ok: false, error };
     }

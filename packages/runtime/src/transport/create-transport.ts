@@ -39,7 +39,7 @@ class CallerFailure {
 
 /** One attempt's abort switch plus the reason it was pulled, so errors are named right. */
 class AttemptGuard {
-  readonly controller = new AbortController();
+  private readonly controller: AbortController | undefined;
   readonly signal: AbortSignal;
   timedOut: "read" | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -48,7 +48,9 @@ class AttemptGuard {
     callSignal: AbortSignal,
     private readonly readTimeoutMs: number | undefined,
   ) {
-    this.signal = AbortSignal.any([callSignal, this.controller.signal]);
+    // Without a read timeout the call's own signal is enough; signals are not free on the hot path.
+    this.controller = readTimeoutMs === undefined ? undefined : new AbortController();
+    this.signal = this.controller ? AbortSignal.any([callSignal, this.controller.signal]) : callSignal;
   }
 
   /** (Re)starts the read timer: waiting for headers, then for each next body chunk. */
@@ -57,7 +59,7 @@ class AttemptGuard {
     this.clear();
     this.timer = setTimeout(() => {
       this.timedOut = "read";
-      this.controller.abort();
+      this.controller?.abort();
     }, this.readTimeoutMs);
   }
 

@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from "node:child_process";
+
+const TSX = ["--conditions=development", "--import", "tsx"];
+
+/** Starts a bench/support script that prints its port on its first stdout line. */
+export function startServerProcess(
+  script: string,
+  args: string[] = [],
+): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.once("data", (chunk: Buffer) => resolve({ port: Number(chunk.toString().trim()), child }));
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** Runs a bench/support script to completion and parses the JSON it prints. */
+export function runJsonProcess<T>(script: string, args: string[]): Promise<T> {
+  const child = spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => {
+      if (code === 0) resolve(JSON.parse(output) as T);
+      else reject(new Error(`${script} exited with ${code}`));
+    });
+  });
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+export interface LoadResult {
+  ok: number;
+  rejected: number;
+  errors: number;
+  elapsedMs: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
