@@ -6,6 +6,7 @@ import type { FunctionRouter } from "../config/model.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { buildBatchRequest } from "../invoke/build-request.js";
+import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
 import type { AddressRef, ExpireMode, NewMessage, StateSpec, StoredMessage } from "../store/records.js";
@@ -78,6 +79,8 @@ export class Dispatcher {
   private applied = 0;
   private failedBatches = 0;
   private readonly settledWaiters: Array<() => void> = [];
+  /** Resolved when stopping and the last batch in flight has been applied. */
+  private readonly drainWaiters: Array<() => void> = [];
   /** Accepted-to-applied latency of each applied message (ms). */
   readonly applyLatency = new LatencyWindow();
   /** Messages per applied batch. */
@@ -150,9 +153,10 @@ export class Dispatcher {
     mailbox.reserved++;
     let stored: StoredMessage;
     try {
-      stored = await this.options.store.commits.submit(() =>
-        this.options.store.messages.insert(message, this.clock()),
-      );
+      // One INSERT: atomic on its own, so it skips the per-unit savepoint.
+      const { store } = this.options;
+      const now = this.clock();
+      stored = await store.commits.submitStatement(() => store.messages.insert(message, now));
     } finally {
       mailbox.reserved--;
     }
@@ -219,18 +223,23 @@ export class Dispatcher {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** Stops taking work, waits (up to `graceMs`) for batches in flight, stops timers. */
+  /**
+   * Stops taking work and sending batches, waits (up to `graceMs`) for the batches already in
+   * flight to be applied, stops timers. Backlogs stay stored for the next start.
+   */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.scheduler.stop();
+    this.limiter.clearWaiting();
     for (const mailbox of this.mailboxes.values()) {
+      mailbox.waitingForSlot = false;
       if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
       mailbox.retryTimer = undefined;
     }
     if (this.limiter.active === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, graceMs);
-      this.settledWaiters.push(() => {
+      this.drainWaiters.push(() => {
         clearTimeout(timer);
         resolve();
       });
@@ -262,6 +271,11 @@ export class Dispatcher {
     mailbox.waitingForSlot = true;
     this.limiter.acquire(() => {
       mailbox.waitingForSlot = false;
+      if (this.stopping) {
+        // Granted after stop(): the batch stays in the backlog (and the store) for the next start.
+        this.releaseSlot();
+        return;
+      }
       void this.runBatch(mailbox);
     });
   }
@@ -306,7 +320,7 @@ export class Dispatcher {
       await this.suspend(mailbox, error, batch.length);
     } finally {
       mailbox.inFlight = undefined;
-      this.limiter.release();
+      this.releaseSlot();
       this.kick(mailbox);
       this.notifyIfSettled();
     }
@@ -321,8 +335,10 @@ export class Dispatcher {
     for (let round = 0; ; round++) {
       const now = this.clock();
       const specs = this.registry.specsFor(self.fn);
-      const request = buildBatchRequest(self, specs, store.state.read(self, now), batch);
-      const reply = await invoker.invoke(self.fn, request);
+      const values = store.state.read(self, now);
+      const reply = invoker.invokeEncoded
+        ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch))
+        : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch));
       if (reply.response.case === "invocationResult") return reply.response.value;
       if (reply.response.case !== "incompleteInvocationContext") return undefined;
       if (round + 1 >= this.maxRounds) {
@@ -407,6 +423,13 @@ export class Dispatcher {
       if (!mailbox.suspended && (mailbox.backlog.length > 0 || mailbox.reserved > 0)) return false;
     }
     return true;
+  }
+
+  private releaseSlot(): void {
+    this.limiter.release();
+    if (this.stopping && this.limiter.active === 0) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
   }
 
   private notifyIfSettled(): void {

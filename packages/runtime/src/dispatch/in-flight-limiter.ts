@@ -24,6 +24,11 @@ export class InFlightLimiter {
     else this.inFlight--;
   }
 
+  /** Forgets everyone waiting for a slot (on shutdown: their batches stay stored). */
+  clearWaiting(): void {
+    this.waiting.length = 0;
+  }
+
   get active(): number {
     return this.inFlight;
   }

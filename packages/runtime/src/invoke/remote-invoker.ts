@@ -10,6 +10,8 @@ import { invalidResponse } from "../transport/index.js";
 import type { BufferedResponse, Transport } from "../transport/types.js";
 import type { FunctionInvoker } from "./function-invoker.js";
 
+const REQUEST_HEADERS = { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE };
+
 /**
  * Calls remote functions with StateFun's request-reply protocol over the host transport.
  * The endpoint's transport profile decides timeouts and which failures are retried; an
@@ -22,13 +24,17 @@ export class RemoteInvoker implements FunctionInvoker {
   ) {}
 
   invoke(fn: string, request: ToFunction): Promise<FromFunction> {
+    return this.invokeEncoded(fn, encodeToFunction(request));
+  }
+
+  invokeEncoded(fn: string, body: Uint8Array): Promise<FromFunction> {
     const { endpoint, url } = this.router.resolve(fn);
     return this.transport.exchange(
       {
         url,
         method: "POST",
-        headers: { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE },
-        body: encodeToFunction(request),
+        headers: REQUEST_HEADERS,
+        body,
         options: endpoint.transport,
       },
       (response) => readReply(fn, response),

@@ -1,6 +1,5 @@
+import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { StringWrapperSchema } from "@switchboard/sdk/protocol";
 import { z } from "zod";
 import { formatAddress } from "../dispatch/address.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
@@ -125,14 +124,42 @@ function parsePath(url: string): { fn: string; id: string } {
 }
 
 function toArgument(contentType: string | undefined, body: Buffer): StoredValue {
-  const type = contentType?.split(";")[0]?.trim();
-  if (type?.toLowerCase().startsWith(VENDOR_PREFIX) && type.length > VENDOR_PREFIX.length) {
-    return { typename: type.slice(VENDOR_PREFIX.length), hasValue: true, value: body };
+  if (contentType !== undefined) {
+    const semicolon = contentType.indexOf(";");
+    const type = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim();
+    if (
+      type.length > VENDOR_PREFIX.length &&
+      type.slice(0, VENDOR_PREFIX.length).toLowerCase() === VENDOR_PREFIX
+    ) {
+      return { typename: type.slice(VENDOR_PREFIX.length), hasValue: true, value: body };
+    }
   }
-  const text = body.toString("utf8");
-  return {
-    typename: STRING_TYPE,
-    hasValue: true,
-    value: toBinary(StringWrapperSchema, create(StringWrapperSchema, { value: text })),
-  };
+  return { typename: STRING_TYPE, hasValue: true, value: encodeStringWrapper(body) };
+}
+
+/**
+ * The io.statefun.types/string encoding (StringWrapper, field 1) of UTF-8 text, written
+ * directly: `toBinary` costs more than the rest of accepting a small message. Invalid UTF-8
+ * is replaced the same way a decode/encode round trip would.
+ */
+function encodeStringWrapper(body: Buffer): Uint8Array {
+  const text = isUtf8(body) ? body : Buffer.from(body.toString("utf8"), "utf8");
+  if (text.length === 0) return new Uint8Array(0);
+  let length = text.length;
+  let varintBytes = 1;
+  while (length >= 0x80) {
+    length >>>= 7;
+    varintBytes++;
+  }
+  const out = Buffer.allocUnsafe(1 + varintBytes + text.length);
+  out[0] = 0x0a;
+  let offset = 1;
+  length = text.length;
+  while (length >= 0x80) {
+    out[offset++] = (length & 0x7f) | 0x80;
+    length >>>= 7;
+  }
+  out[offset++] = length;
+  text.copy(out, offset);
+  return out;
 }

@@ -3,24 +3,29 @@
  * transaction (one fsync in "full" durability), then every submitter's promise settles.
  * Each unit of work runs in its own savepoint, so one failing unit rolls back only itself
  * and rejects only its own promise: a bad result from one address never undoes another's.
+ * A unit that is a single write statement needs no savepoint (SQLite undoes a failing
+ * statement by itself), which is why `submitStatement` exists: ingress inserts are most of
+ * the units and their savepoints were a visible share of the commit.
  */
 import type Database from "better-sqlite3";
 
 interface Pending {
   readonly work: () => unknown;
+  readonly atomic: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
-
-type Outcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: unknown };
 
 export interface CommitStats {
   readonly commits: number;
   readonly units: number;
   readonly lastGroupSize: number;
   readonly lastCommitMicros: number;
+}
+
+/** Marks a unit whose work threw; its savepoint (if any) was rolled back. */
+class UnitFailure {
+  constructor(readonly error: unknown) {}
 }
 
 export class CommitQueue {
@@ -31,26 +36,40 @@ export class CommitQueue {
   private units = 0;
   private lastGroupSize = 0;
   private lastCommitMicros = 0;
-  private readonly runGroup: (group: readonly Pending[]) => Outcome[];
+  private readonly runGroup: (group: readonly Pending[]) => unknown[];
   /** Called inside the group transaction, a better-sqlite3 transaction function runs as a savepoint. */
   private readonly inSavepoint: (work: () => unknown) => unknown;
+  private readonly flushNow = () => this.flush();
 
-  constructor(db: Database.Database) {
+  /**
+   * `onRollback` runs whenever written work did not become durable (a unit rolled back or
+   * the whole group failed), so in-memory mirrors of the store can drop what they saw.
+   */
+  constructor(
+    db: Database.Database,
+    private readonly onRollback: () => void = () => {},
+  ) {
     // Both wrappers are built once: building one per unit costs more than the unit's own SQL.
     this.inSavepoint = db.transaction((work: () => unknown) => work());
-    this.runGroup = db.transaction((group: readonly Pending[]) => group.map((unit) => this.runUnit(unit)));
+    this.runGroup = db.transaction((group: readonly Pending[]) => {
+      const results = new Array<unknown>(group.length);
+      for (let index = 0; index < group.length; index++)
+        results[index] = this.runUnit(group[index] as Pending);
+      return results;
+    });
   }
 
   /** Runs `work` inside the next group transaction; resolves once that group is durable. */
   submit<T>(work: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error("the store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.enqueue(work, true);
+  }
+
+  /**
+   * Like `submit`, for work that executes at most ONE write statement (so it needs no
+   * savepoint of its own to apply wholly or not at all).
+   */
+  submitStatement<T>(work: () => T): Promise<T> {
+    return this.enqueue(work, false);
   }
 
   stats(): CommitStats {
@@ -68,17 +87,29 @@ export class CommitQueue {
     this.closed = true;
   }
 
+  private enqueue<T>(work: () => T, atomic: boolean): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, atomic, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushNow);
+      }
+    });
+  }
+
   private flush(): void {
     this.scheduled = false;
     const group = this.pending;
     if (group.length === 0) return;
     this.pending = [];
     const started = process.hrtime.bigint();
-    let outcomes: Outcome[];
+    let results: unknown[];
     try {
-      outcomes = this.runGroup(group);
+      results = this.runGroup(group);
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the group is durable.
+      this.onRollback();
       for (const unit of group) unit.reject(error);
       return;
     }
@@ -86,18 +117,25 @@ export class CommitQueue {
     this.units += group.length;
     this.lastGroupSize = group.length;
     this.lastCommitMicros = Number(process.hrtime.bigint() - started) / 1000;
-    group.forEach((unit, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) unit.resolve(outcome.value);
-      else unit.reject(outcome?.error);
-    });
+    let rolledBack = false;
+    for (let index = 0; index < group.length; index++) {
+      const unit = group[index] as Pending;
+      const result = results[index];
+      if (result instanceof UnitFailure) {
+        rolledBack = true;
+        unit.reject(result.error);
+      } else {
+        unit.resolve(result);
+      }
+    }
+    if (rolledBack) this.onRollback();
   }
 
-  private runUnit(unit: Pending): Outcome {
+  private runUnit(unit: Pending): unknown {
     try {
-      return { ok: true, value: this.inSavepoint(unit.work) };
+      return unit.atomic ? this.inSavepoint(unit.work) : unit.work();
     } catch (error) {
-      return { ok: false, error };
+      return new UnitFailure(error);
     }
   }
 }

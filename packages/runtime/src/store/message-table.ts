@@ -45,7 +45,10 @@ export class MessageTable {
       argument.value,
       now,
     );
-    return { ...message, seq: Number(info.lastInsertRowid), acceptedAt: now };
+    const seq = Number(info.lastInsertRowid);
+    return caller
+      ? { target, caller, argument, seq, acceptedAt: now }
+      : { target, argument, seq, acceptedAt: now };
   }
 
   /** Must run inside a commit unit. */

@@ -22,9 +22,9 @@ export class Store {
   readonly suspensions: SuspensionTable;
 
   private constructor(private readonly db: Database.Database) {
-    this.commits = new CommitQueue(db);
-    this.messages = new MessageTable(db);
     this.state = new StateTable(db);
+    this.commits = new CommitQueue(db, () => this.state.dropCache());
+    this.messages = new MessageTable(db);
     this.specs = new SpecTable(db);
     this.timers = new TimerTable(db);
     this.egress = new EgressTable(db);

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { test } from "node:test";
+import { decodeToFunction, encodeFromFunction } from "@switchboard/sdk/protocol";
+import { Runtime } from "../src/runtime.js";
+import { Store } from "../src/store/store.js";
+import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
+import { tempDir } from "./support/temp-dir.js";
+
+const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
+
+/** A counter function server whose replies wait until `release()`, to hold batches in flight. */
+async function startHeldFunction() {
+  const counter = new ProtocolFunction([{ name: "count", typename: INT }]);
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const received: string[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", async () => {
+      const toFunction = decodeToFunction(Buffer.concat(chunks));
+      const target = toFunction.request.case === "invocation" ? toFunction.request.value.target : undefined;
+      const body = encodeFromFunction(counter.handle(toFunction));
+      // Missing-state round trips are answered at once; only real invocations are held.
+      if (toFunction.request.value?.state.length) {
+        received.push(target?.id ?? "");
+        await released;
+      }
+      response.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    release: () => release(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("switchboard run prints where it listens, drains in-flight batches on SIGTERM, exits 0 and loses nothing acknowledged", async (t) => {
+  const dir = tempDir(t);
+  const fn = await startHeldFunction();
+  t.after(() => fn.close());
+  const file = join(dir, "module.yaml");
+  writeFileSync(
+    file,
+    [
+      "kind: io.statefun.endpoints.v2/http",
+      "spec:",
+      "  functions: test/*",
+      `  urlPathTemplate: ${fn.url}/{function.name}`,
+      "---",
+      "kind: io.statefun.playground.v1/ingress",
+      "spec: { port: 0 }",
+      "",
+    ].join("\n"),
+  );
+  const dataDir = join(dir, "data");
+  const child = spawn(
+    process.execPath,
+    ["--conditions=development", "--import", "tsx", cli, "run", file, "--data-dir", dataDir],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: "warn" } },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  await until(
+    () => stdout.includes("switchboard is running") || child.exitCode !== null,
+    "the runtime to start",
+  );
+  const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\/<namespace>\/<name>\/<id>/.exec(stdout)?.[1];
+  assert.ok(ingress, `stdout names the ingress URL:\n${stdout}\n${stderr}`);
+  assert.match(stdout, new RegExp(`functions test/\\* -> ${fn.url}/\\{function.name\\}`));
+
+  const post = async (id: string, value: number) => {
+    const response = await fetch(`${ingress}/test/counter/${id}`, {
+      method: "POST",
+      headers: { "content-type": `application/vnd.${INT}` },
+      body: encodeInt(value),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  for (const id of ["a", "b", "c"]) assert.equal(await post(id, 1), 202);
+  await until(() => fn.received.length === 3, "three batches in flight");
+  assert.equal(await post("a", 2), 202, "a second message for a waits in its backlog");
+
+  child.kill("SIGTERM");
+  await until(() => stdout.includes("SIGTERM: draining"), "the drain to begin");
+  // The batches are still in flight; answering them now is what the drain must wait for.
+  fn.release();
+  assert.equal(await exited, 0, `exit code (stderr: ${stderr})`);
+
+  const store = Store.open(dataDir);
+  const count = (id: string) =>
+    decodeInt(store.state.read({ fn: "test/counter", id }, Date.now()).get("count")?.value);
+  assert.deepEqual(["a", "b", "c"].map(count), [1, 1, 1], "every in-flight batch was applied before exit");
+  assert.equal(store.messages.count(), 1, "the backlog message is still stored, not lost");
+  store.close();
+
+  // Restarted, the runtime delivers what was acknowledged and not yet applied, exactly once.
+  const runtime = await Runtime.start({ modules: [file], dataDir });
+  t.after(() => runtime.stop());
+  await until(() => runtime.store.messages.count() === 0, "the backlog to drain after restart");
+  await runtime.dispatcher.settled();
+  assert.deepEqual(
+    ["a", "b", "c"].map((id) =>
+      decodeInt(runtime.store.state.read({ fn: "test/counter", id }, Date.now()).get("count")?.value),
+    ),
+    [2, 1, 1],
+  );
+});

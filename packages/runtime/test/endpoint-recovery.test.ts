@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { FunctionRouter } from "../src/config/model.js";
+import { Dispatcher } from "../src/dispatch/dispatcher.js";
+import { RemoteInvoker } from "../src/invoke/remote-invoker.js";
+import { Store } from "../src/store/store.js";
+import { createTransport } from "../src/transport/index.js";
+import { startFunctionServer } from "./support/function-server.js";
+import {
+  countInvocations,
+  decodeInt,
+  encodeInt,
+  INT,
+  ProtocolFunction,
+} from "./support/protocol-function.js";
+import { tempDir } from "./support/temp-dir.js";
+import { namespaceRouter, testTransportOptions } from "./support/test-router.js";
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("an endpoint down for a while suspends only its addresses, is retried with backoff by itself, and on recovery gets everything in order as one batch", async (t) => {
+  const arguments_: number[][] = [];
+  const flaky = new ProtocolFunction([{ name: "count", typename: INT }], (state, invocation, effects) => {
+    countInvocations(state, invocation, effects);
+    arguments_.at(-1)?.push(decodeInt(invocation.argument?.value));
+  });
+  const flakyServer = await startFunctionServer({ "flaky/counter": flaky });
+  const steadyServer = await startFunctionServer({
+    "steady/counter": new ProtocolFunction([{ name: "count", typename: INT }]),
+  });
+  t.after(() => Promise.all([flakyServer.close(), steadyServer.close()]));
+  // Every call fails within 200 ms of retries while the endpoint is down.
+  const transportOptions = { ...testTransportOptions, callTimeoutMs: 200 };
+  const routers = [
+    namespaceRouter(["flaky"], { baseUrl: flakyServer.url, transport: transportOptions }),
+    namespaceRouter(["steady"], { baseUrl: steadyServer.url, transport: transportOptions }),
+  ];
+  const router: FunctionRouter = {
+    tryResolve: (fn) => routers[0]?.tryResolve(fn) ?? routers[1]?.tryResolve(fn),
+    resolve: (fn) => routers[0]?.tryResolve(fn) ?? (routers[1] as FunctionRouter).resolve(fn),
+  };
+  const store = Store.open(tempDir(t));
+  const transport = createTransport();
+  const dispatcher = new Dispatcher({
+    store,
+    router,
+    invoker: new RemoteInvoker(router, transport),
+    egress: { get: () => undefined },
+    suspendBackoff: { initialMs: 50, maxMs: 200 },
+  });
+  dispatcher.start();
+  t.after(async () => {
+    await dispatcher.stop(1000);
+    await transport.close();
+    store.close();
+  });
+  const send = (fn: string, id: string, value: number) =>
+    dispatcher.accept({
+      target: { fn, id },
+      argument: { typename: INT, hasValue: true, value: encodeInt(value) },
+    });
+  const count = (fn: string, id: string) =>
+    decodeInt(store.state.read({ fn, id }, Date.now()).get("count")?.value);
+
+  // Register the state spec while the endpoint is up, so later batches carry real work.
+  arguments_.push([]);
+  await send("flaky/counter", "a", 0);
+  await dispatcher.settled();
+  assert.equal(count("flaky/counter", "a"), 1);
+
+  flakyServer.down = true;
+  await send("flaky/counter", "a", 1);
+  await until(() => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 1, "the address to be suspended");
+  await send("flaky/counter", "a", 2);
+  await send("flaky/counter", "a", 3);
+  for (let i = 0; i < 5; i++) await send("steady/counter", "x", i);
+  await until(() => count("steady/counter", "x") === 5, "the other endpoint's address to keep flowing");
+  await until(() => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 3, "retries with backoff");
+  assert.equal(count("flaky/counter", "a"), 1, "nothing applied while down");
+  assert.equal(store.messages.count(), 3, "the messages stay stored while down");
+  assert.equal(dispatcher.stats().suspended, 1);
+
+  arguments_.push([]);
+  flakyServer.down = false;
+  await until(
+    () => store.messages.count() === 0,
+    "the backlog to be applied after recovery, without a manual retry",
+  );
+  await dispatcher.settled();
+  assert.equal(count("flaky/counter", "a"), 4);
+  assert.deepEqual(arguments_.at(-1), [1, 2, 3], "one batch, in arrival order");
+  assert.equal(dispatcher.suspendedAddresses().length, 0);
+  assert.equal(store.suspensions.all().length, 0, "the suspension record is cleared");
+});
