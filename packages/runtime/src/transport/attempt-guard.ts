@@ -4,67 +4,96 @@ import type { TransportOptions } from "./types.js";
 
 export type AttemptTimeout = "connect" | "write" | "read";
 
-/** Raised into a send still waiting in undici's queue, which undici cannot abort itself. */
+/** The reason an attempt was cut off; the transport names the real cause from the guard. */
 export class AttemptInterrupted extends Error {}
 
 /**
- * The timers of one attempt, one phase at a time, each from our own `setTimeout` (undici's
- * header and body timers are about a second coarse):
+ * The phase timers of one attempt and its abort handles. Phases, each bounded by our own
+ * timer (undici's header and body timers are about a second coarse):
  * - connect: from dispatch until undici hands the request a connected socket, so it covers
  *   both the wait for a free pooled connection and the TCP/TLS connect;
  * - write: each gap between body chunks going to the socket (streamed bodies only);
  * - read: until the response headers, then each gap between body chunks.
- * When one fires it records which and aborts the attempt. It is also the hooks object
- * undici calls, so an attempt allocates nothing else for its timing.
+ * The call's one timer (CallControl) fires at the nearest phase deadline. The guard is also
+ * the hooks object undici calls, so an attempt allocates nothing else for its timing.
+ * Aborting works without an AbortSignal: a queued send is rejected (and undici's request
+ * aborted the moment it gets a socket), a running one through undici's abort callback, a
+ * body being read by destroying it.
  */
 export class AttemptGuard implements RequestHooks {
   timedOut: AttemptTimeout | undefined;
-  /** Set by the transport when the body goes out as a stream, so write gaps are watched. */
+  /** Set when the body goes out as a stream, so write gaps are watched. */
   streamingBody = false;
-  private timer: NodeJS.Timeout | undefined;
   private phase: AttemptTimeout | undefined;
+  private phaseAt = Number.POSITIVE_INFINITY;
+  private aborted = false;
   private rejectSend: ((error: Error) => void) | undefined;
+  private abortRequest: ((error: Error) => void) | undefined;
+  private responseBody: { destroy(error: Error): void } | undefined;
 
   constructor(
     private readonly control: CallControl,
     private readonly options: TransportOptions,
   ) {}
 
-  /** (Re)starts the timer of `phase`; re-arming the running phase just refreshes it. */
+  /** (Re)starts the bound of `phase` from now; an undefined limit means none. */
   arm(phase: AttemptTimeout): void {
     const limit =
-      phase === "connect"
-        ? this.options.connectTimeoutMs
-        : phase === "read"
-          ? this.options.readTimeoutMs
+      phase === "read"
+        ? this.options.readTimeoutMs
+        : phase === "connect"
+          ? this.options.connectTimeoutMs
           : this.options.writeTimeoutMs;
-    if (this.timer && this.phase === phase) {
-      this.timer.refresh();
+    if (limit === undefined) {
+      this.clear();
       return;
     }
-    this.clear();
-    if (limit === undefined) return;
     this.phase = phase;
-    this.timer = setTimeout(this.fire, limit);
+    this.phaseAt = performance.now() + limit;
+    this.control.schedule(this.phaseAt);
   }
 
   clear(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     this.phase = undefined;
+    this.phaseAt = Number.POSITIVE_INFINITY;
   }
 
-  /** Lets `interrupt()` fail a send that undici has not started yet. */
+  /** Called by the call's timer: fires the phase if its deadline passed, else says when it is due. */
+  expireIfDue(now: number): number {
+    if (this.phase === undefined || now < this.phaseAt) return this.phaseAt;
+    this.timedOut = this.phase;
+    this.clear();
+    this.control.abortAttempt();
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** Lets `abort()` fail a send that has no response yet. */
   watchSend(reject: ((error: Error) => void) | undefined): void {
     this.rejectSend = reject;
   }
 
-  interrupt(): void {
-    this.rejectSend?.(new AttemptInterrupted("attempt interrupted"));
-    this.rejectSend = undefined;
+  /** Lets `abort()` end a response body that is being read. */
+  watchBody(body: { destroy(error: Error): void } | undefined): void {
+    this.responseBody = body;
   }
 
-  onConnect(): void {
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.clear();
+    const reason = new AttemptInterrupted("attempt interrupted");
+    this.rejectSend?.(reason);
+    this.rejectSend = undefined;
+    this.abortRequest?.(reason);
+    this.responseBody?.destroy(reason);
+  }
+
+  onConnect(abort: (error: Error) => void): void {
+    if (this.aborted) {
+      abort(new AttemptInterrupted("attempt interrupted"));
+      return;
+    }
+    this.abortRequest = abort;
     this.arm(this.streamingBody ? "write" : "read");
   }
 
@@ -76,9 +105,9 @@ export class AttemptGuard implements RequestHooks {
     this.arm("read");
   }
 
-  private readonly fire = (): void => {
-    this.timedOut = this.phase;
-    this.timer = undefined;
-    this.control.abortAttempt();
-  };
+  /** The request is over (answered or failed): undici's abort handle is stale now. */
+  settled(): void {
+    this.abortRequest = undefined;
+    this.rejectSend = undefined;
+  }
 }

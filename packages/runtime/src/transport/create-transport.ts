@@ -1,11 +1,11 @@
 import { Readable } from "node:stream";
-import { setTimeout as delay } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { TransportErrors } from "../errors/transport-errors.js";
 import type { AttemptGuard, AttemptTimeout } from "./attempt-guard.js";
 import { CallControl } from "./call-control.js";
 import { type EndpointUrl, parseEndpointUrl } from "./endpoint-url.js";
+import { ExchangeHandler, type ExchangeResult, ResponseTooLarge } from "./exchange-handler.js";
 import type { HookedRequestOptions } from "./hooked-pool.js";
 import { OriginPool, poolKey } from "./origin-pool.js";
 import { backoffMs, isRetryable, retryAfterMs } from "./retry-decision.js";
@@ -47,41 +47,46 @@ class CallerFailure {
  */
 const STREAMED_BODY_BYTES = 64 * 1024;
 
+/** Parsed URLs are reused across calls; the cache is dropped whole when it grows past this. */
+const URL_CACHE_SIZE = 4096;
+
 class PooledTransport implements Transport {
   private readonly pools = new Map<string, OriginPool>();
+  private readonly urls = new Map<string, EndpointUrl>();
+  private readonly optionKeys = new WeakMap<TransportOptions, string>();
   private closed = false;
 
   request(request: TransportRequest): Promise<TransportResponse> {
     return this.call(request, true, async (call, attempt, guard) => {
-      const response = await this.send(call, guard);
+      const response = await this.stream(call, guard);
       const status = response.statusCode;
       if ((status < 200 || status >= 300) && call.replayable) {
-        const error = statusError(call, response, attempt);
+        const error = statusError(call, status, response.headers as Headers, attempt);
         if (isRetryable(error, call.request.options.retry)) {
           await response.body.dump().catch(() => {});
           throw error;
         }
       }
-      checkDeclaredLength(call, response, attempt);
+      const declared = Number(response.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > call.request.options.payloadMaxBytes) {
+        discard(response);
+        throw tooLarge(call, attempt);
+      }
       return streamedResponse(call, response, guard, attempt);
     });
   }
 
   exchange<T>(request: TransportRequest, interpret: (response: BufferedResponse) => T): Promise<T> {
     return this.call(request, false, async (call, attempt, guard) => {
-      const response = await this.send(call, guard);
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        await response.body.dump().catch(() => {});
-        throw statusError(call, response, attempt);
+      const response = await this.buffered(call, guard, attempt);
+      if (response.status < 200 || response.status >= 300) {
+        throw statusError(call, response.status, response.headers, attempt);
       }
-      checkDeclaredLength(call, response, attempt);
-      const body = await readAll(call, response, guard, attempt);
-      guard.clear();
       try {
         return interpret({
-          status: response.statusCode,
-          headers: response.headers as Headers,
-          body,
+          status: response.status,
+          headers: response.headers,
+          body: response.body,
           attempts: attempt,
         });
       } catch (error) {
@@ -126,8 +131,7 @@ class PooledTransport implements Transport {
   ): Promise<T> {
     if (this.closed) throw new SwitchboardError(TransportErrors.CLOSED, "the transport is closed");
     const { options } = request;
-    const parsed = parseEndpointUrl(request.url);
-    if (!parsed.ok) throw new SwitchboardError(TransportErrors.BAD_URL, parsed.reason, { url: request.url });
+    const url = this.parse(request.url);
     const body = normaliseBody(request);
     if (body instanceof Uint8Array && body.length > options.payloadMaxBytes) {
       throw new SwitchboardError(
@@ -136,11 +140,11 @@ class PooledTransport implements Transport {
         { url: request.url, bytes: body.length, limit: options.payloadMaxBytes },
       );
     }
-    const origin = this.poolFor(parsed.url, options, request.url);
+    const origin = this.poolFor(url, options, request.url);
     const control = new CallControl(options, request.signal);
     const call: Call = {
       request,
-      url: parsed.url,
+      url,
       origin,
       body,
       replayable: !(body instanceof Readable),
@@ -178,8 +182,7 @@ class PooledTransport implements Transport {
             throw deadlineError(call, attempt, error);
           }
           origin.counters.retries++;
-          control.renew();
-          await delay(wait, undefined, { signal: control.signal }).catch(() => {});
+          await control.sleep(wait);
         }
       }
     } finally {
@@ -198,22 +201,51 @@ class PooledTransport implements Transport {
     });
   }
 
-  private send(call: Call, guard: AttemptGuard): Promise<Dispatcher.ResponseData> {
-    const { request } = call;
-    let body = call.body;
-    let headers = request.headers as Record<string, string | string[]> | undefined;
+  /** The body and headers to send for one attempt; a large buffer goes out in slices. */
+  private outgoing(
+    call: Call,
+    guard: AttemptGuard,
+  ): { body: Uint8Array | Readable | null; headers?: Headers } {
+    const headers = call.request.headers as Headers | undefined;
+    const body = call.body;
     if (body instanceof Uint8Array && body.length > STREAMED_BODY_BYTES) {
-      headers = { ...headers, "content-length": String(body.length) };
-      body = sliced(body);
+      guard.streamingBody = true;
+      return { body: sliced(body), headers: { ...headers, "content-length": String(body.length) } };
     }
     guard.streamingBody = body instanceof Readable;
+    return { body: body ?? null, ...(headers ? { headers } : {}) };
+  }
+
+  /** One attempt that reads the whole response into memory (see ExchangeHandler). */
+  private buffered(call: Call, guard: AttemptGuard, attempt: number): Promise<ExchangeResult> {
+    const { body, headers } = this.outgoing(call, guard);
+    guard.arm("connect");
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      guard.watchSend(reject);
+      const handler = new ExchangeHandler(guard, call.request.options.payloadMaxBytes, resolve, (error) =>
+        reject(error instanceof ResponseTooLarge ? tooLarge(call, attempt) : error),
+      );
+      call.origin.current().dispatch(
+        {
+          path: call.url.path,
+          method: (call.request.method ?? "GET") as Dispatcher.HttpMethod,
+          ...(headers ? { headers } : {}),
+          body,
+        },
+        handler,
+      );
+    });
+  }
+
+  /** One attempt that resolves at the response headers, leaving the body to stream. */
+  private stream(call: Call, guard: AttemptGuard): Promise<Dispatcher.ResponseData> {
+    const { body, headers } = this.outgoing(call, guard);
     guard.arm("connect");
     const options: HookedRequestOptions = {
       path: call.url.path,
-      method: (request.method ?? "GET") as Dispatcher.HttpMethod,
-      headers,
-      body: body ?? null,
-      signal: call.control.signal,
+      method: (call.request.method ?? "GET") as Dispatcher.HttpMethod,
+      ...(headers ? { headers } : {}),
+      body,
       hooks: guard,
     };
     return new Promise<Dispatcher.ResponseData>((resolve, reject) => {
@@ -224,19 +256,36 @@ class PooledTransport implements Transport {
         .then(
           (response) => {
             guard.watchSend(undefined);
+            guard.watchBody(response.body);
             guard.arm("read");
             resolve(response);
           },
           (error: unknown) => {
-            guard.watchSend(undefined);
+            guard.settled();
             reject(error);
           },
         );
     });
   }
 
+  private parse(raw: string): EndpointUrl {
+    let url = this.urls.get(raw);
+    if (url) return url;
+    const parsed = parseEndpointUrl(raw);
+    if (!parsed.ok) throw new SwitchboardError(TransportErrors.BAD_URL, parsed.reason, { url: raw });
+    if (this.urls.size >= URL_CACHE_SIZE) this.urls.clear();
+    url = parsed.url;
+    this.urls.set(raw, url);
+    return url;
+  }
+
   private poolFor(url: EndpointUrl, options: TransportOptions, rawUrl: string): OriginPool {
-    const key = poolKey(url, options);
+    let optionsKey = this.optionKeys.get(options);
+    if (optionsKey === undefined) {
+      optionsKey = poolKey(options);
+      this.optionKeys.set(options, optionsKey);
+    }
+    const key = `${url.poolKey}|${optionsKey}`;
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new OriginPool(key, url, options, rawUrl);
@@ -261,6 +310,38 @@ function sliced(body: Uint8Array): Readable {
       offset = end;
     },
   });
+}
+
+function normaliseBody(request: TransportRequest): Uint8Array | Readable | undefined {
+  const { body } = request;
+  if (body === undefined) return undefined;
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  return body;
+}
+
+function statusError(call: Call, status: number, headers: Headers, attempt: number): SwitchboardError {
+  const hint = retryAfterMs(headers["retry-after"]);
+  return new SwitchboardError(TransportErrors.HTTP_STATUS, `${call.request.url} answered HTTP ${status}`, {
+    url: call.request.url,
+    status,
+    attempt,
+    ...(hint !== undefined ? { retryAfterMs: hint } : {}),
+  });
+}
+
+/** Drops a body mid-way; the connection is closed, never reused. */
+function discard(response: Dispatcher.ResponseData): void {
+  response.body.on("error", () => {});
+  response.body.destroy();
+}
+
+function tooLarge(call: Call, attempt: number): SwitchboardError {
+  const limit = call.request.options.payloadMaxBytes;
+  return new SwitchboardError(
+    TransportErrors.PAYLOAD_TOO_LARGE,
+    `the response from ${call.request.url} is above payload_max_bytes (${limit})`,
+    { url: call.request.url, limit, attempt },
+  );
 }
 
 function attemptTimeoutError(call: Call, kind: AttemptTimeout, attempt: number): SwitchboardError {
@@ -294,72 +375,6 @@ function countTimeout(origin: OriginPool, error: SwitchboardError): void {
   else if (error.code === TransportErrors.WRITE_TIMEOUT.code) timeouts.write++;
 }
 
-function normaliseBody(request: TransportRequest): Uint8Array | Readable | undefined {
-  const { body } = request;
-  if (body === undefined) return undefined;
-  if (typeof body === "string") return Buffer.from(body, "utf8");
-  return body;
-}
-
-function statusError(call: Call, response: Dispatcher.ResponseData, attempt: number): SwitchboardError {
-  const hint = retryAfterMs(response.headers["retry-after"]);
-  return new SwitchboardError(
-    TransportErrors.HTTP_STATUS,
-    `${call.request.url} answered HTTP ${response.statusCode}`,
-    {
-      url: call.request.url,
-      status: response.statusCode,
-      attempt,
-      ...(hint !== undefined ? { retryAfterMs: hint } : {}),
-    },
-  );
-}
-
-/** Drops a body mid-way; the connection is closed, never reused. */
-function discard(response: Dispatcher.ResponseData): void {
-  response.body.on("error", () => {});
-  response.body.destroy();
-}
-
-function tooLarge(call: Call, attempt: number): SwitchboardError {
-  const limit = call.request.options.payloadMaxBytes;
-  return new SwitchboardError(
-    TransportErrors.PAYLOAD_TOO_LARGE,
-    `the response from ${call.request.url} is above payload_max_bytes (${limit})`,
-    { url: call.request.url, limit, attempt },
-  );
-}
-
-/** Fails before reading a body whose declared length is over the cap; the socket is dropped. */
-function checkDeclaredLength(call: Call, response: Dispatcher.ResponseData, attempt: number): void {
-  const declared = Number(response.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > call.request.options.payloadMaxBytes) {
-    discard(response);
-    throw tooLarge(call, attempt);
-  }
-}
-
-async function readAll(
-  call: Call,
-  response: Dispatcher.ResponseData,
-  guard: AttemptGuard,
-  attempt: number,
-): Promise<Uint8Array> {
-  const limit = call.request.options.payloadMaxBytes;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      discard(response);
-      throw tooLarge(call, attempt);
-    }
-    chunks.push(chunk);
-    guard.arm("read");
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-}
-
 function streamedResponse(
   call: Call,
   response: Dispatcher.ResponseData,
@@ -369,6 +384,7 @@ function streamedResponse(
   const done: Array<() => void> = [];
   const finish = () => {
     guard.clear();
+    guard.watchBody(undefined);
     for (const fn of done.splice(0)) fn();
   };
   const limit = call.request.options.payloadMaxBytes;

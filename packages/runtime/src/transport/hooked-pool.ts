@@ -7,7 +7,8 @@ import { type Dispatcher, Pool } from "undici";
  * starts).
  */
 export interface RequestHooks {
-  onConnect(): void;
+  /** `abort` is undici's handle to abort this request from now on. */
+  onConnect(abort: (error: Error) => void): void;
   onBodySent(): void;
   onRequestSent(): void;
 }
@@ -27,8 +28,9 @@ class HookedHandler {
   ) {}
 
   onConnect(...args: unknown[]): unknown {
-    this.hooks.onConnect();
-    return this.inner.onConnect?.(...args);
+    const result = this.inner.onConnect?.(...args);
+    this.hooks.onConnect(args[0] as (error: Error) => void);
+    return result;
   }
   onBodySent(...args: unknown[]): unknown {
     this.hooks.onBodySent();

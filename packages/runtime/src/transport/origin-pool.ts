@@ -154,11 +154,13 @@ function tlsFiles(tls: TlsOptions | undefined, rawUrl: string): Record<string, u
   };
 }
 
-/** Pools are shared by every caller whose options shape the pool the same way. */
-export function poolKey(url: EndpointUrl, options: TransportOptions): string {
+/**
+ * The pool-shaping part of the options: pools are shared by every caller of one origin
+ * whose options shape the pool the same way.
+ */
+export function poolKey(options: TransportOptions): string {
   const tls = options.tls;
   return [
-    url.poolKey,
     options.poolSize,
     options.poolTtlMs,
     options.connectTimeoutMs,
