@@ -1,9 +1,12 @@
 import { Readable } from "node:stream";
-import { setTimeout as delay } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { TransportErrors } from "../errors/transport-errors.js";
+import type { AttemptGuard, AttemptTimeout } from "./attempt-guard.js";
+import { CallControl } from "./call-control.js";
 import { type EndpointUrl, parseEndpointUrl } from "./endpoint-url.js";
+import { ExchangeHandler, type ExchangeResult, ResponseTooLarge } from "./exchange-handler.js";
+import type { HookedRequestOptions } from "./hooked-pool.js";
 import { OriginPool, poolKey } from "./origin-pool.js";
 import { backoffMs, isRetryable, retryAfterMs } from "./retry-decision.js";
 import { toTransportError } from "./transport-error.js";
@@ -29,7 +32,7 @@ interface Call {
   readonly origin: OriginPool;
   readonly body: Uint8Array | Readable | undefined;
   readonly replayable: boolean;
-  readonly callSignal: AbortSignal;
+  readonly control: CallControl;
 }
 
 /** Carries an error thrown by the caller's `interpret` past the retry logic. */
@@ -37,73 +40,53 @@ class CallerFailure {
   constructor(readonly error: unknown) {}
 }
 
-/** One attempt's abort switch plus the reason it was pulled, so errors are named right. */
-class AttemptGuard {
-  private readonly controller: AbortController | undefined;
-  readonly signal: AbortSignal;
-  timedOut: "read" | undefined;
-  private timer: NodeJS.Timeout | undefined;
+/**
+ * Buffered bodies above this size go to undici as a stream of slices, so each slice's
+ * hand-over to the socket is seen and the write timeout can watch the gaps. Smaller
+ * bodies fit in the socket's buffers and are written at once.
+ */
+const STREAMED_BODY_BYTES = 64 * 1024;
 
-  constructor(
-    callSignal: AbortSignal,
-    private readonly readTimeoutMs: number | undefined,
-  ) {
-    // Without a read timeout the call's own signal is enough; signals are not free on the hot path.
-    this.controller = readTimeoutMs === undefined ? undefined : new AbortController();
-    this.signal = this.controller ? AbortSignal.any([callSignal, this.controller.signal]) : callSignal;
-  }
-
-  /** (Re)starts the read timer: waiting for headers, then for each next body chunk. */
-  armRead(): void {
-    if (this.readTimeoutMs === undefined) return;
-    this.clear();
-    this.timer = setTimeout(() => {
-      this.timedOut = "read";
-      this.controller?.abort();
-    }, this.readTimeoutMs);
-  }
-
-  clear(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-}
+/** Parsed URLs are reused across calls; the cache is dropped whole when it grows past this. */
+const URL_CACHE_SIZE = 4096;
 
 class PooledTransport implements Transport {
   private readonly pools = new Map<string, OriginPool>();
+  private readonly urls = new Map<string, EndpointUrl>();
+  private readonly optionKeys = new WeakMap<TransportOptions, string>();
   private closed = false;
 
   request(request: TransportRequest): Promise<TransportResponse> {
     return this.call(request, true, async (call, attempt, guard) => {
-      const response = await this.send(call, guard);
+      const response = await this.stream(call, guard);
       const status = response.statusCode;
       if ((status < 200 || status >= 300) && call.replayable) {
-        const error = statusError(call, response, attempt);
+        const error = statusError(call, status, response.headers as Headers, attempt);
         if (isRetryable(error, call.request.options.retry)) {
           await response.body.dump().catch(() => {});
           throw error;
         }
       }
-      checkDeclaredLength(call, response, attempt);
+      const declared = Number(response.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > call.request.options.payloadMaxBytes) {
+        discard(response);
+        throw tooLarge(call, attempt);
+      }
       return streamedResponse(call, response, guard, attempt);
     });
   }
 
   exchange<T>(request: TransportRequest, interpret: (response: BufferedResponse) => T): Promise<T> {
     return this.call(request, false, async (call, attempt, guard) => {
-      const response = await this.send(call, guard);
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        await response.body.dump().catch(() => {});
-        throw statusError(call, response, attempt);
+      const response = await this.buffered(call, guard, attempt);
+      if (response.status < 200 || response.status >= 300) {
+        throw statusError(call, response.status, response.headers, attempt);
       }
-      checkDeclaredLength(call, response, attempt);
-      const body = await readAll(call, response, guard, attempt);
-      guard.clear();
       try {
         return interpret({
-          status: response.statusCode,
-          headers: response.headers as Headers,
-          body,
+          status: response.status,
+          headers: response.headers,
+          body: response.body,
           attempts: attempt,
         });
       } catch (error) {
@@ -148,8 +131,7 @@ class PooledTransport implements Transport {
   ): Promise<T> {
     if (this.closed) throw new SwitchboardError(TransportErrors.CLOSED, "the transport is closed");
     const { options } = request;
-    const parsed = parseEndpointUrl(request.url);
-    if (!parsed.ok) throw new SwitchboardError(TransportErrors.BAD_URL, parsed.reason, { url: request.url });
+    const url = this.parse(request.url);
     const body = normaliseBody(request);
     if (body instanceof Uint8Array && body.length > options.payloadMaxBytes) {
       throw new SwitchboardError(
@@ -158,81 +140,58 @@ class PooledTransport implements Transport {
         { url: request.url, bytes: body.length, limit: options.payloadMaxBytes },
       );
     }
-    const origin = this.poolFor(parsed.url, options);
-    const deadline = new AbortController();
-    const deadlineAt = performance.now() + options.callTimeoutMs;
-    const deadlineTimer = setTimeout(() => deadline.abort(), options.callTimeoutMs);
-    const callSignal = request.signal ? AbortSignal.any([deadline.signal, request.signal]) : deadline.signal;
+    const origin = this.poolFor(url, options, request.url);
+    const control = new CallControl(options, request.signal);
     const call: Call = {
       request,
-      url: parsed.url,
+      url,
       origin,
       body,
       replayable: !(body instanceof Readable),
-      callSignal,
+      control,
     };
     let handedOver = false;
     try {
       let lastError: SwitchboardError | undefined;
       for (let attempt = 1; ; attempt++) {
-        if (callSignal.aborted) throw this.stopped(call, attempt - 1, deadline.signal, lastError);
+        if (control.stopped) throw this.stopped(call, attempt - 1, lastError);
         origin.counters.requests++;
-        const guard = new AttemptGuard(callSignal, options.readTimeoutMs);
+        const guard = control.startAttempt();
         try {
           const result = await attemptOnce(call, attempt, guard);
           handedOver = keepDeadline;
           if (keepDeadline)
-            (result as unknown as { onDone(fn: () => void): void }).onDone?.(() =>
-              clearTimeout(deadlineTimer),
-            );
+            (result as unknown as { onDone(fn: () => void): void }).onDone?.(() => control.dispose());
           return result;
         } catch (raw) {
           guard.clear();
           if (raw instanceof CallerFailure) throw raw.error;
-          if (request.signal?.aborted || (deadline.signal.aborted && !guard.timedOut)) {
-            throw this.stopped(
-              call,
-              attempt,
-              deadline.signal,
-              lastError ?? toTransportError(raw, request.url, attempt),
-            );
+          if (control.stopped && !guard.timedOut) {
+            throw this.stopped(call, attempt, lastError ?? toTransportError(raw, request.url, attempt));
           }
           const error = guard.timedOut
-            ? new SwitchboardError(
-                TransportErrors.READ_TIMEOUT,
-                `${request.url} sent nothing for ${options.readTimeoutMs} ms`,
-                {
-                  url: request.url,
-                  attempt,
-                },
-              )
+            ? attemptTimeoutError(call, guard.timedOut, attempt)
             : toTransportError(raw, request.url, attempt);
-          if (error.code === TransportErrors.READ_TIMEOUT.code) origin.counters.timeouts.read++;
-          if (error.code === TransportErrors.CONNECT_TIMEOUT.code) origin.counters.timeouts.connect++;
+          countTimeout(origin, error);
           lastError = error;
           if (!call.replayable || !isRetryable(error, options.retry)) throw error;
           const hinted = typeof error.details.retryAfterMs === "number" ? error.details.retryAfterMs : 0;
           const wait = Math.max(backoffMs(options.retry, attempt), hinted);
-          if (performance.now() + wait >= deadlineAt) {
+          if (performance.now() + wait >= control.deadlineAt) {
             origin.counters.timeouts.call++;
             throw deadlineError(call, attempt, error);
           }
           origin.counters.retries++;
-          await delay(wait, undefined, { signal: callSignal }).catch(() => {});
+          await control.sleep(wait);
         }
       }
     } finally {
-      if (!handedOver) clearTimeout(deadlineTimer);
+      if (!handedOver) control.dispose();
     }
   }
 
-  private stopped(
-    call: Call,
-    attempts: number,
-    deadline: AbortSignal,
-    last: SwitchboardError | undefined,
-  ): SwitchboardError {
-    if (deadline.aborted) {
+  private stopped(call: Call, attempts: number, last: SwitchboardError | undefined): SwitchboardError {
+    if (call.control.deadlineHit) {
       call.origin.counters.timeouts.call++;
       return deadlineError(call, attempts, last);
     }
@@ -242,33 +201,115 @@ class PooledTransport implements Transport {
     });
   }
 
-  private send(call: Call, guard: AttemptGuard): Promise<Dispatcher.ResponseData> {
-    guard.armRead();
-    const { request } = call;
-    return call.origin
-      .current()
-      .request({
-        path: call.url.path,
-        method: (request.method ?? "GET") as Dispatcher.HttpMethod,
-        headers: request.headers as Record<string, string | string[]>,
-        body: call.body ?? null,
-        signal: guard.signal,
-      })
-      .then((response) => {
-        guard.armRead();
-        return response;
-      });
+  /** The body and headers to send for one attempt; a large buffer goes out in slices. */
+  private outgoing(
+    call: Call,
+    guard: AttemptGuard,
+  ): { body: Uint8Array | Readable | null; headers?: Headers } {
+    const headers = call.request.headers as Headers | undefined;
+    const body = call.body;
+    if (body instanceof Uint8Array && body.length > STREAMED_BODY_BYTES) {
+      guard.streamingBody = true;
+      return { body: sliced(body), headers: { ...headers, "content-length": String(body.length) } };
+    }
+    guard.streamingBody = body instanceof Readable;
+    return { body: body ?? null, ...(headers ? { headers } : {}) };
   }
 
-  private poolFor(url: EndpointUrl, options: TransportOptions): OriginPool {
-    const key = poolKey(url, options);
+  /** One attempt that reads the whole response into memory (see ExchangeHandler). */
+  private buffered(call: Call, guard: AttemptGuard, attempt: number): Promise<ExchangeResult> {
+    const { body, headers } = this.outgoing(call, guard);
+    guard.arm("connect");
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      guard.watchSend(reject);
+      const handler = new ExchangeHandler(guard, call.request.options.payloadMaxBytes, resolve, (error) =>
+        reject(error instanceof ResponseTooLarge ? tooLarge(call, attempt) : error),
+      );
+      call.origin.current().dispatch(
+        {
+          path: call.url.path,
+          method: (call.request.method ?? "GET") as Dispatcher.HttpMethod,
+          ...(headers ? { headers } : {}),
+          body,
+        },
+        handler,
+      );
+    });
+  }
+
+  /** One attempt that resolves at the response headers, leaving the body to stream. */
+  private stream(call: Call, guard: AttemptGuard): Promise<Dispatcher.ResponseData> {
+    const { body, headers } = this.outgoing(call, guard);
+    guard.arm("connect");
+    const options: HookedRequestOptions = {
+      path: call.url.path,
+      method: (call.request.method ?? "GET") as Dispatcher.HttpMethod,
+      ...(headers ? { headers } : {}),
+      body,
+      hooks: guard,
+    };
+    return new Promise<Dispatcher.ResponseData>((resolve, reject) => {
+      guard.watchSend(reject);
+      call.origin
+        .current()
+        .request(options)
+        .then(
+          (response) => {
+            guard.watchSend(undefined);
+            guard.watchBody(response.body);
+            guard.arm("read");
+            resolve(response);
+          },
+          (error: unknown) => {
+            guard.settled();
+            reject(error);
+          },
+        );
+    });
+  }
+
+  private parse(raw: string): EndpointUrl {
+    let url = this.urls.get(raw);
+    if (url) return url;
+    const parsed = parseEndpointUrl(raw);
+    if (!parsed.ok) throw new SwitchboardError(TransportErrors.BAD_URL, parsed.reason, { url: raw });
+    if (this.urls.size >= URL_CACHE_SIZE) this.urls.clear();
+    url = parsed.url;
+    this.urls.set(raw, url);
+    return url;
+  }
+
+  private poolFor(url: EndpointUrl, options: TransportOptions, rawUrl: string): OriginPool {
+    let optionsKey = this.optionKeys.get(options);
+    if (optionsKey === undefined) {
+      optionsKey = poolKey(options);
+      this.optionKeys.set(options, optionsKey);
+    }
+    const key = `${url.poolKey}|${optionsKey}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new OriginPool(key, url, options);
+      pool = new OriginPool(key, url, options, rawUrl);
       this.pools.set(key, pool);
     }
     return pool;
   }
+}
+
+/** A buffered body as a stream of slices, so undici hands it to the socket piece by piece. */
+function sliced(body: Uint8Array): Readable {
+  let offset = 0;
+  return new Readable({
+    highWaterMark: 0,
+    read() {
+      if (offset >= body.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(offset + STREAMED_BODY_BYTES, body.length);
+      this.push(body.subarray(offset, end));
+      offset = end;
+    },
+  });
 }
 
 function normaliseBody(request: TransportRequest): Uint8Array | Readable | undefined {
@@ -278,18 +319,14 @@ function normaliseBody(request: TransportRequest): Uint8Array | Readable | undef
   return body;
 }
 
-function statusError(call: Call, response: Dispatcher.ResponseData, attempt: number): SwitchboardError {
-  const hint = retryAfterMs(response.headers["retry-after"]);
-  return new SwitchboardError(
-    TransportErrors.HTTP_STATUS,
-    `${call.request.url} answered HTTP ${response.statusCode}`,
-    {
-      url: call.request.url,
-      status: response.statusCode,
-      attempt,
-      ...(hint !== undefined ? { retryAfterMs: hint } : {}),
-    },
-  );
+function statusError(call: Call, status: number, headers: Headers, attempt: number): SwitchboardError {
+  const hint = retryAfterMs(headers["retry-after"]);
+  return new SwitchboardError(TransportErrors.HTTP_STATUS, `${call.request.url} answered HTTP ${status}`, {
+    url: call.request.url,
+    status,
+    attempt,
+    ...(hint !== undefined ? { retryAfterMs: hint } : {}),
+  });
 }
 
 /** Drops a body mid-way; the connection is closed, never reused. */
@@ -307,34 +344,35 @@ function tooLarge(call: Call, attempt: number): SwitchboardError {
   );
 }
 
-/** Fails before reading a body whose declared length is over the cap; the socket is dropped. */
-function checkDeclaredLength(call: Call, response: Dispatcher.ResponseData, attempt: number): void {
-  const declared = Number(response.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > call.request.options.payloadMaxBytes) {
-    discard(response);
-    throw tooLarge(call, attempt);
+function attemptTimeoutError(call: Call, kind: AttemptTimeout, attempt: number): SwitchboardError {
+  const { url, options } = call.request;
+  const details = { url, attempt };
+  if (kind === "connect") {
+    return new SwitchboardError(
+      TransportErrors.CONNECT_TIMEOUT,
+      `no connection to ${url} within ${options.connectTimeoutMs} ms`,
+      details,
+    );
   }
+  if (kind === "write") {
+    return new SwitchboardError(
+      TransportErrors.WRITE_TIMEOUT,
+      `${url} took no request body for ${options.writeTimeoutMs} ms`,
+      details,
+    );
+  }
+  return new SwitchboardError(
+    TransportErrors.READ_TIMEOUT,
+    `${url} sent nothing for ${options.readTimeoutMs} ms`,
+    details,
+  );
 }
 
-async function readAll(
-  call: Call,
-  response: Dispatcher.ResponseData,
-  guard: AttemptGuard,
-  attempt: number,
-): Promise<Uint8Array> {
-  const limit = call.request.options.payloadMaxBytes;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      discard(response);
-      throw tooLarge(call, attempt);
-    }
-    chunks.push(chunk);
-    guard.armRead();
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+function countTimeout(origin: OriginPool, error: SwitchboardError): void {
+  const { timeouts } = origin.counters;
+  if (error.code === TransportErrors.READ_TIMEOUT.code) timeouts.read++;
+  else if (error.code === TransportErrors.CONNECT_TIMEOUT.code) timeouts.connect++;
+  else if (error.code === TransportErrors.WRITE_TIMEOUT.code) timeouts.write++;
 }
 
 function streamedResponse(
@@ -346,6 +384,7 @@ function streamedResponse(
   const done: Array<() => void> = [];
   const finish = () => {
     guard.clear();
+    guard.watchBody(undefined);
     for (const fn of done.splice(0)) fn();
   };
   const limit = call.request.options.payloadMaxBytes;
@@ -358,17 +397,14 @@ function streamedResponse(
           discard(response);
           throw tooLarge(call, attempt);
         }
-        guard.armRead();
+        // The read timer measures the server, not a slow consumer: off while the chunk is
+        // with the caller, on again while we wait for the next one.
+        guard.clear();
         yield chunk;
+        guard.arm("read");
       }
     } catch (error) {
-      if (guard.timedOut) {
-        throw new SwitchboardError(TransportErrors.READ_TIMEOUT, `${call.request.url} stalled mid-body`, {
-          url: call.request.url,
-          attempt,
-        });
-      }
-      throw toTransportError(error, call.request.url, attempt);
+      throw bodyError(call, guard, error, attempt);
     } finally {
       finish();
     }
@@ -393,6 +429,28 @@ function streamedResponse(
     },
     onDone: (fn) => done.push(fn),
   };
+}
+
+/** Names what ended a body the caller was reading after the call was handed back. */
+function bodyError(call: Call, guard: AttemptGuard, error: unknown, attempt: number): SwitchboardError {
+  const { control } = call;
+  if (error instanceof SwitchboardError) return error;
+  if (guard.timedOut) {
+    const timeout = attemptTimeoutError(call, guard.timedOut, attempt);
+    countTimeout(call.origin, timeout);
+    return timeout;
+  }
+  if (control.deadlineHit) {
+    call.origin.counters.timeouts.call++;
+    return deadlineError(call, attempt, undefined);
+  }
+  if (control.callerAborted) {
+    return new SwitchboardError(TransportErrors.ABORTED, `the call to ${call.request.url} was aborted`, {
+      url: call.request.url,
+      attempts: attempt,
+    });
+  }
+  return toTransportError(error, call.request.url, attempt);
 }
 
 function deadlineError(call: Call, attempts: number, last: SwitchboardError | undefined): SwitchboardError {

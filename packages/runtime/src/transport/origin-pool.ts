@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
-import { Pool } from "undici";
+import type { Socket } from "node:net";
+import { buildConnector, type Pool } from "undici";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import { TransportErrors } from "../errors/transport-errors.js";
 import type { EndpointUrl } from "./endpoint-url.js";
-import type { TransportOptions } from "./types.js";
+import { HookedPool } from "./hooked-pool.js";
+import { isTlsErrorCode } from "./transport-error.js";
+import type { TlsOptions, TransportOptions } from "./types.js";
 
 /** Counters kept per pool key for OriginStats. */
 export interface OriginCounters {
@@ -10,6 +15,9 @@ export interface OriginCounters {
   retries: number;
   timeouts: { connect: number; read: number; write: number; call: number };
 }
+
+/** How long an idle pooled connection is kept; servers usually keep theirs about as long. */
+const KEEP_ALIVE_MS = 30_000;
 
 /**
  * The connection pool of one origin (host:port or socket file). `poolSize` caps its
@@ -24,20 +32,24 @@ export class OriginPool {
     retries: 0,
     timeouts: { connect: 0, read: 0, write: 0, call: 0 },
   };
-  private pool: Pool;
+  private pool: HookedPool;
   private bornAt = Date.now();
   private readonly retired: Pool[] = [];
+  private readonly connector: buildConnector.connector;
 
+  /** Throws SB_TRANSPORT_TLS when the TLS files cannot be used; nothing is cached then. */
   constructor(
     readonly key: string,
     private readonly url: EndpointUrl,
     private readonly options: TransportOptions,
+    rawUrl: string,
   ) {
+    this.connector = tlsAwareConnector(url, options, rawUrl);
     this.pool = this.createPool();
   }
 
   /** The pool to send the next request on, rotated when older than the TTL. */
-  current(): Pool {
+  current(): HookedPool {
     const ttl = this.options.poolTtlMs;
     if (ttl > 0 && Date.now() - this.bornAt >= ttl) {
       const old = this.pool;
@@ -61,28 +73,18 @@ export class OriginPool {
     await Promise.all([this.pool, ...this.retired].map((pool) => pool.destroy().catch(() => {})));
   }
 
-  private createPool(): Pool {
-    const { url, options } = this;
-    const tls = options.tls;
-    const pool = new Pool(url.origin, {
-      connections: options.poolSize,
+  private createPool(): HookedPool {
+    const pool = new HookedPool(this.url.origin, {
+      connections: this.options.poolSize,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
-      // Our own timers enforce read and call deadlines precisely; undici's are ~1 s coarse.
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      // Our own timers enforce connect, write, read and call deadlines precisely; undici's
+      // header and body timers are about a second coarse, so they are off.
       headersTimeout: 0,
       bodyTimeout: 0,
-      allowH2: options.http2 === true,
-      connect: {
-        timeout: options.connectTimeoutMs,
-        ...(url.socketPath ? { socketPath: url.socketPath } : {}),
-        ...(url.tls && url.socketPath ? { servername: "localhost" } : {}),
-        ...(tls?.trustCaCerts?.length ? { ca: tls.trustCaCerts.map((file) => readFileSync(file)) } : {}),
-        ...(tls?.clientCert ? { cert: readFileSync(tls.clientCert) } : {}),
-        ...(tls?.clientKey ? { key: readFileSync(tls.clientKey) } : {}),
-        ...(tls?.clientKeyPasswordFile
-          ? { passphrase: readFileSync(tls.clientKeyPasswordFile, "utf8").trim() }
-          : {}),
-      },
+      allowH2: this.options.http2 === true,
+      connect: this.connector,
     });
     pool.on("connect", () => {
       this.counters.connects++;
@@ -91,11 +93,74 @@ export class OriginPool {
   }
 }
 
-/** Pools are shared by every caller whose options shape the pool the same way. */
-export function poolKey(url: EndpointUrl, options: TransportOptions): string {
+/**
+ * undici's connector with the TLS files loaded up front, plus one repair: when a TLS peer
+ * rejects us after the handshake (TLS 1.3 reports a missing client certificate that way),
+ * the socket's TLS error is followed by an end of stream that undici would report as
+ * "other side closed". Destroying the socket on the TLS error keeps the real cause.
+ */
+function tlsAwareConnector(
+  url: EndpointUrl,
+  options: TransportOptions,
+  rawUrl: string,
+): buildConnector.connector {
+  const connect = buildConnector({
+    timeout: options.connectTimeoutMs,
+    allowH2: options.http2 === true,
+    ...(url.socketPath ? { socketPath: url.socketPath } : {}),
+    ...(url.tls ? tlsFiles(options.tls, rawUrl) : {}),
+    ...(url.tls && url.socketPath ? { servername: "localhost" } : {}),
+  } as buildConnector.BuildOptions);
+  if (!url.tls) return connect;
+  return (connectOptions, callback) =>
+    connect(connectOptions, (error, socket) => {
+      socket?.on("error", (socketError: NodeJS.ErrnoException) => {
+        if (isTlsErrorCode(socketError.code)) (socket as Socket).destroy();
+      });
+      (callback as (error: Error | null, socket: Socket | null) => void)(error, socket as Socket | null);
+    });
+}
+
+function tlsFiles(tls: TlsOptions | undefined, rawUrl: string): Record<string, unknown> {
+  if (!tls) return {};
+  if (Boolean(tls.clientCert) !== Boolean(tls.clientKey)) {
+    throw new SwitchboardError(
+      TransportErrors.TLS,
+      `TLS for ${rawUrl}: a client certificate and key go together: give both or neither`,
+      { url: rawUrl },
+    );
+  }
+  const read = (file: string, what: string, encoding?: "utf8") => {
+    try {
+      return readFileSync(file, encoding);
+    } catch (error) {
+      throw new SwitchboardError(
+        TransportErrors.TLS,
+        `TLS for ${rawUrl}: cannot read the ${what} ${file}: ${(error as Error).message}`,
+        { url: rawUrl, file },
+        { cause: error },
+      );
+    }
+  };
+  return {
+    ...(tls.trustCaCerts?.length
+      ? { ca: tls.trustCaCerts.map((file) => read(file, "trusted CA file")) }
+      : {}),
+    ...(tls.clientCert ? { cert: read(tls.clientCert, "client certificate") } : {}),
+    ...(tls.clientKey ? { key: read(tls.clientKey, "client key") } : {}),
+    ...(tls.clientKeyPasswordFile
+      ? { passphrase: String(read(tls.clientKeyPasswordFile, "key password file", "utf8")).trim() }
+      : {}),
+  };
+}
+
+/**
+ * The pool-shaping part of the options: pools are shared by every caller of one origin
+ * whose options shape the pool the same way.
+ */
+export function poolKey(options: TransportOptions): string {
   const tls = options.tls;
   return [
-    url.poolKey,
     options.poolSize,
     options.poolTtlMs,
     options.connectTimeoutMs,

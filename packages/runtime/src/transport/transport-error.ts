@@ -6,7 +6,13 @@ export function invalidResponse(message: string, details: Record<string, unknown
   return new SwitchboardError(TransportErrors.INVALID_RESPONSE, message, details);
 }
 
-const TLS_CODES = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_OSSL)/;
+const TLS_CODES =
+  /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_OSSL|HOSTNAME_MISMATCH)/;
+
+/** Whether a Node/OpenSSL error code is a TLS failure (retrying cannot help). */
+export function isTlsErrorCode(code: string | undefined): boolean {
+  return code !== undefined && TLS_CODES.test(code);
+}
 
 /** Maps whatever undici or the socket threw to a catalogued transport error. */
 export function toTransportError(error: unknown, url: string, attempt: number): SwitchboardError {
@@ -35,7 +41,7 @@ export function toTransportError(error: unknown, url: string, attempt: number): 
       { cause: error },
     );
   }
-  if (TLS_CODES.test(code)) {
+  if (isTlsErrorCode(code)) {
     return new SwitchboardError(TransportErrors.TLS, `TLS with ${url} failed: ${cause}`, details, {
       cause: error,
     });

@@ -1,0 +1,99 @@
+import { AttemptGuard } from "./attempt-guard.js";
+import type { TransportOptions } from "./types.js";
+
+/**
+ * A timer may fire up to a millisecond before `performance.now()` agrees (libuv keeps
+ * loop time in whole milliseconds); a deadline that close counts as reached.
+ */
+const TIMER_SLACK_MS = 1;
+
+/**
+ * The deadline and abort switch of one call. One timer serves the call deadline and the
+ * phase timers of the attempt in progress: re-arming a phase only moves a timestamp, and
+ * the timer, when it fires, either acts or sleeps again until the nearest deadline. So a
+ * call costs one setTimeout however many body chunks re-arm the read timer, and timers
+ * still fire at their deadline, not on a coarse tick.
+ */
+export class CallControl {
+  readonly deadlineAt: number;
+  deadlineHit = false;
+  callerAborted = false;
+  private current: AttemptGuard | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    this.deadlineAt = performance.now() + options.callTimeoutMs;
+    this.schedule(this.deadlineAt);
+    if (callerSignal?.aborted) this.callerAborted = true;
+    else callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
+  }
+
+  /** The deadline passed or the caller gave up: no further attempt may start. */
+  get stopped(): boolean {
+    return this.deadlineHit || this.callerAborted;
+  }
+
+  startAttempt(): AttemptGuard {
+    this.current = new AttemptGuard(this, this.options);
+    return this.current;
+  }
+
+  /** Makes the timer fire no later than `at` (a performance.now() timestamp). */
+  schedule(at: number): void {
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - performance.now()));
+  }
+
+  /** Sleeps between attempts; cut short when the call is aborted. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Aborts whatever the attempt in progress is doing (or the sleep before the next one). */
+  abortAttempt(): void {
+    this.current?.abort();
+    this.wake?.();
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.current = undefined;
+    this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now() + TIMER_SLACK_MS;
+    if (now >= this.deadlineAt) {
+      this.deadlineHit = true;
+      this.abortAttempt();
+      return;
+    }
+    const phaseAt = this.current?.expireIfDue(now) ?? Number.POSITIVE_INFINITY;
+    this.schedule(Math.min(this.deadlineAt, phaseAt));
+  };
+
+  private readonly onCallerAbort = (): void => {
+    this.callerAborted = true;
+    this.abortAttempt();
+  };
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { type TestContext, test } from "node:test";
+import { createTransport, type Transport } from "../src/transport/index.js";
+import { startServer, type TestServer } from "./support/http-server.js";
+import { options } from "./support/transport-options.js";
+
+function transportFor(t: TestContext): Transport {
+  const transport = createTransport();
+  t.after(() => transport.close());
+  return transport;
+}
+
+async function serve(t: TestContext, server: Promise<TestServer>): Promise<TestServer> {
+  const started = await server;
+  t.after(() => started.close());
+  return started;
+}
+
+/** Resets the TCP connection (RST, not FIN) of the first `resets` requests. */
+function resettingServer(resets: number): Promise<TestServer> & { hits: () => number } {
+  let hits = 0;
+  const server = startServer((request, response) => {
+    hits++;
+    if (hits <= resets) request.socket.resetAndDestroy();
+    else response.end("ok");
+  });
+  return Object.assign(server, { hits: () => hits });
+}
+
+test("a connection reset is a catalogued error, not retried when the policy says no", async (t) => {
+  const resetting = resettingServer(Number.POSITIVE_INFINITY);
+  const server = await serve(t, resetting);
+  const transport = transportFor(t);
+  const noRetry = { ...options().retry, retryIoErrors: false };
+  await assert.rejects(
+    transport.exchange(
+      { url: server.url, method: "POST", body: "b", options: options({ retry: noRetry }) },
+      () => 1,
+    ),
+    (error: { code: string; details: { cause: string } }) => {
+      assert.equal(error.code, "SB_TRANSPORT_CONNECTION_RESET");
+      assert.match(error.details.cause, /ECONNRESET|UND_ERR_SOCKET/);
+      return true;
+    },
+  );
+  assert.equal(resetting.hits(), 1);
+});
+
+test("connection resets are retried by the default policy", async (t) => {
+  const resetting = resettingServer(2);
+  const server = await serve(t, resetting);
+  const transport = transportFor(t);
+  const attempts = await transport.exchange(
+    { url: server.url, method: "POST", body: "b", options: options() },
+    (response) => response.attempts,
+  );
+  assert.equal(attempts, 3);
+  assert.equal(resetting.hits(), 3);
+  assert.equal(transport.stats()[0]?.retries, 2);
+});
+
+test("the call deadline cuts a retry loop short and reports the attempts", async (t) => {
+  let hits = 0;
+  const server = await serve(
+    t,
+    startServer((_request, response) => {
+      hits++;
+      response.writeHead(503).end();
+    }),
+  );
+  const transport = transportFor(t);
+  const started = performance.now();
+  await assert.rejects(
+    transport.exchange(
+      {
+        url: server.url,
+        method: "POST",
+        body: "b",
+        options: options({
+          callTimeoutMs: 300,
+          retry: { ...options().retry, initialBackoffMs: 20, maxBackoffMs: 40 },
+        }),
+      },
+      () => 1,
+    ),
+    (error: { code: string; message: string; details: { attempts: number; lastError: string } }) => {
+      assert.equal(error.code, "SB_TRANSPORT_DEADLINE_EXCEEDED");
+      assert.equal(error.details.attempts, hits, "every attempt that reached the server is counted");
+      assert.ok(hits >= 3, `${hits} attempts`);
+      assert.equal(error.details.lastError, "SB_TRANSPORT_HTTP_STATUS");
+      assert.match(error.message, new RegExp(`\\(${hits} attempts, last: .*HTTP 503`));
+      return true;
+    },
+  );
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 300 + 800, `the loop ended near the deadline: ${elapsed.toFixed(0)} ms`);
+  assert.equal(transport.stats()[0]?.timeouts.call, 1);
+});
