@@ -31,6 +31,8 @@ export class CommitQueue {
   private units = 0;
   private lastGroupSize = 0;
   private lastCommitMicros = 0;
+  /** Told about every durable group (size, seconds); metrics hook, must be cheap. */
+  onCommit: ((groupSize: number, seconds: number) => void) | undefined;
   private readonly runGroup: (group: readonly Pending[]) => Outcome[];
   /** Called inside the group transaction, a better-sqlite3 transaction function runs as a savepoint. */
   private readonly inSavepoint: (work: () => unknown) => unknown;
@@ -86,6 +88,7 @@ export class CommitQueue {
     this.units += group.length;
     this.lastGroupSize = group.length;
     this.lastCommitMicros = Number(process.hrtime.bigint() - started) / 1000;
+    this.onCommit?.(group.length, this.lastCommitMicros / 1e6);
     group.forEach((unit, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) unit.resolve(outcome.value);
