@@ -46,7 +46,14 @@ async function startSilentServer(t: TestContext): Promise<string> {
  */
 export async function startOpsFixture(
   t: TestContext,
-  options: { maxInFlight?: number; logger?: Logger } = {},
+  options: {
+    maxInFlight?: number;
+    logger?: Logger;
+    /** Reuse a store (a restart). */
+    dataDir?: string;
+    /** Route test/broken to the working function server (where it counts like test/counter). */
+    brokenWorks?: boolean;
+  } = {},
 ): Promise<OpsFixture> {
   const dir = tempDir(t);
   const counter = new ProtocolFunction([{ name: "count", typename: INT }], (state, invocation, effects) => {
@@ -87,6 +94,7 @@ export async function startOpsFixture(
     "test/counter": counter,
     "test/timer": timer,
     "test/profile": profile,
+    "test/broken": new ProtocolFunction([{ name: "count", typename: INT }]),
   });
   t.after(() => functions.close());
   const silent = await startSilentServer(t);
@@ -105,7 +113,7 @@ export async function startOpsFixture(
       "kind: io.statefun.endpoints.v2/http",
       "spec:",
       "  functions: test/broken",
-      `  urlPathTemplate: ${silent}/{function.name}`,
+      `  urlPathTemplate: ${options.brokenWorks ? functions.url : silent}/{function.name}`,
       "  maxNumBatchRequests: 2",
       "  transport:",
       "    timeouts: { call: 400ms, read: 60ms, connect: 200ms, write: 200ms }",
@@ -118,7 +126,7 @@ export async function startOpsFixture(
       "",
     ].join("\n"),
   );
-  const dataDir = join(dir, "data");
+  const dataDir = options.dataDir ?? join(dir, "data");
   const runtime = await Runtime.start({
     modules: [file],
     dataDir,
