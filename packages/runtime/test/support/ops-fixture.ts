@@ -53,6 +53,8 @@ export async function startOpsFixture(
     dataDir?: string;
     /** Route test/broken to the working function server (where it counts like test/counter). */
     brokenWorks?: boolean;
+    /** Appended to test/broken's URL (a query string carrying a secret, for log tests). */
+    brokenQuery?: string;
   } = {},
 ): Promise<OpsFixture> {
   const dir = tempDir(t);
@@ -113,7 +115,7 @@ export async function startOpsFixture(
       "kind: io.statefun.endpoints.v2/http",
       "spec:",
       "  functions: test/broken",
-      `  urlPathTemplate: ${options.brokenWorks ? functions.url : silent}/{function.name}`,
+      `  urlPathTemplate: ${options.brokenWorks ? functions.url : silent}/{function.name}${options.brokenQuery ?? ""}`,
       "  maxNumBatchRequests: 2",
       "  transport:",
       "    timeouts: { call: 400ms, read: 60ms, connect: 200ms, write: 200ms }",
