@@ -16,12 +16,14 @@ const logger = pino(
 const runtime = await Runtime.start({
   modules: [new URL("./greeter/module.yaml", import.meta.url).pathname],
   dataDir: process.env.SWITCHBOARD_DATA_DIR ?? ".switchboard",
+  adminPort: Number(process.env.SWITCHBOARD_ADMIN_PORT ?? 8099),
   logger,
 });
 
 console.log(`greeter functions  http://127.0.0.1:${functionsPort}`);
 for (const ingress of runtime.ingresses)
   console.log(`ingress            ${ingress.url}/<namespace>/<name>/<id>`);
+console.log(`admin (live page)  ${runtime.ops.adminUrl}/`);
 console.log(`
 Try it:
   curl -X POST -d alice http://127.0.0.1:8090/example/person/alice

@@ -23,6 +23,9 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
+import { Metrics } from "./ops/metrics.js";
+import { Ops } from "./ops/ops.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
@@ -38,6 +41,10 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   /** Replaces the remote invoker (tests, embedded functions). */
   readonly invoker?: FunctionInvoker;
+  /** Admin server port (health, metrics, admin API, live page); undefined = no admin server. */
+  readonly adminPort?: number;
+  /** Interface the admin server binds; default 127.0.0.1. */
+  readonly adminHost?: string;
 }
 
 /**
@@ -54,8 +61,13 @@ export class Runtime {
     readonly dispatcher: Dispatcher,
     readonly ingresses: readonly PlaygroundIngress[],
     readonly egresses: readonly EgressSink[],
+    readonly ops: Ops,
     private readonly logger: Logger,
   ) {}
+
+  get metrics(): Metrics {
+    return this.ops.context.metrics;
+  }
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
@@ -63,6 +75,8 @@ export class Runtime {
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
     const transport = createTransport();
+    const metrics = new Metrics();
+    store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
     try {
@@ -81,9 +95,14 @@ export class Runtime {
       const dispatcher = new Dispatcher({
         store,
         router: config.router,
-        invoker: options.invoker ?? new RemoteInvoker(config.router, transport),
+        invoker: new InstrumentedInvoker(
+          options.invoker ?? new RemoteInvoker(config.router, transport),
+          config.router,
+          metrics,
+        ),
         egress: { get: (id) => byId.get(id) },
         logger,
+        observer: metrics,
         ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
       });
       dispatcher.start();
@@ -94,6 +113,15 @@ export class Runtime {
         await ingress.start();
         ingresses.push(ingress);
       }
+      const ops = await Ops.start(
+        { config, store, dispatcher, transport, egresses, metrics },
+        {
+          ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
+          ...(options.adminHost ? { host: options.adminHost } : {}),
+        },
+        logger,
+      );
+      ops.markReady();
       logger.info(
         {
           dataDir,
@@ -103,7 +131,7 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger);
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
@@ -117,10 +145,12 @@ export class Runtime {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.ops.markStopping();
     for (const ingress of this.ingresses) await ingress.stop();
     await this.dispatcher.stop(graceMs);
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
+    await this.ops.stop();
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }

@@ -21,7 +21,10 @@ const MESSAGES = 480;
 function startRuntime(moduleFile: string, dataDir: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ["--conditions=development", "--import", "tsx", CLI, "run", moduleFile, "--data-dir", dataDir],
+    [
+      ...["--conditions=development", "--import", "tsx", CLI, "run", moduleFile, "--data-dir", dataDir],
+      ...["--admin-port", "0"],
+    ],
     {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SWITCHBOARD_LOG_LEVEL: "warn" },

@@ -6,6 +6,9 @@ interface RunFlags {
   dataDir: string;
   durability: "full" | "normal";
   maxInFlight?: string;
+  adminPort: string;
+  adminHost: string;
+  admin: boolean;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -17,6 +20,9 @@ export function registerRunCommand(program: Command): void {
     .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
     .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
     .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
+    .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
+    .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
+    .option("--no-admin", "run without the admin server")
     .action(async (paths: string[], flags: RunFlags) => {
       const logger = createLogger();
       const runtime = await Runtime.start({
@@ -24,8 +30,10 @@ export function registerRunCommand(program: Command): void {
         dataDir: flags.dataDir,
         durability: flags.durability === "normal" ? "normal" : "full",
         ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
+        ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
         logger,
       });
+      if (runtime.ops.adminUrl) console.log(`admin     ${runtime.ops.adminUrl}/ (metrics: /metrics)`);
       for (const ingress of runtime.ingresses)
         console.log(`ingress   ${ingress.url}/<namespace>/<name>/<id>`);
       for (const egress of runtime.egresses) console.log(`egress    ${egress.id} (${egress.kind})`);
@@ -48,4 +56,12 @@ export function registerRunCommand(program: Command): void {
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
     });
+}
+
+function parsePort(raw: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--admin-port must be a port number 0..65535, not ${raw}`);
+  }
+  return port;
 }

@@ -2,6 +2,7 @@ import type {
   FromFunction_InvocationResponse,
   FromFunction_PersistedValueSpec,
 } from "@switchboard/sdk/protocol";
+import { endpointLabel } from "../config/endpoint-label.js";
 import type { FunctionRouter } from "../config/model.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -14,9 +15,10 @@ import type { Store } from "../store/store.js";
 import { addressKey, formatAddress } from "./address.js";
 import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
+import type { DispatchObserver } from "./dispatch-observer.js";
 import { InFlightLimiter } from "./in-flight-limiter.js";
 import { LatencyWindow } from "./latency-window.js";
-import { type Logger, silentLogger } from "./logger.js";
+import { type Logger, redactUrls, silentLogger } from "./logger.js";
 import { Mailbox } from "./mailbox.js";
 import { planResult, type ResultPlan } from "./plan-result.js";
 import { StateRegistry } from "./state-registry.js";
@@ -34,6 +36,8 @@ export interface DispatcherOptions {
   readonly suspendBackoff?: { readonly initialMs: number; readonly maxMs: number };
   /** How many IncompleteInvocationContext round trips one batch may take. */
   readonly maxRegistrationRounds?: number;
+  /** Metrics hook; absent = nothing is counted beyond stats(). */
+  readonly observer?: DispatchObserver;
 }
 
 export interface DispatcherStats {
@@ -161,8 +165,77 @@ export class Dispatcher {
       mailbox.reserved--;
     }
     this.accepted++;
+    this.options.observer?.accepted(message.target.fn);
     this.enqueue(stored);
     return stored;
+  }
+
+  /**
+   * Accepts a message whose insert shares one commit with `alongside` (re-injecting a dead
+   * letter: insert and delete are atomic). Not back-pressured, like messages from functions.
+   */
+  async reinject(message: NewMessage, alongside: () => void): Promise<StoredMessage> {
+    if (this.stopping) throw new SwitchboardError(DispatchErrors.STOPPING, "Switchboard is shutting down");
+    if (!this.options.router.tryResolve(message.target.fn)) {
+      throw new SwitchboardError(
+        DispatchErrors.UNKNOWN_FUNCTION,
+        `no endpoint serves function type ${message.target.fn}`,
+        { fn: message.target.fn },
+      );
+    }
+    const { store } = this.options;
+    const stored = await store.commits.submit(() => {
+      const inserted = store.messages.insert(message, this.clock());
+      alongside();
+      return inserted;
+    });
+    this.accepted++;
+    this.options.observer?.accepted(message.target.fn);
+    this.enqueue(stored);
+    return stored;
+  }
+
+  /**
+   * Takes a suspended address's backlog out of dispatch: in one commit, `moveEach` stores
+   * each message elsewhere (the dead-letter store), the messages and the suspension are
+   * deleted. Returns undefined unless the address is suspended with no batch in flight.
+   */
+  async removeSuspendedBacklog(
+    address: AddressRef,
+    moveEach: (message: StoredMessage, error: { code: string; message: string }) => void,
+  ): Promise<StoredMessage[] | undefined> {
+    const mailbox = this.mailboxes.get(addressKey(address));
+    if (!mailbox?.suspended || mailbox.inFlight || mailbox.waitingForSlot) return undefined;
+    const taken = mailbox.backlog;
+    const error = mailbox.lastError ?? { code: "SB_INTERNAL", message: "unknown" };
+    mailbox.backlog = [];
+    if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
+    mailbox.retryTimer = undefined;
+    const { store } = this.options;
+    try {
+      await store.commits.submit(() => {
+        for (const message of taken) {
+          moveEach(message, error);
+          store.messages.delete(message.seq);
+        }
+        store.suspensions.delete(address);
+      });
+    } catch (failure) {
+      mailbox.backlog = [...taken, ...mailbox.backlog];
+      this.armRetry(mailbox);
+      throw failure;
+    }
+    mailbox.failures = 0;
+    mailbox.retryAt = 0;
+    mailbox.lastError = undefined;
+    this.kick(mailbox);
+    this.notifyIfSettled();
+    return taken;
+  }
+
+  /** Whether a batch of this address is in flight now (admin read-out). */
+  isInFlight(address: AddressRef): boolean {
+    return this.mailboxes.get(addressKey(address))?.inFlight !== undefined;
   }
 
   /** Lifts a suspension now instead of waiting for its backoff. */
@@ -308,6 +381,7 @@ export class Dispatcher {
       mailbox.failures = 0;
       mailbox.lastError = undefined;
       this.applied += batch.length;
+      this.options.observer?.applied(self.fn, batch.length);
       const appliedAt = this.clock();
       for (const message of batch) this.applyLatency.record(appliedAt - message.acceptedAt);
       this.batchSizes.record(batch.length);
@@ -317,7 +391,7 @@ export class Dispatcher {
     } catch (error) {
       mailbox.backlog = [...batch, ...mailbox.backlog];
       this.failedBatches++;
-      await this.suspend(mailbox, error, batch.length);
+      await this.suspend(mailbox, error, batch);
     } finally {
       mailbox.inFlight = undefined;
       this.releaseSlot();
@@ -358,21 +432,26 @@ export class Dispatcher {
     }
   }
 
-  private async suspend(mailbox: Mailbox, error: unknown, batchSize: number): Promise<void> {
+  private async suspend(mailbox: Mailbox, error: unknown, batch: readonly StoredMessage[]): Promise<void> {
     mailbox.failures++;
     const now = this.clock();
     const base = Math.min(this.backoff.initialMs * 2 ** (mailbox.failures - 1), this.backoff.maxMs);
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     mailbox.retryAt = now + delay;
     const code = error instanceof SwitchboardError ? error.code : "SB_INTERNAL";
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactUrls(error instanceof Error ? error.message : String(error));
     mailbox.lastError = { code, message };
+    this.options.observer?.failed(mailbox.address.fn, batch.length, code);
+    const resolved = this.options.router.tryResolve(mailbox.address.fn);
     this.logger.error(
       {
         address: formatAddress(mailbox.address),
+        // The batch's first message seq: stable across retries and shown by the admin API.
+        invocationId: String(batch[0]?.seq ?? ""),
+        endpoint: resolved ? endpointLabel(resolved.endpoint) : undefined,
         code,
         failures: mailbox.failures,
-        batch: batchSize,
+        batch: batch.length,
         retryInMs: delay,
       },
       `batch failed, address suspended: ${message}`,

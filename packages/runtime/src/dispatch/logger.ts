@@ -17,3 +17,15 @@ export const silentLogger: Logger = {
     return silentLogger;
   },
 };
+
+/**
+ * Strips what may be secret from URLs inside a message meant for logs or the admin API:
+ * user info (`user:pass@`) and query strings (tokens are often passed there).
+ */
+export function redactUrls(text: string): string {
+  return text.replace(
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?/gi,
+    (_, scheme, user, rest, query) =>
+      `${scheme}${user ? "[redacted]@" : ""}${rest}${query ? "?[redacted]" : ""}`,
+  );
+}

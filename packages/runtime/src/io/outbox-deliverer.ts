@@ -1,4 +1,5 @@
-import type { Logger } from "../dispatch/logger.js";
+import { type Logger, redactUrls } from "../dispatch/logger.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { StoredEgressRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 
@@ -67,8 +68,16 @@ export class OutboxDeliverer {
     } catch (error) {
       this.failures++;
       const delay = Math.min(this.backoff.initialMs * 2 ** (this.failures - 1), this.backoff.maxMs);
+      // Code and a URL-scrubbed message only: the record body and the receiver's headers
+      // (tokens) must never reach the log.
       this.logger.warn(
-        { err: error, egress: this.egressId, retryInMs: delay },
+        {
+          egress: this.egressId,
+          code: error instanceof SwitchboardError ? error.code : "SB_INTERNAL",
+          error: redactUrls(error instanceof Error ? error.message : String(error)),
+          failures: this.failures,
+          retryInMs: delay,
+        },
         "egress delivery failed; will retry",
       );
       if (!this.stopped) {

@@ -36,6 +36,8 @@ export class CommitQueue {
   private units = 0;
   private lastGroupSize = 0;
   private lastCommitMicros = 0;
+  /** Told about every durable group (size, seconds); metrics hook, must be cheap. */
+  onCommit: ((groupSize: number, seconds: number) => void) | undefined;
   private readonly runGroup: (group: readonly Pending[]) => unknown[];
   /** Called inside the group transaction, a better-sqlite3 transaction function runs as a savepoint. */
   private readonly inSavepoint: (work: () => unknown) => unknown;
@@ -117,6 +119,7 @@ export class CommitQueue {
     this.units += group.length;
     this.lastGroupSize = group.length;
     this.lastCommitMicros = Number(process.hrtime.bigint() - started) / 1000;
+    this.onCommit?.(group.length, this.lastCommitMicros / 1e6);
     let rolledBack = false;
     for (let index = 0; index < group.length; index++) {
       const unit = group[index] as Pending;

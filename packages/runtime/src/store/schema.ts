@@ -2,7 +2,7 @@
  * The embedded store's tables. Everything the runtime must not lose lives here: accepted
  * messages (the inbox and every address's backlog are the same table, ordered by seq),
  * state values with their expiry, registered state specs, pending delayed messages, the
- * egress outbox and suspended addresses.
+ * egress outbox, suspended addresses and the dead-letter store.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -87,4 +87,23 @@ CREATE TABLE IF NOT EXISTS suspensions (
   retry_at INTEGER NOT NULL,
   PRIMARY KEY (fn, id)
 ) WITHOUT ROWID;
+
+-- Messages an operator moved out of a suspended address's backlog (admin API). They stay
+-- here until re-injected or dropped; seq is the dead letter's own id.
+CREATE TABLE IF NOT EXISTS dead_letters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  fn TEXT NOT NULL,
+  id TEXT NOT NULL,
+  caller_fn TEXT,
+  caller_id TEXT,
+  typename TEXT NOT NULL,
+  has_value INTEGER NOT NULL,
+  value BLOB,
+  accepted_at INTEGER NOT NULL,
+  original_seq INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  dead_lettered_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_by_address ON dead_letters (fn, id, seq);
 `;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { CommitQueue } from "./commit-queue.js";
+import { DeadLetterTable } from "./dead-letter-table.js";
 import { EgressTable } from "./egress-table.js";
 import { MessageTable } from "./message-table.js";
 import { type Durability, openDatabase } from "./open-database.js";
@@ -20,6 +21,7 @@ export class Store {
   readonly timers: TimerTable;
   readonly egress: EgressTable;
   readonly suspensions: SuspensionTable;
+  readonly deadLetters: DeadLetterTable;
 
   private constructor(private readonly db: Database.Database) {
     this.state = new StateTable(db);
@@ -29,6 +31,7 @@ export class Store {
     this.timers = new TimerTable(db);
     this.egress = new EgressTable(db);
     this.suspensions = new SuspensionTable(db);
+    this.deadLetters = new DeadLetterTable(db);
   }
 
   static open(dataDir: string, durability: Durability = "full"): Store {

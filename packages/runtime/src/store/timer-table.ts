@@ -23,6 +23,7 @@ export class TimerTable {
   private readonly nextDueStatement: Database.Statement<[], { due: number | null }>;
   private readonly countStatement: Database.Statement<[], { n: number }>;
   private readonly bySenderStatement: Database.Statement<[string, string], TimerRow>;
+  private readonly byTargetStatement: Database.Statement<[string, string], TimerRow>;
 
   constructor(db: Database.Database) {
     this.insertStatement = db.prepare(
@@ -38,6 +39,10 @@ export class TimerTable {
     this.countStatement = db.prepare("SELECT count(*) AS n FROM timers");
     this.bySenderStatement = db.prepare(
       "SELECT * FROM timers WHERE sender_fn = ? AND sender_id = ? ORDER BY due_at, seq",
+    );
+    // Admin read-outs only: a scan is fine, an index would cost every timer write.
+    this.byTargetStatement = db.prepare(
+      "SELECT * FROM timers WHERE target_fn = ? AND target_id = ? ORDER BY due_at, seq",
     );
   }
 
@@ -85,6 +90,10 @@ export class TimerTable {
 
   forSender(sender: AddressRef): StoredTimer[] {
     return this.bySenderStatement.all(sender.fn, sender.id).map(toTimer);
+  }
+
+  forTarget(target: AddressRef): StoredTimer[] {
+    return this.byTargetStatement.all(target.fn, target.id).map(toTimer);
   }
 }
 

@@ -8,6 +8,10 @@ export interface FunctionServer {
   readonly port: number;
   /** While true, every request is answered 503. */
   down: boolean;
+  /** While set, every request waits for it before being answered. */
+  hold: Promise<void> | undefined;
+  /** Request headers of the last request, lower-case names. */
+  readonly lastHeaders: Record<string, string | string[] | undefined>;
   requests: number;
   close(): Promise<void>;
 }
@@ -16,12 +20,19 @@ export interface FunctionServer {
 export async function startFunctionServer(
   functions: Record<string, ProtocolFunction>,
 ): Promise<FunctionServer> {
-  const state = { down: false, requests: 0 };
+  const state: {
+    down: boolean;
+    requests: number;
+    hold: Promise<void> | undefined;
+    lastHeaders: Record<string, string | string[] | undefined>;
+  } = { down: false, requests: 0, hold: undefined, lastHeaders: {} };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
+    request.on("end", async () => {
       state.requests++;
+      state.lastHeaders = request.headers;
+      if (state.hold) await state.hold;
       if (state.down) {
         response.writeHead(503).end();
         return;
@@ -55,6 +66,15 @@ export async function startFunctionServer(
     },
     set down(value: boolean) {
       state.down = value;
+    },
+    get hold() {
+      return state.hold;
+    },
+    set hold(value: Promise<void> | undefined) {
+      state.hold = value;
+    },
+    get lastHeaders() {
+      return state.lastHeaders;
     },
     get requests() {
       return state.requests;

@@ -1,0 +1,19 @@
+import type { ModuleConfig } from "../config/model.js";
+import type { Dispatcher } from "../dispatch/dispatcher.js";
+import type { EgressSink } from "../io/egress-sink.js";
+import type { Store } from "../store/store.js";
+import type { Transport } from "../transport/types.js";
+import type { Metrics } from "./metrics.js";
+
+/** The parts of a running runtime the admin API reads and acts on. */
+export interface AdminContext {
+  readonly config: ModuleConfig;
+  readonly store: Store;
+  readonly dispatcher: Dispatcher;
+  readonly transport: Transport;
+  readonly egresses: readonly EgressSink[];
+  readonly metrics: Metrics;
+  readonly startedAt: number;
+  /** True between the end of start-up and the beginning of shutdown. */
+  ready(): boolean;
+}

@@ -1,0 +1,261 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { formatAddress } from "../dispatch/address.js";
+import { AdminErrors } from "../errors/admin-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import { sendJson } from "../io/http-util.js";
+import type { AddressRef } from "../store/records.js";
+import { addressView, messageView } from "./address-view.js";
+import type { AdminContext } from "./admin-context.js";
+import { ADMIN_PAGE_HTML } from "./admin-page.js";
+import { functionsView } from "./functions-view.js";
+import { overview } from "./overview.js";
+
+type Handler = (
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+) => Promise<void> | void;
+
+export interface AdminRequest {
+  readonly method: string;
+  readonly segments: readonly string[];
+  readonly query: URLSearchParams;
+}
+
+interface Route {
+  /** Literal segments, `*` for one decoded parameter. */
+  readonly pattern: readonly string[];
+  readonly methods: Readonly<Record<string, Handler>>;
+}
+
+const MAX_LIST = 1000;
+
+/** Every admin route; docs/operations.md lists them with examples. */
+const ROUTES: readonly Route[] = [
+  { pattern: [], methods: { GET: (_c, _r, res) => sendHtml(res, ADMIN_PAGE_HTML) } },
+  { pattern: ["healthz"], methods: { GET: (_c, _r, res) => sendJson(res, 200, { status: "ok" }) } },
+  { pattern: ["readyz"], methods: { GET: readiness } },
+  { pattern: ["metrics"], methods: { GET: metrics } },
+  { pattern: ["api", "overview"], methods: { GET: (c, _r, res) => sendJson(res, 200, overview(c)) } },
+  { pattern: ["api", "functions"], methods: { GET: (c, _r, res) => sendJson(res, 200, functionsView(c)) } },
+  {
+    pattern: ["api", "suspended"],
+    methods: { GET: (c, _r, res) => sendJson(res, 200, { suspended: c.dispatcher.suspendedAddresses() }) },
+  },
+  {
+    pattern: ["api", "addresses", "*", "*", "*"],
+    methods: { GET: (c, r, res) => sendJson(res, 200, addressView(c, addressOf(c, r.segments, 2))) },
+  },
+  { pattern: ["api", "addresses", "*", "*", "*", "retry"], methods: { POST: retry } },
+  { pattern: ["api", "addresses", "*", "*", "*", "dead-letter"], methods: { POST: deadLetter } },
+  { pattern: ["api", "dead-letters"], methods: { GET: listDeadLetters } },
+  { pattern: ["api", "dead-letters", "*"], methods: { GET: getDeadLetter, DELETE: dropDeadLetter } },
+  { pattern: ["api", "dead-letters", "*", "reinject"], methods: { POST: reinjectDeadLetter } },
+];
+
+/** Finds the route for a request; throws SB_ADMIN_NOT_FOUND / SB_ADMIN_BAD_METHOD. */
+export function route(request: AdminRequest): Handler {
+  const route = ROUTES.find(
+    (candidate) =>
+      candidate.pattern.length === request.segments.length &&
+      candidate.pattern.every((part, index) => part === "*" || part === request.segments[index]),
+  );
+  if (!route) {
+    throw new SwitchboardError(AdminErrors.NOT_FOUND, `no admin route ${request.segments.join("/") || "/"}`);
+  }
+  const handler =
+    route.methods[request.method] ?? (request.method === "HEAD" ? route.methods.GET : undefined);
+  if (!handler) {
+    throw new SwitchboardError(
+      AdminErrors.BAD_METHOD,
+      `use ${Object.keys(route.methods).join(" or ")} for /${request.segments.join("/")}`,
+    );
+  }
+  return handler;
+}
+
+/** Splits and percent-decodes the path; `/api/addresses/ns%2Fsub/name/id` keeps the `/` in `ns/sub`. */
+export function parseRequest(request: IncomingMessage): AdminRequest {
+  const url = new URL(request.url ?? "/", "http://admin");
+  const raw = url.pathname.split("/").filter((segment) => segment.length > 0);
+  try {
+    return {
+      method: request.method ?? "GET",
+      segments: raw.map(decodeURIComponent),
+      query: url.searchParams,
+    };
+  } catch {
+    throw new SwitchboardError(
+      AdminErrors.BAD_REQUEST,
+      `the path ${url.pathname} is not valid percent-encoding`,
+    );
+  }
+}
+
+function readiness(context: AdminContext, _request: AdminRequest, response: ServerResponse): void {
+  const checks = {
+    store: context.store.isOpen,
+    configuration: context.config !== undefined,
+    running: context.ready(),
+  };
+  const ready = Object.values(checks).every(Boolean);
+  sendJson(response, ready ? 200 : 503, { ready, checks });
+}
+
+async function metrics(
+  context: AdminContext,
+  _request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const { contentType, body } = await context.metrics.exposition();
+  response.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+function retry(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+  const address = addressOf(context, request.segments, 2);
+  if (!context.dispatcher.retryNow(address)) throw notSuspended(address);
+  sendJson(response, 202, { address: formatAddress(address), retrying: true });
+}
+
+async function deadLetter(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const address = addressOf(context, request.segments, 2);
+  const { dispatcher, store } = context;
+  if (!dispatcher.suspendedAddresses().some((entry) => entry.address === formatAddress(address))) {
+    throw notSuspended(address);
+  }
+  const ids: number[] = [];
+  const now = Date.now();
+  const moved = await dispatcher.removeSuspendedBacklog(address, (message, error) => {
+    ids.push(store.deadLetters.insert(message, error, now));
+  });
+  if (!moved) {
+    throw new SwitchboardError(
+      AdminErrors.ADDRESS_BUSY,
+      `${formatAddress(address)} has a batch in flight; try again when it settles`,
+      { address: formatAddress(address) },
+    );
+  }
+  sendJson(response, 200, { address: formatAddress(address), moved: moved.length, deadLetters: ids });
+}
+
+function listDeadLetters(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+  const after = integerParam(request.query, "after", 0);
+  const limit = Math.min(Math.max(1, integerParam(request.query, "limit", 100)), MAX_LIST);
+  const fn = request.query.get("fn");
+  const id = request.query.get("id");
+  if ((fn === null) !== (id === null)) {
+    throw new SwitchboardError(
+      AdminErrors.BAD_REQUEST,
+      "give both fn and id to filter by address, or neither",
+    );
+  }
+  const address = fn !== null && id !== null ? { fn, id } : undefined;
+  const letters = context.store.deadLetters.list(after, limit, address).map(deadLetterView);
+  sendJson(response, 200, {
+    deadLetters: letters,
+    total: context.store.deadLetters.count(),
+    next: letters.length === limit ? (letters.at(-1) as { id: number }).id : null,
+  });
+}
+
+function getDeadLetter(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+  const seq = deadLetterId(request.segments[2]);
+  const letter = context.store.deadLetters.get(seq);
+  if (!letter) throw unknownDeadLetter(seq);
+  sendJson(response, 200, deadLetterView(letter));
+}
+
+async function dropDeadLetter(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const seq = deadLetterId(request.segments[2]);
+  const { store } = context;
+  const dropped = await store.commits.submit(() => store.deadLetters.delete(seq));
+  if (!dropped) throw unknownDeadLetter(seq);
+  sendJson(response, 200, { id: seq, dropped: true });
+}
+
+async function reinjectDeadLetter(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const seq = deadLetterId(request.segments[2]);
+  const { store, dispatcher } = context;
+  const letter = store.deadLetters.get(seq);
+  if (!letter) throw unknownDeadLetter(seq);
+  const { target, caller, argument } = letter.message;
+  const stored = await dispatcher.reinject({ target, ...(caller ? { caller } : {}), argument }, () => {
+    // Dropped concurrently: abort the unit so the message is not inserted either.
+    if (!store.deadLetters.delete(seq)) throw unknownDeadLetter(seq);
+  });
+  sendJson(response, 202, { id: seq, reinjected: true, address: formatAddress(target), seq: stored.seq });
+}
+
+function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"]["list"]>[number]): unknown {
+  return {
+    id: letter.seq,
+    address: formatAddress(letter.message.target),
+    message: messageView(letter.message),
+    error: { code: letter.errorCode, message: letter.errorMessage },
+    deadLetteredAt: letter.deadLetteredAt,
+  };
+}
+
+function addressOf(context: AdminContext, segments: readonly string[], from: number): AddressRef {
+  const [namespace, name, id] = segments.slice(from, from + 3) as [string, string, string];
+  const fn = `${namespace}/${name}`;
+  if (!context.config.router.tryResolve(fn)) {
+    throw new SwitchboardError(AdminErrors.UNKNOWN_FUNCTION, `no endpoint serves function type ${fn}`, {
+      fn,
+    });
+  }
+  return { fn, id };
+}
+
+function deadLetterId(segment: string | undefined): number {
+  const seq = Number(segment);
+  if (!Number.isSafeInteger(seq) || seq <= 0) {
+    throw new SwitchboardError(
+      AdminErrors.BAD_REQUEST,
+      `a dead-letter id is a positive integer, not ${segment}`,
+    );
+  }
+  return seq;
+}
+
+function integerParam(query: URLSearchParams, name: string, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new SwitchboardError(AdminErrors.BAD_REQUEST, `${name} must be a non-negative integer, not ${raw}`);
+  }
+  return value;
+}
+
+function notSuspended(address: AddressRef): SwitchboardError {
+  return new SwitchboardError(AdminErrors.NOT_SUSPENDED, `${formatAddress(address)} is not suspended`, {
+    address: formatAddress(address),
+  });
+}
+
+function unknownDeadLetter(seq: number): SwitchboardError {
+  return new SwitchboardError(AdminErrors.UNKNOWN_DEAD_LETTER, `no dead letter ${seq}`, { id: seq });
+}
+
+function sendHtml(response: ServerResponse, html: string): void {
+  response.writeHead(200, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(html),
+    "cache-control": "no-store",
+  });
+  response.end(html);
+}

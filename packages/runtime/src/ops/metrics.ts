@@ -1,0 +1,339 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { DispatchObserver } from "../dispatch/dispatch-observer.js";
+import { LabelledCounts } from "./labelled-counts.js";
+import type { RuntimeSnapshot, WorkerPoolStats } from "./metric-sources.js";
+
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const COMMIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+/** A scrape reads the runtime once; gauges collected within this window share the read. */
+const SNAPSHOT_TTL_MS = 100;
+
+type FnLabels = { function_type: string };
+type FailedLabels = { function_type: string; code: string };
+type CacheLabels = { backend: string; result: "hit" | "miss" };
+
+/**
+ * Every Switchboard metric, in one registry. Hot-path events (messages, invocations,
+ * commits) are counted cheaply as they happen; everything that is already a number
+ * somewhere (backlogs, pools, outbox) is read at scrape time. The function host and the
+ * cache import this object and call `observeWebRequest`, `cacheLookup` and
+ * `addWorkerPool`; their metrics appear once they do.
+ */
+export class Metrics implements DispatchObserver {
+  readonly registry = new Registry();
+  private readonly acceptedCounts = new LabelledCounts<FnLabels>();
+  private readonly appliedCounts = new LabelledCounts<FnLabels>();
+  private readonly failedCounts = new LabelledCounts<FailedLabels>();
+  private readonly cacheCounts = new LabelledCounts<CacheLabels>();
+  private readonly invocationSeconds: Histogram<"endpoint" | "outcome">;
+  private readonly batchSize: Histogram<"endpoint">;
+  private readonly commitSeconds: Histogram;
+  private readonly commitGroupSize: Histogram;
+  private readonly webSeconds: Histogram<"route" | "status">;
+  private readonly workerPools = new Map<string, () => WorkerPoolStats>();
+  private source: (() => RuntimeSnapshot) | undefined;
+  private snapshot: { at: number; value: RuntimeSnapshot } | undefined;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    this.countsCounter(
+      "switchboard_messages_accepted_total",
+      "Messages durably accepted from ingress (and re-injected dead letters), per function type.",
+      ["function_type"],
+      this.acceptedCounts,
+    );
+    this.countsCounter(
+      "switchboard_messages_applied_total",
+      "Messages whose batch result was applied, per function type.",
+      ["function_type"],
+      this.appliedCounts,
+    );
+    this.countsCounter(
+      "switchboard_messages_failed_total",
+      "Messages in batches that failed and suspended their address, per function type and error code.",
+      ["function_type", "code"],
+      this.failedCounts,
+    );
+
+    this.invocationSeconds = new Histogram({
+      name: "switchboard_invocation_duration_seconds",
+      help: "Duration of one request to a function (remote call or embedded), per endpoint and outcome.",
+      labelNames: ["endpoint", "outcome"] as const,
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: "switchboard_invocation_batch_size",
+      help: "Messages carried by one request to a function, per endpoint.",
+      labelNames: ["endpoint"] as const,
+      buckets: SIZE_BUCKETS,
+      registers,
+    });
+    this.commitSeconds = new Histogram({
+      name: "switchboard_store_commit_duration_seconds",
+      help: "Duration of one group commit of the store, fsync included.",
+      buckets: COMMIT_BUCKETS,
+      registers,
+    });
+    this.commitGroupSize = new Histogram({
+      name: "switchboard_store_commit_group_size",
+      help: "Units of work (accepts, results, timer firings, deliveries) sharing one group commit.",
+      buckets: SIZE_BUCKETS,
+      registers,
+    });
+
+    const dispatcherGauge = (name: string, help: string, read: (snapshot: RuntimeSnapshot) => number) =>
+      this.snapshotGauge(name, help, read);
+    dispatcherGauge(
+      "switchboard_backlog_messages",
+      "Messages waiting in address backlogs (in memory).",
+      (s) => s.dispatcher.backlog,
+    );
+    dispatcherGauge(
+      "switchboard_addresses_in_flight",
+      "Addresses with a batch in flight.",
+      (s) => s.dispatcher.inFlight,
+    );
+    dispatcherGauge(
+      "switchboard_addresses_waiting_for_slot",
+      "Addresses waiting for a global in-flight slot.",
+      (s) => s.dispatcher.waitingForSlot,
+    );
+    dispatcherGauge(
+      "switchboard_addresses_suspended",
+      "Addresses suspended after a failed batch.",
+      (s) => s.dispatcher.suspended,
+    );
+    dispatcherGauge(
+      "switchboard_addresses_backpressured",
+      "Addresses whose backlog reached maxNumBatchRequests.",
+      (s) => s.dispatcher.backpressured,
+    );
+    dispatcherGauge(
+      "switchboard_delayed_messages_pending",
+      "Delayed messages stored and not yet fired.",
+      (s) => s.dispatcher.delayedPending,
+    );
+    dispatcherGauge(
+      "switchboard_egress_pending_records",
+      "Egress records in the durable outbox, not yet delivered.",
+      (s) => s.egressPending,
+    );
+    dispatcherGauge("switchboard_dead_letters", "Messages in the dead-letter store.", (s) => s.deadLetters);
+
+    const metrics = this;
+    new Gauge({
+      name: "switchboard_transport_connections",
+      help: "Pooled outbound connections per origin, open (all) and idle (free for reuse).",
+      labelNames: ["origin", "state"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const origin of metrics.read()?.origins ?? []) {
+          this.set({ origin: origin.origin, state: "open" }, origin.connectionsOpen);
+          this.set({ origin: origin.origin, state: "idle" }, origin.connectionsIdle);
+        }
+      },
+    });
+    const originCounter = (
+      name: string,
+      help: string,
+      read: (origin: RuntimeSnapshot["origins"][number]) => number,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["origin"] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const origin of metrics.read()?.origins ?? [])
+            this.inc({ origin: origin.origin }, read(origin));
+        },
+      });
+    originCounter(
+      "switchboard_transport_requests_total",
+      "Outbound request attempts per origin.",
+      (o) => o.requests,
+    );
+    originCounter(
+      "switchboard_transport_reused_connections_total",
+      "Outbound attempts served on an already open connection, per origin.",
+      (o) => o.reusedConnections,
+    );
+    originCounter(
+      "switchboard_transport_retries_total",
+      "Outbound attempts retried after a retryable failure, per origin.",
+      (o) => o.retries,
+    );
+    new Counter({
+      name: "switchboard_transport_timeouts_total",
+      help: "Outbound timeouts per origin and kind (connect, read, write, call).",
+      labelNames: ["origin", "kind"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const origin of metrics.read()?.origins ?? []) {
+          for (const [kind, count] of Object.entries(origin.timeouts))
+            this.inc({ origin: origin.origin, kind }, count);
+        }
+      },
+    });
+
+    this.webSeconds = new Histogram({
+      name: "switchboard_web_request_duration_seconds",
+      help: "Duration of web function requests, per route and status class.",
+      labelNames: ["route", "status"] as const,
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.countsCounter(
+      "switchboard_cache_requests_total",
+      "Cache lookups per backend and result (hit, miss).",
+      ["backend", "result"],
+      this.cacheCounts,
+    );
+    new Gauge({
+      name: "switchboard_worker_pool_workers",
+      help: "Workers per pool, busy or idle.",
+      labelNames: ["pool", "state"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [pool, read] of metrics.workerPools) {
+          const stats = read();
+          this.set({ pool, state: "busy" }, stats.busy);
+          this.set({ pool, state: "idle" }, stats.idle);
+        }
+      },
+    });
+    new Gauge({
+      name: "switchboard_worker_pool_utilisation_ratio",
+      help: "Busy workers over all workers, per pool (0..1).",
+      labelNames: ["pool"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [pool, read] of metrics.workerPools) {
+          const { busy, idle } = read();
+          this.set({ pool }, busy + idle === 0 ? 0 : busy / (busy + idle));
+        }
+      },
+    });
+    new Gauge({
+      name: "switchboard_worker_pool_queued_tasks",
+      help: "Tasks waiting for a free worker, per pool.",
+      labelNames: ["pool"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [pool, read] of metrics.workerPools) this.set({ pool }, read().queued);
+      },
+    });
+  }
+
+  /** Where scrape-time gauges read from (the runtime sets it once it is assembled). */
+  setSource(source: () => RuntimeSnapshot): void {
+    this.source = source;
+    this.snapshot = undefined;
+  }
+
+  // DispatchObserver: called once per accepted message / per applied or failed batch.
+  accepted(fn: string): void {
+    this.acceptedCounts.add(fn, () => ({ function_type: fn }));
+  }
+
+  applied(fn: string, messages: number): void {
+    this.appliedCounts.add(fn, () => ({ function_type: fn }), messages);
+  }
+
+  failed(fn: string, messages: number, code: string): void {
+    this.failedCounts.add(`${fn}\u0000${code}`, () => ({ function_type: fn, code }), messages);
+  }
+
+  observeInvocation(endpoint: string, seconds: number, messages: number, ok: boolean): void {
+    this.invocationSeconds.observe({ endpoint, outcome: ok ? "ok" : "error" }, seconds);
+    this.batchSize.observe({ endpoint }, messages);
+  }
+
+  observeCommit(groupSize: number, seconds: number): void {
+    this.commitSeconds.observe(seconds);
+    this.commitGroupSize.observe(groupSize);
+  }
+
+  /** For the function host: one served web request. `route` is the route pattern, never a raw path. */
+  observeWebRequest(route: string, status: number, seconds: number): void {
+    this.webSeconds.observe({ route, status: `${Math.floor(status / 100)}xx` }, seconds);
+  }
+
+  /** For the cache: one lookup on `backend` (memory, redis, ...). */
+  cacheLookup(backend: string, hit: boolean): void {
+    this.cacheCounts.add(hit ? `${backend}\u0000h` : `${backend}\u0000m`, () => ({
+      backend,
+      result: hit ? "hit" : "miss",
+    }));
+  }
+
+  /** For the function host: read a pool's figures at each scrape. */
+  addWorkerPool(pool: string, read: () => WorkerPoolStats): void {
+    this.workerPools.set(pool, read);
+  }
+
+  /** Totals for the admin view (counted here, so they include what stats() does not split). */
+  totals(): { accepted: number; applied: number; failed: number } {
+    return {
+      accepted: this.acceptedCounts.total(),
+      applied: this.appliedCounts.total(),
+      failed: this.failedCounts.total(),
+    };
+  }
+
+  /** The Prometheus text exposition. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    this.snapshot = undefined;
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private read(): RuntimeSnapshot | undefined {
+    if (!this.source) return undefined;
+    const now = Date.now();
+    if (!this.snapshot || now - this.snapshot.at > SNAPSHOT_TTL_MS) {
+      this.snapshot = { at: now, value: this.source() };
+    }
+    return this.snapshot.value;
+  }
+
+  private snapshotGauge(name: string, help: string, read: (snapshot: RuntimeSnapshot) => number): void {
+    const metrics = this;
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const snapshot = metrics.read();
+        this.set(snapshot ? read(snapshot) : 0);
+      },
+    });
+  }
+
+  private countsCounter<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    counts: LabelledCounts<Record<L, string>>,
+  ): void {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of counts.entries()) this.inc(labels, value);
+      },
+    });
+  }
+}

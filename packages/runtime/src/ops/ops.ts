@@ -1,0 +1,68 @@
+import type { Logger } from "../dispatch/logger.js";
+import type { AdminContext } from "./admin-context.js";
+import { AdminServer } from "./admin-server.js";
+
+export interface AdminOptions {
+  /** Port of the admin server; undefined = no admin server (metrics are still counted). */
+  readonly port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  readonly host?: string;
+}
+
+/**
+ * The operations side of one runtime: wires scrape-time metric sources and runs the admin
+ * server. Started last by Runtime.start, so readiness means everything else is up.
+ */
+export class Ops {
+  private isReady = false;
+
+  private constructor(
+    private readonly server: AdminServer | undefined,
+    readonly context: AdminContext,
+  ) {}
+
+  static async start(
+    parts: Omit<AdminContext, "ready" | "startedAt">,
+    options: AdminOptions,
+    logger: Logger,
+  ): Promise<Ops> {
+    let ops: Ops | undefined;
+    const context: AdminContext = { ...parts, startedAt: Date.now(), ready: () => ops?.isReady ?? false };
+    const { dispatcher, store, transport } = parts;
+    parts.metrics.setSource(() => ({
+      dispatcher: dispatcher.stats(),
+      egressPending: store.isOpen ? store.egress.count() : 0,
+      deadLetters: store.isOpen ? store.deadLetters.count() : 0,
+      origins: transport.stats(),
+    }));
+    const server =
+      options.port === undefined
+        ? undefined
+        : new AdminServer(context, options.host ?? "127.0.0.1", options.port, logger);
+    ops = new Ops(server, context);
+    if (server) {
+      await server.start();
+      logger.info({ url: server.url }, "admin server listening");
+    }
+    return ops;
+  }
+
+  /** `http://host:port` of the admin server, or undefined when it is off. */
+  get adminUrl(): string | undefined {
+    return this.server?.url;
+  }
+
+  markReady(): void {
+    this.isReady = true;
+  }
+
+  /** Readiness goes false first, so load balancers stop sending before anything closes. */
+  markStopping(): void {
+    this.isReady = false;
+  }
+
+  async stop(): Promise<void> {
+    this.isReady = false;
+    await this.server?.stop();
+  }
+}
