@@ -1,4 +1,7 @@
 import { resolve } from "node:path";
+import type { Cache } from "./cache/cache.js";
+import { registerCacheKinds } from "./cache/cache-kinds.js";
+import { createCacheFromConfig } from "./cache/create-cache.js";
 import { defaultRegistry } from "./config/component-registry.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
@@ -55,6 +58,8 @@ export class Runtime {
     readonly ingresses: readonly PlaygroundIngress[],
     readonly egresses: readonly EgressSink[],
     private readonly logger: Logger,
+    /** The functions' cache (memory unless a cache component says otherwise). */
+    readonly cache: Cache,
   ) {}
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
@@ -63,9 +68,11 @@ export class Runtime {
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
     const transport = createTransport();
+    let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
     try {
+      cache = await createCacheFromConfig(config, { logger });
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
         if (!sink) continue;
@@ -103,11 +110,12 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger);
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger, cache);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
+      await cache?.close();
       store.close();
       throw error;
     }
@@ -121,13 +129,14 @@ export class Runtime {
     await this.dispatcher.stop(graceMs);
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
+    await this.cache.close();
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }
 }
 
 async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, registerIoKinds(defaultRegistry()));
+  const result = await loadModules(paths, registerCacheKinds(registerIoKinds(defaultRegistry())));
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,
