@@ -1,4 +1,7 @@
 import { resolve } from "node:path";
+import type { Cache } from "./cache/cache.js";
+import { registerCacheKinds } from "./cache/cache-kinds.js";
+import { createCacheFromConfig } from "./cache/create-cache.js";
 import { defaultRegistry } from "./config/component-registry.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
@@ -63,6 +66,8 @@ export class Runtime {
     readonly egresses: readonly EgressSink[],
     readonly ops: Ops,
     private readonly logger: Logger,
+    /** The functions' cache (memory unless a cache component says otherwise). */
+    readonly cache: Cache,
   ) {}
 
   get metrics(): Metrics {
@@ -77,9 +82,11 @@ export class Runtime {
     const transport = createTransport();
     const metrics = new Metrics();
     store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
+    let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
     try {
+      cache = await createCacheFromConfig(config, { logger });
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
         if (!sink) continue;
@@ -131,11 +138,12 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger);
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger, cache);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
+      await cache?.close();
       store.close();
       throw error;
     }
@@ -151,13 +159,14 @@ export class Runtime {
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
     await this.ops.stop();
+    await this.cache.close();
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }
 }
 
 async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, registerIoKinds(defaultRegistry()));
+  const result = await loadModules(paths, registerCacheKinds(registerIoKinds(defaultRegistry())));
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerCacheKinds } from "../cache/cache-kinds.js";
 import { defaultRegistry } from "../config/component-registry.js";
 import { registerIoKinds } from "../io/io-kinds.js";
 
@@ -8,6 +9,8 @@ export function registerSchemaCommand(program: Command): void {
     .command("schema")
     .description("print a JSON Schema of a module YAML document (for editor completion and checks)")
     .action(() => {
-      console.log(JSON.stringify(registerIoKinds(defaultRegistry()).jsonSchema(), null, 2));
+      console.log(
+        JSON.stringify(registerCacheKinds(registerIoKinds(defaultRegistry())).jsonSchema(), null, 2),
+      );
     });
 }

@@ -1,0 +1,208 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { type Logger, silentLogger } from "../dispatch/logger.js";
+import { CacheErrors } from "../errors/cache-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import { asBuffer } from "./bytes.js";
+import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
+import { toCacheFailure } from "./redis-failure.js";
+import { GET_WITH_TTL, SET_IF } from "./redis-scripts.js";
+
+export interface RedisBackendOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. */
+  readonly url: string;
+  /** Prepended to every key in Redis, so the cache shares a Redis with other data safely. */
+  readonly namespace: string;
+  /** A command without a reply within this many ms fails with SB_CACHE_UNAVAILABLE. */
+  readonly commandTimeoutMs: number;
+  /** Bound on one TCP connect attempt. */
+  readonly connectTimeoutMs: number;
+  /** Cap on the delay between reconnect attempts while Redis is away. */
+  readonly maxReconnectDelayMs: number;
+  readonly logger?: Logger;
+}
+
+/** The scripts defineCommand adds; the Buffer variants keep values binary. */
+interface ScriptedRedis extends Redis {
+  sbCacheGetBuffer(key: string): Promise<[Buffer, number] | null>;
+  sbCacheSetIf(
+    key: string,
+    mode: string,
+    operand: Buffer | string,
+    packed: Buffer,
+    ttlMs: number,
+  ): Promise<number>;
+}
+
+const SEPARATOR = 0x3a; // ':'
+
+/**
+ * The shared backend: one ioredis connection, auto-pipelined. Calls never wait for a
+ * reconnect: with the offline queue off and no per-command retries, a call made while Redis
+ * is away fails at once, and one in flight when the connection drops fails when it closes
+ * (or at the command timeout if the server hangs). The client keeps reconnecting in the
+ * background; connection errors are logged once per outage and never thrown at the process.
+ */
+export class RedisCacheBackend implements CacheBackend {
+  readonly kind = "redis";
+  private readonly redis: ScriptedRedis;
+  private readonly namespace: string;
+  private readonly logger: Logger;
+  /** Unique to this client, so versions written by two processes never coincide. */
+  private readonly versionPrefix = randomBytes(8).toString("base64url");
+  private nextVersion = 0;
+  private reachable = false;
+  private closed = false;
+
+  constructor(options: RedisBackendOptions) {
+    this.namespace = options.namespace;
+    this.logger = (options.logger ?? silentLogger).child({ cache: "redis" });
+    const maxDelay = options.maxReconnectDelayMs;
+    this.redis = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: options.connectTimeoutMs,
+      enableAutoPipelining: true,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
+    }) as ScriptedRedis;
+    this.redis.defineCommand("sbCacheGet", { numberOfKeys: 1, lua: GET_WITH_TTL, readOnly: true });
+    this.redis.defineCommand("sbCacheSetIf", { numberOfKeys: 1, lua: SET_IF });
+    this.redis.on("ready", () => {
+      if (!this.reachable) this.logger.info({}, "cache connected to Redis");
+      this.reachable = true;
+    });
+    this.redis.on("error", (error: Error) => {
+      if (this.reachable || this.closed) {
+        this.logger.warn({ err: error.message }, "cache lost Redis; calls fail until it is back");
+      } else {
+        this.logger.debug({ err: error.message }, "cache cannot reach Redis");
+      }
+      this.reachable = false;
+    });
+    this.redis.on("close", () => {
+      this.reachable = false;
+    });
+  }
+
+  /** Resolves once connected, or false after `timeoutMs` (calls fail fast until connected). */
+  async waitUntilReady(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === "ready") return true;
+    return new Promise<boolean>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.redis.off("ready", onReady);
+        resolve(false);
+      }, timeoutMs);
+      this.redis.once("ready", onReady);
+    });
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    this.assertOpen();
+    let reply: [Buffer, number] | null;
+    try {
+      reply = await this.redis.sbCacheGetBuffer(this.namespace + key);
+    } catch (error) {
+      throw toCacheFailure(error, "get");
+    }
+    if (!reply) return undefined;
+    const [packed, pttl] = reply;
+    const separator = packed.indexOf(SEPARATOR);
+    if (separator < 0) {
+      throw new SwitchboardError(
+        CacheErrors.BACKEND_ERROR,
+        "the key holds a value not written by Switchboard's cache",
+        { backend: "redis" },
+      );
+    }
+    return {
+      // A copy: the reply buffer may share memory with ioredis's parser.
+      value: new Uint8Array(packed.subarray(separator + 1)),
+      version: packed.toString("latin1", 0, separator),
+      ttlRemainingMs: pttl >= 0 ? Math.max(1, pttl) : Number.POSITIVE_INFINITY,
+    };
+  }
+
+  async set(key: string, value: Uint8Array, ttlMs: number): Promise<CacheVersion> {
+    this.assertOpen();
+    const version = this.newVersion();
+    try {
+      await this.redis.set(this.namespace + key, pack(version, value), "PX", ttlMs);
+    } catch (error) {
+      throw toCacheFailure(error, "set");
+    }
+    return version;
+  }
+
+  async setIf(key: string, value: Uint8Array, ttlMs: number, condition: SetCondition): Promise<SetIfResult> {
+    this.assertOpen();
+    const version = this.newVersion();
+    const packed = pack(version, value);
+    const redisKey = this.namespace + key;
+    let stored: boolean;
+    try {
+      switch (condition.kind) {
+        case "absent":
+          stored = (await this.redis.set(redisKey, packed, "PX", ttlMs, "NX")) === "OK";
+          break;
+        case "present":
+          stored = (await this.redis.set(redisKey, packed, "PX", ttlMs, "XX")) === "OK";
+          break;
+        case "equal":
+        case "notEqual":
+          stored =
+            (await this.redis.sbCacheSetIf(
+              redisKey,
+              condition.kind,
+              asBuffer(condition.value),
+              packed,
+              ttlMs,
+            )) === 1;
+          break;
+        case "version":
+          stored =
+            (await this.redis.sbCacheSetIf(redisKey, "version", condition.version, packed, ttlMs)) === 1;
+          break;
+      }
+    } catch (error) {
+      throw toCacheFailure(error, "setIf");
+    }
+    return stored ? { stored: true, version } : { stored: false };
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.assertOpen();
+    try {
+      return (await this.redis.del(this.namespace + key)) > 0;
+    } catch (error) {
+      throw toCacheFailure(error, "delete");
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.redis.status === "ready") {
+      // QUIT lets replies already on the wire arrive; disconnect() below covers a hang.
+      await this.redis.quit().catch(() => undefined);
+    }
+    this.redis.disconnect();
+  }
+
+  private newVersion(): CacheVersion {
+    return this.versionPrefix + (++this.nextVersion).toString(36);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SwitchboardError(CacheErrors.CLOSED, "the cache is closed");
+  }
+}
+
+function pack(version: CacheVersion, value: Uint8Array): Buffer {
+  const header = Buffer.from(`${version}:`, "latin1");
+  return Buffer.concat([header, value]);
+}

@@ -1,0 +1,40 @@
+/**
+ * Lua scripts the Redis backend runs on the server, so that reads of (value, TTL) and
+ * conditional writes are atomic. Values are stored packed as `<version>:<bytes>`, one plain
+ * string per key with a PX expiry; versions never contain ':'.
+ */
+
+/** KEYS[1] -> false | {packed, pttl} */
+export const GET_WITH_TTL = `
+local packed = redis.call('GET', KEYS[1])
+if not packed then return false end
+return {packed, redis.call('PTTL', KEYS[1])}
+`;
+
+/**
+ * KEYS[1]; ARGV: mode ('equal' | 'notEqual' | 'version'), operand (bytes or version),
+ * new packed value, ttl ms. Returns 1 when stored, 0 when the condition failed.
+ */
+export const SET_IF = `
+local current = redis.call('GET', KEYS[1])
+local mode = ARGV[1]
+local holds
+if not current then
+  holds = (mode == 'notEqual')
+else
+  local separator = string.find(current, ':', 1, true)
+  if not separator then return redis.error_reply('SB_CACHE_FOREIGN_VALUE the key holds a value not written by Switchboard') end
+  if mode == 'version' then
+    holds = (string.sub(current, 1, separator - 1) == ARGV[2])
+  elseif mode == 'equal' then
+    holds = (string.sub(current, separator + 1) == ARGV[2])
+  elseif mode == 'notEqual' then
+    holds = (string.sub(current, separator + 1) ~= ARGV[2])
+  else
+    return redis.error_reply('ERR unknown condition ' .. mode)
+  end
+end
+if not holds then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 1
+`;

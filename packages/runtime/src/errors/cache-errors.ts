@@ -1,0 +1,23 @@
+import type { ErrorDefinition } from "./switchboard-error.js";
+
+/** Errors of the cache capability (`cache.get/set/setIf/delete/getOrSet`). */
+export const CacheErrors = {
+  /** The backend cannot be reached (Redis down, reconnecting or too slow); nothing was changed. */
+  UNAVAILABLE: { code: "SB_CACHE_UNAVAILABLE", status: 503 },
+  /** The backend answered with an error (e.g. Redis out of memory, or a key of a foreign type). */
+  BACKEND_ERROR: { code: "SB_CACHE_BACKEND_ERROR", status: 502 },
+  /** A value above the configured maxValueBytes; nothing was stored. */
+  VALUE_TOO_LARGE: { code: "SB_CACHE_VALUE_TOO_LARGE", status: 413 },
+  /** A key that is not a non-empty string within the key size limit. */
+  BAD_KEY: { code: "SB_CACHE_BAD_KEY", status: 400 },
+  /** A TTL that is not a positive finite number of milliseconds. */
+  BAD_TTL: { code: "SB_CACHE_BAD_TTL", status: 400 },
+  /** A value that is not bytes, a string, a byte source or (for JSON writes) serialisable. */
+  BAD_VALUE: { code: "SB_CACHE_BAD_VALUE", status: 400 },
+  /** A setIf condition other than absent, present, equal, notEqual or version. */
+  BAD_CONDITION: { code: "SB_CACHE_BAD_CONDITION", status: 400 },
+  /** A typed read found bytes that are not UTF-8 text, not JSON, or rejected by the validator. */
+  DECODE_FAILED: { code: "SB_CACHE_DECODE_FAILED", status: 500 },
+  /** The cache was closed (the runtime is stopping). */
+  CLOSED: { code: "SB_CACHE_CLOSED", status: 503 },
+} as const satisfies Record<string, ErrorDefinition>;
