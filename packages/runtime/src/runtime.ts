@@ -7,6 +7,8 @@ import { Dispatcher } from "./dispatch/dispatcher.js";
 import { type Logger, silentLogger } from "./dispatch/logger.js";
 import { ConfigErrors } from "./errors/config-errors.js";
 import { SwitchboardError } from "./errors/switchboard-error.js";
+import { FunctionHost } from "./host/function-host.js";
+import { registerHostKinds } from "./host/host-kinds.js";
 import type { FunctionInvoker } from "./invoke/function-invoker.js";
 import { RemoteInvoker } from "./invoke/remote-invoker.js";
 import type { EgressSink } from "./io/egress-sink.js";
@@ -55,6 +57,8 @@ export class Runtime {
     readonly ingresses: readonly PlaygroundIngress[],
     readonly egresses: readonly EgressSink[],
     private readonly logger: Logger,
+    /** Hosted modules and web listeners (switchboard.functions.v1/*). */
+    readonly host: FunctionHost,
   ) {}
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
@@ -65,7 +69,14 @@ export class Runtime {
     const transport = createTransport();
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
+    let host: FunctionHost | undefined;
     try {
+      host = await FunctionHost.start({
+        components: config.components,
+        remoteRouter: config.router,
+        transport,
+        logger,
+      });
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
         if (!sink) continue;
@@ -80,8 +91,8 @@ export class Runtime {
       const byId = new Map(egresses.map((sink) => [sink.id, sink]));
       const dispatcher = new Dispatcher({
         store,
-        router: config.router,
-        invoker: options.invoker ?? new RemoteInvoker(config.router, transport),
+        router: host.router,
+        invoker: host.invoker(options.invoker ?? new RemoteInvoker(config.router, transport)),
         egress: { get: (id) => byId.get(id) },
         logger,
         ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
@@ -103,9 +114,10 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger);
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, logger, host);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await host?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
       store.close();
@@ -119,6 +131,7 @@ export class Runtime {
     this.stopped = true;
     for (const ingress of this.ingresses) await ingress.stop();
     await this.dispatcher.stop(graceMs);
+    await this.host.stop();
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
     this.store.close();
@@ -127,7 +140,7 @@ export class Runtime {
 }
 
 async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, registerIoKinds(defaultRegistry()));
+  const result = await loadModules(paths, registerHostKinds(registerIoKinds(defaultRegistry())));
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,

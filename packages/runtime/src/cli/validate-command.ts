@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { defaultRegistry } from "../config/component-registry.js";
 import { formatDiagnostic, loadModules } from "../config/load-modules.js";
 import type { FunctionEndpoint } from "../config/model.js";
+import { registerHostKinds } from "../host/host-kinds.js";
 import { registerIoKinds } from "../io/io-kinds.js";
 
 /** `switchboard validate FILE|DIR... [--json]`: effective settings, or every error (exit 1). */
@@ -12,7 +13,7 @@ export function registerValidateCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories")
     .option("--json", "print the effective model as JSON")
     .action(async (paths: string[], flags: { json?: boolean }) => {
-      const result = await loadModules(paths, registerIoKinds(defaultRegistry()));
+      const result = await loadModules(paths, registerHostKinds(registerIoKinds(defaultRegistry())));
       for (const warning of result.warnings) console.error(formatDiagnostic(warning));
       if (!result.ok) {
         for (const error of result.errors) console.error(formatDiagnostic(error));
