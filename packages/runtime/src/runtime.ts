@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import type { Cache } from "./cache/cache.js";
-import { registerCacheKinds } from "./cache/cache-kinds.js";
 import { createCacheFromConfig } from "./cache/create-cache.js";
-import { defaultRegistry } from "./config/component-registry.js";
+import { allComponentKinds } from "./config/all-component-kinds.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
 import { transportDefaults } from "./config/transport-defaults.js";
@@ -10,10 +9,10 @@ import { Dispatcher } from "./dispatch/dispatcher.js";
 import { type Logger, silentLogger } from "./dispatch/logger.js";
 import { ConfigErrors } from "./errors/config-errors.js";
 import { SwitchboardError } from "./errors/switchboard-error.js";
+import { FunctionHost } from "./host/function-host.js";
 import type { FunctionInvoker } from "./invoke/function-invoker.js";
 import { RemoteInvoker } from "./invoke/remote-invoker.js";
 import type { EgressSink } from "./io/egress-sink.js";
-import { registerIoKinds } from "./io/io-kinds.js";
 import { LOG_EGRESS_KIND, LogEgress, type LogEgressSpec } from "./io/log-egress.js";
 import {
   PLAYGROUND_EGRESS_KIND,
@@ -68,6 +67,8 @@ export class Runtime {
     private readonly logger: Logger,
     /** The functions' cache (memory unless a cache component says otherwise). */
     readonly cache: Cache,
+    /** Hosted modules and web listeners (switchboard.functions.v1/*). */
+    readonly host: FunctionHost,
   ) {}
 
   get metrics(): Metrics {
@@ -85,8 +86,15 @@ export class Runtime {
     let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
+    let host: FunctionHost | undefined;
     try {
       cache = await createCacheFromConfig(config, { logger });
+      host = await FunctionHost.start({
+        components: config.components,
+        remoteRouter: config.router,
+        transport,
+        logger,
+      });
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
         if (!sink) continue;
@@ -101,10 +109,10 @@ export class Runtime {
       const byId = new Map(egresses.map((sink) => [sink.id, sink]));
       const dispatcher = new Dispatcher({
         store,
-        router: config.router,
+        router: host.router,
         invoker: new InstrumentedInvoker(
-          options.invoker ?? new RemoteInvoker(config.router, transport),
-          config.router,
+          host.invoker(options.invoker ?? new RemoteInvoker(config.router, transport)),
+          host.router,
           metrics,
         ),
         egress: { get: (id) => byId.get(id) },
@@ -138,9 +146,10 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger, cache);
+      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger, cache, host);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await host?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
       await cache?.close();
@@ -156,6 +165,7 @@ export class Runtime {
     this.ops.markStopping();
     for (const ingress of this.ingresses) await ingress.stop();
     await this.dispatcher.stop(graceMs);
+    await this.host.stop();
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
     await this.ops.stop();
@@ -166,7 +176,7 @@ export class Runtime {
 }
 
 async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, registerCacheKinds(registerIoKinds(defaultRegistry())));
+  const result = await loadModules(paths, allComponentKinds());
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,

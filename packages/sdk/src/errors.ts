@@ -13,6 +13,12 @@ export const SdkErrors = {
   FUNCTION_FAILED: { code: "SB_SDK_FUNCTION_FAILED", status: 500 },
   INVALID_DEFINITION: { code: "SB_SDK_INVALID_DEFINITION", status: 500 },
   INVALID_VALUE: { code: "SB_SDK_INVALID_VALUE", status: 500 },
+  /** A web function's body did not parse or validate; the handler was not run. */
+  BAD_INPUT: { code: "SB_SDK_BAD_INPUT", status: 400 },
+  /** A host capability (Data, http) was used outside the Switchboard host. */
+  NO_HOST: { code: "SB_SDK_NO_HOST", status: 500 },
+  /** A web function returned something that cannot become a response. */
+  BAD_OUTPUT: { code: "SB_SDK_BAD_OUTPUT", status: 500 },
 } as const;
 
 export type SdkErrorDefinition = (typeof SdkErrors)[keyof typeof SdkErrors];

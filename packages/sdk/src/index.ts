@@ -1,6 +1,7 @@
 /**
- * @switchboard/sdk: write StateFun-compatible stateful functions in TypeScript. They run
- * behind Switchboard or an Apache Flink StateFun cluster unchanged.
+ * @switchboard/sdk: write StateFun-compatible stateful functions and host web functions in
+ * TypeScript. Stateful functions run behind Switchboard (remote or embedded in its host) or
+ * an Apache Flink StateFun cluster unchanged; web functions run in Switchboard's host.
  */
 export { createFetchHandler } from "./adapters/fetch-handler.js";
 export { createNodeHandler } from "./adapters/node-handler.js";
@@ -26,3 +27,11 @@ export { StatefulFunctions } from "./registry.js";
 export { BOOL, DOUBLE, FLOAT, INT, LONG, STRING } from "./types/builtin-types.js";
 export { customType, jsonType } from "./types/custom-types.js";
 export type { Type } from "./types/type.js";
+export { Data } from "./web/data.js";
+export { http } from "./web/http.js";
+export type { HttpRequest, HttpResponse } from "./web/http-types.js";
+export { json } from "./web/json-input.js";
+export type { StandardSchemaV1 } from "./web/standard-schema.js";
+export { isWebFunction, type WebFunction, type WebFunctionSpec, webFunction } from "./web/web-function.js";
+export { formatSse, type SseEvent, type StreamChunk, WebResponse } from "./web/web-response.js";
+export type { InputValue, JsonInput, JsonValue, WebInput, WebOutput, WebRequest } from "./web/web-types.js";

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { registerCacheKinds } from "../cache/cache-kinds.js";
-import { defaultRegistry } from "../config/component-registry.js";
-import { registerIoKinds } from "../io/io-kinds.js";
+import { allComponentKinds } from "../config/all-component-kinds.js";
 
 /** `switchboard schema`: a JSON Schema of one module document, for editors. */
 export function registerSchemaCommand(program: Command): void {
@@ -9,8 +7,6 @@ export function registerSchemaCommand(program: Command): void {
     .command("schema")
     .description("print a JSON Schema of a module YAML document (for editor completion and checks)")
     .action(() => {
-      console.log(
-        JSON.stringify(registerCacheKinds(registerIoKinds(defaultRegistry())).jsonSchema(), null, 2),
-      );
+      console.log(JSON.stringify(allComponentKinds().jsonSchema(), null, 2));
     });
 }

@@ -1,9 +1,7 @@
 import type { Command } from "commander";
-import { registerCacheKinds } from "../cache/cache-kinds.js";
-import { defaultRegistry } from "../config/component-registry.js";
+import { allComponentKinds } from "../config/all-component-kinds.js";
 import { formatDiagnostic, loadModules } from "../config/load-modules.js";
 import type { FunctionEndpoint } from "../config/model.js";
-import { registerIoKinds } from "../io/io-kinds.js";
 
 /** `switchboard validate FILE|DIR... [--json]`: effective settings, or every error (exit 1). */
 export function registerValidateCommand(program: Command): void {
@@ -13,7 +11,7 @@ export function registerValidateCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories")
     .option("--json", "print the effective model as JSON")
     .action(async (paths: string[], flags: { json?: boolean }) => {
-      const result = await loadModules(paths, registerCacheKinds(registerIoKinds(defaultRegistry())));
+      const result = await loadModules(paths, allComponentKinds());
       for (const warning of result.warnings) console.error(formatDiagnostic(warning));
       if (!result.ok) {
         for (const error of result.errors) console.error(formatDiagnostic(error));

@@ -4,6 +4,7 @@ export * from "./admin-errors.js";
 export * from "./cache-errors.js";
 export * from "./config-errors.js";
 export * from "./dispatch-errors.js";
+export * from "./host-errors.js";
 export * from "./io-errors.js";
 export * from "./switchboard-error.js";
 export * from "./transport-errors.js";

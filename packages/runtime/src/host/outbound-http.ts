@@ -1,0 +1,131 @@
+import type { Readable } from "node:stream";
+import type { DataRef, WireHttpRequest, WireHttpResponse } from "@switchboard/sdk/internal";
+import { transportDefaults } from "../config/transport-defaults.js";
+import { HostErrors } from "../errors/host-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import type { Transport, TransportOptions } from "../transport/types.js";
+import type { DataStore } from "./data-store.js";
+import type { HostCallResult } from "./host-calls.js";
+import type { Invocation } from "./invocation.js";
+import type { OutboundPolicy } from "./outbound-policy.js";
+
+/** An upstream after start-up: base URL and the headers the host adds (secrets resolved). */
+export interface ResolvedUpstream {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface OutboundContext {
+  readonly transport: Transport;
+  readonly data: DataStore;
+  readonly policy: OutboundPolicy;
+  readonly upstreams: ReadonlyMap<string, ResolvedUpstream>;
+  readonly defaultTimeoutMs: number;
+}
+
+/** Hop-by-hop headers never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "host",
+  "content-length",
+]);
+
+/**
+ * Outbound calls for functions share the runtime's transport (and so its pools) with a
+ * profile of their own: I/O failures on replayable bodies are retried, HTTP statuses never
+ * are (a non-2xx is the function's to read), and bodies are not capped because they stream.
+ */
+function outboundOptions(timeoutMs: number, retry: boolean): TransportOptions {
+  const base = transportDefaults("default");
+  return {
+    ...base,
+    callTimeoutMs: timeoutMs,
+    payloadMaxBytes: Number.MAX_SAFE_INTEGER,
+    retry: { ...base.retry, retryIoErrors: retry, retryStatuses: [], retryServerErrors: false },
+  };
+}
+
+export async function invokeHttp(
+  context: OutboundContext,
+  invocation: Invocation,
+  request: WireHttpRequest,
+): Promise<HostCallResult> {
+  const url = targetUrl(context, request);
+  context.policy.check(url);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of request.headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    const existing = headers[name];
+    headers[name] =
+      existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  const upstream = request.upstream !== undefined ? context.upstreams.get(request.upstream) : undefined;
+  if (upstream) Object.assign(headers, upstream.headers);
+  const body = request.body ? bodyOf(context, invocation, request.body) : undefined;
+  const timeoutMs = request.timeoutMs ?? context.defaultTimeoutMs;
+  const response = await context.transport.request({
+    url: url.href,
+    method: request.method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    options: outboundOptions(Math.max(1, timeoutMs), request.retry ?? true),
+    // The invocation's signal fires at its deadline (or when its client leaves) while it
+    // runs: waiting for headers never outlives the invocation. A body handed to the
+    // response outlives it and is bounded by this call's own deadline.
+    signal: invocation.signal,
+  });
+  const id = context.data.put(invocation.id, { kind: "stream", stream: response.body, consumed: false });
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(response.headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) pairs.push([name, one]);
+  }
+  const value: WireHttpResponse = { status: response.status, headers: pairs, body: id };
+  return { value };
+}
+
+function targetUrl(context: OutboundContext, request: WireHttpRequest): URL {
+  let text = request.url;
+  if (request.upstream !== undefined) {
+    const upstream = context.upstreams.get(request.upstream);
+    if (!upstream) {
+      throw new SwitchboardError(
+        HostErrors.UNKNOWN_UPSTREAM,
+        `there is no upstream named ${request.upstream}; known: ${[...context.upstreams.keys()].join(", ") || "none"}`,
+        { upstream: request.upstream },
+      );
+    }
+    if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+      throw new SwitchboardError(
+        HostErrors.OUTBOUND_BAD_URL,
+        `with upstream ${request.upstream}, url is a path (like /v1/items), not ${text}`,
+      );
+    }
+    text = upstream.url.replace(/\/$/, "") + (text.startsWith("/") || text === "" ? text : `/${text}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SwitchboardError(HostErrors.OUTBOUND_BAD_URL, `${text} is not an absolute URL`, { url: text });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new SwitchboardError(
+      HostErrors.OUTBOUND_BAD_URL,
+      `only http and https URLs can be called, not ${url.protocol}`,
+    );
+  }
+  return url;
+}
+
+function bodyOf(context: OutboundContext, invocation: Invocation, ref: DataRef): Uint8Array | Readable {
+  if ("bytes" in ref) return ref.bytes;
+  const entry = context.data.get(invocation.id, ref.id);
+  if (entry.kind === "bytes") return entry.bytes;
+  return context.data.takeStream(invocation.id, ref.id);
+}

@@ -1,0 +1,252 @@
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { DataRef, WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
+import type { Logger } from "../dispatch/logger.js";
+import { HostErrors } from "../errors/host-errors.js";
+import { SwitchboardError } from "../errors/switchboard-error.js";
+import { readBody, sendError, sendJson } from "../io/http-util.js";
+import { closeServer, listen } from "../io/listen.js";
+import type { DataStore } from "./data-store.js";
+import type { WebListenerSpec } from "./module-spec.js";
+import type { WebFunctionInfo } from "./worker/messages.js";
+import type { RunningInvocation, WorkerPool } from "./worker-pool.js";
+
+export interface WebRoute {
+  readonly pool: WorkerPool;
+  readonly info: WebFunctionInfo;
+}
+
+/** Response headers the host manages itself. */
+const MANAGED = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "trailer", "te"]);
+const PREFIX = "/functions/";
+
+/**
+ * Serves web functions: any method on `/functions/<name>[/<rest>][?query]`. Bodies for
+ * bytes/text/json input are read here (bounded); a `data` input stays a stream in the host.
+ * A function's failure is answered 500 with an error id only; the log has the error.
+ */
+export class WebListener {
+  private server: Server | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly spec: WebListenerSpec,
+    private readonly routes: ReadonlyMap<string, WebRoute>,
+    private readonly data: DataStore,
+    private readonly nextId: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<number> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server.keepAliveTimeout = 65_000;
+    this.boundPort = await listen(this.server, this.spec.port, this.spec.host, "web function listener");
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://${this.spec.host}:${this.boundPort}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) {
+      this.server.closeAllConnections?.();
+      await closeServer(this.server);
+    }
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const id = this.nextId();
+    let invocation: RunningInvocation | undefined;
+    try {
+      const target = request.url ?? "/";
+      const queryAt = target.indexOf("?");
+      const path = queryAt === -1 ? target : target.slice(0, queryAt);
+      if (!path.startsWith(PREFIX)) {
+        throw new SwitchboardError(
+          HostErrors.BAD_PATH,
+          `web functions are served at /functions/<name>, not ${path}`,
+        );
+      }
+      const slash = path.indexOf("/", PREFIX.length);
+      const name = decodeSegment(path.slice(PREFIX.length, slash === -1 ? undefined : slash));
+      const route = this.routes.get(name);
+      if (!route) {
+        throw new SwitchboardError(
+          HostErrors.UNKNOWN_WEB_FUNCTION,
+          `there is no web function named ${name}`,
+          {
+            name,
+          },
+        );
+      }
+      const body = await this.bodyRef(id, route.info, request);
+      const wire: WireWebRequest = {
+        name,
+        method: request.method ?? "GET",
+        path: slash === -1 ? "" : path.slice(slash),
+        rawQuery: queryAt === -1 ? "" : target.slice(queryAt + 1),
+        headers: headerPairs(request.rawHeaders),
+        invocationId: String(id),
+        body,
+      };
+      invocation = route.pool.run(id, { kind: "web", request: wire });
+      const running = invocation;
+      response.on("close", () => {
+        if (!response.writableFinished)
+          route.pool.cancel(running, new SwitchboardError(HostErrors.STOPPING, "the client went away"));
+      });
+      running.streamSink = (chunk) => this.writeChunk(response, running, chunk);
+      const result = (await running.result) as WireWebResponse;
+      await this.respond(id, running, result, response);
+    } catch (error) {
+      this.fail(id, request, response, error);
+    } finally {
+      this.data.releaseAll(id);
+    }
+  }
+
+  private async bodyRef(id: number, info: WebFunctionInfo, request: IncomingMessage): Promise<DataRef> {
+    if (info.input === "data") {
+      return {
+        id: this.data.put(id, {
+          kind: "stream",
+          stream: request,
+          consumed: false,
+          release: () => request.resume(),
+        }),
+      };
+    }
+    try {
+      return { bytes: await readBody(request, this.spec.maxBodyBytes) };
+    } catch (error) {
+      if (error instanceof SwitchboardError) {
+        throw new SwitchboardError(HostErrors.BODY_TOO_LARGE, error.message, error.details);
+      }
+      throw error;
+    }
+  }
+
+  private async respond(
+    id: number,
+    invocation: RunningInvocation,
+    result: WireWebResponse,
+    response: ServerResponse,
+  ): Promise<void> {
+    const { body } = result;
+    const headers = result.headers.filter(([name]) => !MANAGED.has(name));
+    if (body.kind === "none") {
+      response.writeHead(result.status, flatten(headers.filter(([name]) => name !== "content-length")));
+      response.end();
+      return;
+    }
+    if (body.kind === "bytes" || (body.kind === "data" && this.data.get(id, body.id).kind === "bytes")) {
+      const bytes =
+        body.kind === "bytes" ? body.bytes : (this.data.get(id, body.id) as { bytes: Uint8Array }).bytes;
+      const flat = flatten(headers.filter(([name]) => name !== "content-length"));
+      flat.push("content-length", String(bytes.length));
+      response.writeHead(result.status, flat);
+      response.end(bytes);
+      return;
+    }
+    if (body.kind === "data") {
+      // A relayed stream outlives the invocation: it belongs to the response from here on.
+      const stream = this.data.takeStream(id, body.id);
+      this.data.detach(body.id);
+      response.writeHead(result.status, flatten(headers));
+      await pipeline(stream, response).catch((error: Error) => {
+        stream.destroy();
+        this.logger.debug({ invocation: id, err: error.message }, "relay ended early");
+      });
+      return;
+    }
+    response.writeHead(result.status, flatten(headers.filter(([name]) => name !== "content-length")));
+    response.flushHeaders();
+    await invocation.ended;
+    response.end();
+  }
+
+  private async writeChunk(
+    response: ServerResponse,
+    invocation: RunningInvocation,
+    chunk: Uint8Array | Readable,
+  ) {
+    const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = chunk instanceof Uint8Array ? [chunk] : chunk;
+    for await (const piece of chunks) {
+      if (!response.write(piece)) await once(response, "drain", { signal: invocation.signal });
+    }
+  }
+
+  private fail(id: number, request: IncomingMessage, response: ServerResponse, error: unknown): void {
+    if (!request.complete) request.resume();
+    if (response.headersSent) {
+      this.logger.warn(
+        { invocation: id, err: describe(error) },
+        "web function failed after its response started",
+      );
+      response.destroy();
+      return;
+    }
+    if (error instanceof SwitchboardError && error.code === HostErrors.FUNCTION_FAILED.code) {
+      const errorId = randomUUID();
+      this.logger.error(
+        { errorId, invocation: id, path: request.url?.split("?")[0], err: error.cause ?? error.message },
+        "web function failed",
+      );
+      sendJson(response, 500, {
+        error: {
+          code: error.code,
+          message: `the function failed; the host log has the details under error id ${errorId}`,
+          errorId,
+        },
+      });
+      return;
+    }
+    if (!(error instanceof SwitchboardError)) {
+      const errorId = randomUUID();
+      this.logger.error({ errorId, invocation: id, err: describe(error) }, "web request failed in the host");
+      sendJson(response, 500, {
+        error: { code: "SB_INTERNAL", message: `internal error ${errorId}`, errorId },
+      });
+      return;
+    }
+    if (error.status >= 500)
+      this.logger.warn({ invocation: id, code: error.code, err: error.message }, "web function failed");
+    sendError(response, error);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SwitchboardError(
+      HostErrors.BAD_PATH,
+      `the path segment ${segment} is not valid percent-encoding`,
+    );
+  }
+}
+
+function headerPairs(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    pairs.push([(raw[index] as string).toLowerCase(), raw[index + 1] as string]);
+  }
+  return pairs;
+}
+
+/** writeHead's array form: names and values in one flat list, repeats kept. */
+function flatten(headers: ReadonlyArray<readonly [string, string]>): string[] {
+  return headers.flat();
+}

@@ -1,0 +1,385 @@
+import type { Worker } from "node:worker_threads";
+import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
+import type { Logger } from "../dispatch/logger.js";
+import { HostErrors } from "../errors/host-errors.js";
+import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-error.js";
+import type { HostCallTable } from "./host-calls.js";
+import type { Invocation } from "./invocation.js";
+import {
+  type FromWorker,
+  type SerializedError,
+  serializeError,
+  type ToWorker,
+  type WebFunctionInfo,
+} from "./worker/messages.js";
+import { spawnWorker } from "./worker/spawn-worker.js";
+
+export interface PoolOptions {
+  /** For logs and errors: the module file as configured. */
+  readonly module: string;
+  readonly moduleUrl: string;
+  readonly workers: number;
+  readonly memoryMb: number;
+  readonly timeoutMs: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly calls: HostCallTable;
+  readonly logger: Logger;
+  /** Scrubs secrets out of text bound for logs and errors. */
+  readonly redact: (text: string) => string;
+}
+
+/** What the module serves, reported by its first worker. */
+export interface ModuleManifest {
+  readonly typenames: readonly string[];
+  readonly web: readonly WebFunctionInfo[];
+}
+
+/** How long a worker may take to answer a ping after an invocation timed out before it is replaced. */
+const PROBE_MS = 1000;
+const RESPAWN_BACKOFF_MS = 1000;
+
+type Task = { kind: "stateful"; bytes: Uint8Array } | { kind: "web"; request: WireWebRequest };
+
+/** One invocation running (or queued) in the pool. */
+export class RunningInvocation implements Invocation {
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  /** Set when a worker takes the invocation: time waiting in the queue does not count. */
+  deadlineAt = Number.POSITIVE_INFINITY;
+  timer: NodeJS.Timeout | undefined;
+  slot: Slot | undefined;
+  settled = false;
+  streaming = false;
+  streamSink?: Invocation["streamSink"];
+  readonly result: Promise<Uint8Array | WireWebResponse>;
+  /** Resolves when a streamed body has been sent completely. */
+  readonly ended: Promise<void>;
+  resolveResult!: (value: Uint8Array | WireWebResponse) => void;
+  rejectResult!: (error: Error) => void;
+  resolveEnd!: () => void;
+  rejectEnd!: (error: Error) => void;
+
+  constructor(
+    readonly id: number,
+    readonly module: string,
+    readonly task: Task,
+  ) {
+    this.signal = this.controller.signal;
+    this.result = new Promise((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    this.ended = new Promise((resolve, reject) => {
+      this.resolveEnd = resolve;
+      this.rejectEnd = reject;
+    });
+    this.result.catch(() => {});
+    this.ended.catch(() => {});
+  }
+
+  abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  ready: boolean;
+  readonly inflight: Map<number, RunningInvocation>;
+  probing: boolean;
+  pingSeq: number;
+  /** Why the worker is going away, when the host decided it. */
+  lostReason?: ErrorDefinition;
+}
+
+/**
+ * A module's worker threads. Invocations go to the least busy ready worker and run there
+ * concurrently; a throwing function fails only its invocation; an invocation over the time
+ * limit fails, and if its worker no longer answers (a loop) the worker is terminated and
+ * replaced; a worker out of memory is replaced and its invocations fail.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: RunningInvocation[] = [];
+  private readonly invocations = new Map<number, RunningInvocation>();
+  private stopping = false;
+  manifest: ModuleManifest = { typenames: [], web: [] };
+
+  private constructor(private readonly options: PoolOptions) {}
+
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      const manifests = await Promise.all(
+        Array.from({ length: options.workers }, (_, index) => pool.spawn(index)),
+      );
+      pool.manifest = manifests[0] ?? pool.manifest;
+    } catch (error) {
+      await pool.stop();
+      throw error;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Starts an invocation; the caller must call `finish` once it is done with the result. */
+  run(id: number, task: Task): RunningInvocation {
+    const invocation = new RunningInvocation(id, this.options.module, task);
+    if (this.stopping) {
+      invocation.settled = true;
+      invocation.rejectResult(new SwitchboardError(HostErrors.STOPPING, "the function host is stopping"));
+      return invocation;
+    }
+    this.invocations.set(invocation.id, invocation);
+    const slot = this.pick();
+    if (slot) this.dispatch(slot, invocation);
+    else this.queue.push(invocation);
+    return invocation;
+  }
+
+  /** Fails an invocation from outside (its client went away). */
+  cancel(invocation: RunningInvocation, reason: Error): void {
+    this.fail(invocation, reason);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const stopping = new SwitchboardError(HostErrors.STOPPING, "the function host is stopping");
+    for (const invocation of [...this.invocations.values()]) this.fail(invocation, stopping);
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate().catch(() => 0)));
+  }
+
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.ready && (!best || slot.inflight.size < best.inflight.size)) best = slot;
+    }
+    return best;
+  }
+
+  private dispatch(slot: Slot, invocation: RunningInvocation): void {
+    invocation.slot = slot;
+    slot.inflight.set(invocation.id, invocation);
+    invocation.deadlineAt = performance.now() + this.options.timeoutMs;
+    invocation.timer = setTimeout(() => this.timedOut(invocation), this.options.timeoutMs);
+    const { task } = invocation;
+    const message: ToWorker =
+      task.kind === "stateful"
+        ? { t: "run", id: invocation.id, kind: "stateful", bytes: task.bytes }
+        : { t: "run", id: invocation.id, kind: "web", request: task.request };
+    slot.worker.postMessage(message);
+  }
+
+  private spawn(index: number): Promise<ModuleManifest> {
+    const { options } = this;
+    const worker = spawnWorker({
+      moduleUrl: options.moduleUrl,
+      env: options.env,
+      memoryMb: options.memoryMb,
+      name: `switchboard ${options.module} #${index}`,
+    });
+    const slot: Slot = { index, worker, ready: false, inflight: new Map(), probing: false, pingSeq: 0 };
+    this.slots[index] = slot;
+    return new Promise((resolve, reject) => {
+      let loadError: SerializedError | undefined;
+      let outOfMemory = false;
+      worker.on("message", (message: FromWorker) => {
+        if (message.t === "ready") {
+          slot.ready = true;
+          resolve({ typenames: message.typenames, web: message.web });
+          this.drainQueue();
+        } else if (message.t === "load-failed") loadError = message.error;
+        else this.onMessage(slot, message);
+      });
+      worker.on("error", (error: Error & { code?: string }) => {
+        if (error.code === "ERR_WORKER_OUT_OF_MEMORY") outOfMemory = true;
+        else if (!slot.ready) loadError ??= serializeError(error);
+        else
+          options.logger.error(
+            { module: options.module, err: this.scrub(serializeError(error)) },
+            "worker crashed",
+          );
+      });
+      worker.on("exit", (code) => {
+        slot.ready = false;
+        const why = outOfMemory
+          ? new SwitchboardError(
+              HostErrors.OUT_OF_MEMORY,
+              `the worker ran out of memory (limits.memory ${options.memoryMb} MB) and was replaced`,
+              { module: options.module },
+            )
+          : new SwitchboardError(
+              HostErrors.WORKER_LOST,
+              slot.lostReason === HostErrors.TIMEOUT
+                ? "the worker was replaced because an invocation on it stopped answering"
+                : `the worker exited (code ${code}) and was replaced`,
+              { module: options.module },
+            );
+        for (const invocation of [...slot.inflight.values()]) this.fail(invocation, why);
+        const failure = new SwitchboardError(
+          HostErrors.MODULE_LOAD_FAILED,
+          `${options.module} could not be loaded: ${loadError ? options.redact(loadError.message) : `worker exited with code ${code}`}`,
+          { module: options.module },
+        );
+        reject(failure);
+        if (this.stopping || this.slots[index] !== slot) return;
+        if (outOfMemory)
+          options.logger.warn({ module: options.module }, "worker out of memory; replacing it");
+        const respawn = () => {
+          if (this.stopping) return;
+          this.spawn(index).catch((error: Error) => {
+            options.logger.error({ module: options.module, err: error.message }, "replacing a worker failed");
+          });
+        };
+        if (slot.ready || loadError === undefined) respawn();
+        else setTimeout(respawn, RESPAWN_BACKOFF_MS).unref();
+      });
+    });
+  }
+
+  private drainQueue(): void {
+    while (this.queue.length > 0) {
+      const slot = this.pick();
+      if (!slot) return;
+      const invocation = this.queue.shift() as RunningInvocation;
+      if (!invocation.settled) this.dispatch(slot, invocation);
+    }
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.t) {
+      case "done": {
+        const invocation = slot.inflight.get(message.id);
+        if (!invocation || invocation.settled) return;
+        if (!message.ok) {
+          this.fail(invocation, this.functionError(message.error));
+          return;
+        }
+        const value = message.value;
+        if (!(value instanceof Uint8Array) && value.body.kind === "stream") {
+          invocation.streaming = true;
+          invocation.resolveResult(value);
+          return;
+        }
+        invocation.resolveResult(value);
+        this.settle(invocation);
+        return;
+      }
+      case "end": {
+        const invocation = slot.inflight.get(message.id);
+        if (!invocation || invocation.settled) return;
+        if (message.error) this.fail(invocation, this.functionError(message.error));
+        else {
+          invocation.resolveEnd();
+          this.settle(invocation);
+        }
+        return;
+      }
+      case "call":
+        void this.hostCall(slot, message);
+        return;
+      case "pong":
+        if (message.n === slot.pingSeq && slot.probing) {
+          slot.probing = false;
+          slot.ready = true;
+          this.drainQueue();
+        }
+        return;
+    }
+  }
+
+  private async hostCall(slot: Slot, message: Extract<FromWorker, { t: "call" }>): Promise<void> {
+    const invocation = this.invocations.get(message.id);
+    let reply: ToWorker;
+    let transfer: ArrayBuffer[] | undefined;
+    try {
+      if (!invocation || invocation.settled)
+        throw new SwitchboardError(HostErrors.STOPPING, `invocation ${message.id} has already ended`);
+      const result = await this.options.calls.call(message.op, invocation, message.args);
+      reply = { t: "reply", callId: message.callId, ok: true, value: result.value };
+      transfer = result.transfer;
+    } catch (error) {
+      const serialized = serializeError(error);
+      reply = {
+        t: "reply",
+        callId: message.callId,
+        ok: false,
+        error: { ...serialized, message: this.options.redact(serialized.message), stack: "" },
+      };
+    }
+    if (slot.worker && this.slots[slot.index] === slot) slot.worker.postMessage(reply, transfer);
+  }
+
+  private functionError(error: SerializedError): SwitchboardError {
+    const scrubbed = this.scrub(error);
+    if (error.code === "SB_SDK_BAD_INPUT")
+      return new SwitchboardError(HostErrors.BAD_INPUT, scrubbed.message, { module: this.options.module });
+    return new SwitchboardError(
+      HostErrors.FUNCTION_FAILED,
+      `${this.options.module}: ${scrubbed.message}`,
+      { module: this.options.module, ...(error.code ? { functionCode: error.code } : {}) },
+      { cause: scrubbed },
+    );
+  }
+
+  private scrub(error: SerializedError): SerializedError {
+    const { redact } = this.options;
+    return {
+      ...error,
+      message: redact(error.message),
+      ...(error.stack !== undefined ? { stack: redact(error.stack) } : {}),
+    };
+  }
+
+  private timedOut(invocation: RunningInvocation): void {
+    if (invocation.settled) return;
+    const slot = invocation.slot;
+    this.fail(
+      invocation,
+      new SwitchboardError(
+        HostErrors.TIMEOUT,
+        `the invocation ran longer than limits.timeout (${this.options.timeoutMs} ms)`,
+        { module: this.options.module, timeoutMs: this.options.timeoutMs },
+      ),
+    );
+    if (slot) this.probe(slot);
+  }
+
+  /** A worker that cannot answer a ping is stuck in synchronous code: replace it. */
+  private probe(slot: Slot): void {
+    if (slot.probing || !slot.ready) return;
+    // No new work for a worker that may be stuck until it proves otherwise.
+    slot.probing = true;
+    slot.ready = false;
+    const n = ++slot.pingSeq;
+    slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
+    setTimeout(() => {
+      if (!slot.probing || slot.pingSeq !== n || this.slots[slot.index] !== slot) return;
+      this.options.logger.warn(
+        { module: this.options.module, worker: slot.index },
+        "a worker stopped answering after a timeout; replacing it",
+      );
+      slot.lostReason = HostErrors.TIMEOUT;
+      void slot.worker.terminate();
+    }, PROBE_MS).unref();
+  }
+
+  private fail(invocation: RunningInvocation, error: Error): void {
+    if (invocation.settled) return;
+    invocation.rejectResult(error);
+    invocation.rejectEnd(error);
+    invocation.abort(error);
+    this.settle(invocation);
+  }
+
+  private settle(invocation: RunningInvocation): void {
+    invocation.settled = true;
+    if (invocation.timer) clearTimeout(invocation.timer);
+    invocation.slot?.inflight.delete(invocation.id);
+    this.invocations.delete(invocation.id);
+  }
+}

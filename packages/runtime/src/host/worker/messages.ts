@@ -1,0 +1,60 @@
+/**
+ * The messages between the host (main thread) and one worker, over the worker's port.
+ * Invocations: host `run` -> worker `done` (and, for a streamed web response, `end`).
+ * Host calls: worker `call` -> host `reply`. Liveness: host `ping` -> worker `pong`.
+ */
+import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
+
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly status?: number;
+}
+
+export interface WebFunctionInfo {
+  readonly name: string;
+  readonly input: "data" | "bytes" | "text" | "json";
+}
+
+export type ToWorker =
+  | { readonly t: "run"; readonly id: number; readonly kind: "stateful"; readonly bytes: Uint8Array }
+  | { readonly t: "run"; readonly id: number; readonly kind: "web"; readonly request: WireWebRequest }
+  | { readonly t: "reply"; readonly callId: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: "reply"; readonly callId: number; readonly ok: false; readonly error: SerializedError }
+  | { readonly t: "ping"; readonly n: number };
+
+export type FromWorker =
+  | { readonly t: "ready"; readonly typenames: string[]; readonly web: WebFunctionInfo[] }
+  | { readonly t: "load-failed"; readonly error: SerializedError }
+  | {
+      readonly t: "done";
+      readonly id: number;
+      readonly ok: true;
+      readonly value: Uint8Array | WireWebResponse;
+    }
+  | { readonly t: "done"; readonly id: number; readonly ok: false; readonly error: SerializedError }
+  | { readonly t: "end"; readonly id: number; readonly error?: SerializedError }
+  | {
+      readonly t: "call";
+      readonly callId: number;
+      readonly id: number;
+      readonly op: string;
+      readonly args: unknown;
+    }
+  | { readonly t: "pong"; readonly n: number };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const { code, status } = error as Error & { code?: unknown; status?: unknown };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+      ...(typeof code === "string" ? { code } : {}),
+      ...(typeof status === "number" ? { status } : {}),
+    };
+  }
+  return { name: "Error", message: String(error) };
+}

@@ -1,0 +1,140 @@
+/**
+ * The program each host worker runs: installs the host bridge, loads the user's module,
+ * reports what it serves, then runs invocations the host sends. Several invocations run
+ * concurrently (they are promises); AsyncLocalStorage ties each host call to its invocation.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { parentPort, workerData } from "node:worker_threads";
+import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction } from "@switchboard/sdk";
+import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
+import { type FromWorker, type SerializedError, serializeError, type ToWorker } from "./messages.js";
+
+interface WorkerData {
+  readonly moduleUrl: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error("worker-main runs only as a worker thread");
+const { moduleUrl } = workerData as WorkerData;
+const invocation = new AsyncLocalStorage<number>();
+const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+let nextCallId = 1;
+
+const send = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+
+installHostBridge({
+  call(op, args) {
+    const id = invocation.getStore();
+    if (id === undefined) return Promise.reject(new Error(`${op} can only be used while an invocation runs`));
+    const callId = nextCallId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(callId, { resolve, reject });
+      send({ t: "call", callId, id, op, args });
+    });
+  },
+});
+
+function hostCallError(error: SerializedError): Error {
+  const out = new Error(error.message) as Error & { code?: string; status?: number };
+  out.name = "HostCallError";
+  if (error.code) out.code = error.code;
+  if (error.status) out.status = error.status;
+  return out;
+}
+
+async function load(): Promise<{
+  stateful: RequestReplyHandler;
+  typenames: string[];
+  web: Map<string, WebFunction>;
+}> {
+  const exports = (await import(moduleUrl)) as Record<string, unknown>;
+  const merged = new StatefulFunctions();
+  const web = new Map<string, WebFunction>();
+  const values = new Set(Object.values(exports));
+  for (const value of values) {
+    if (isWebFunction(value)) {
+      if (web.has(value.name) && web.get(value.name) !== value)
+        throw new Error(`the module exports two web functions named ${value.name}`);
+      web.set(value.name, value);
+    } else if (isRegistry(value)) {
+      for (const typename of value.typenames()) {
+        const spec = value.get(typename);
+        if (spec) merged.register(spec);
+      }
+    }
+  }
+  return { stateful: new RequestReplyHandler(merged), typenames: merged.typenames(), web };
+}
+
+/** Duck-typed, so a registry from another copy of the SDK is still found. */
+function isRegistry(value: unknown): value is StatefulFunctions {
+  return (
+    value instanceof StatefulFunctions ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as StatefulFunctions).typenames === "function" &&
+      typeof (value as StatefulFunctions).get === "function" &&
+      typeof (value as StatefulFunctions).register === "function")
+  );
+}
+
+let loaded: Awaited<ReturnType<typeof load>>;
+try {
+  loaded = await load();
+} catch (error) {
+  send({ t: "load-failed", error: serializeError(error) });
+  process.exit(1);
+}
+const { stateful, web } = loaded;
+
+async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
+  const { id } = message;
+  try {
+    if (message.kind === "stateful") {
+      const reply = await stateful.handle(message.bytes);
+      send({ t: "done", id, ok: true, value: reply });
+      return;
+    }
+    const fn = web.get(message.request.name);
+    if (!fn) throw new Error(`no web function ${message.request.name} in this module`);
+    const { response, pump } = await runWebFunction(fn, message.request);
+    send({ t: "done", id, ok: true, value: response });
+    if (!pump) return;
+    try {
+      await pump();
+      send({ t: "end", id });
+    } catch (error) {
+      send({ t: "end", id, error: serializeError(error) });
+    }
+  } catch (error) {
+    send({ t: "done", id, ok: false, error: serializeError(error) });
+  }
+}
+
+port.on("message", (message: ToWorker) => {
+  switch (message.t) {
+    case "run":
+      void invocation.run(message.id, () => run(message));
+      break;
+    case "reply": {
+      const pending = waiting.get(message.callId);
+      if (!pending) break;
+      waiting.delete(message.callId);
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(hostCallError(message.error));
+      break;
+    }
+    case "ping":
+      send({ t: "pong", n: message.n });
+      break;
+  }
+});
+
+send({
+  t: "ready",
+  typenames: loaded.typenames,
+  web: [...web.values()].map((fn) => ({
+    name: fn.name,
+    input: typeof fn.input === "object" ? "json" : (fn.input ?? "bytes"),
+  })),
+});
