@@ -340,7 +340,13 @@ export class Dispatcher {
       this.forgetIfIdle(mailbox);
       return;
     }
-    if (this.stopping || (mailbox.suspended && this.clock() < mailbox.retryAt)) return;
+    if (this.stopping) return;
+    if (mailbox.suspended && this.clock() < mailbox.retryAt) {
+      // A timer may fire a little before Date.now() reaches retryAt (libuv arms it from its
+      // cached loop time): re-arm instead of leaving the address suspended for good.
+      if (!mailbox.retryTimer) this.armRetry(mailbox);
+      return;
+    }
     mailbox.waitingForSlot = true;
     this.limiter.acquire(() => {
       mailbox.waitingForSlot = false;
