@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
-import { buildConnector, type Pool } from "undici";
+import { buildConnector } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { TransportErrors } from "../errors/transport-errors.js";
 import type { EndpointUrl } from "./endpoint-url.js";
@@ -21,9 +21,11 @@ const KEEP_ALIVE_MS = 30_000;
 
 /**
  * The connection pool of one origin (host:port or socket file). `poolSize` caps its
- * connections. `poolTtlMs` bounds a connection's age: every TTL the pool is replaced by a
- * fresh one and the old one is closed gracefully, so idle connections go at once and busy
- * ones right after their request, as StateFun's async transport does.
+ * connections. `poolTtlMs` bounds each connection's age, counted from its own connect:
+ * undici retires an older connection when the pool next picks one, closing it gracefully
+ * (an idle one at once, a busy one right after its request), as StateFun's async transport
+ * does. Connections age one by one, so a TTL never drops a whole warm pool at once unless
+ * it was all opened at once.
  */
 export class OriginPool {
   readonly counters: OriginCounters = {
@@ -32,64 +34,45 @@ export class OriginPool {
     retries: 0,
     timeouts: { connect: 0, read: 0, write: 0, call: 0 },
   };
-  private pool: HookedPool;
-  private bornAt = Date.now();
-  private readonly retired: Pool[] = [];
-  private readonly connector: buildConnector.connector;
+  private readonly pool: HookedPool;
 
   /** Throws SB_TRANSPORT_TLS when the TLS files cannot be used; nothing is cached then. */
   constructor(
     readonly key: string,
-    private readonly url: EndpointUrl,
-    private readonly options: TransportOptions,
+    url: EndpointUrl,
+    options: TransportOptions,
     rawUrl: string,
   ) {
-    this.connector = tlsAwareConnector(url, options, rawUrl);
-    this.pool = this.createPool();
-  }
-
-  /** The pool to send the next request on, rotated when older than the TTL. */
-  current(): HookedPool {
-    const ttl = this.options.poolTtlMs;
-    if (ttl > 0 && Date.now() - this.bornAt >= ttl) {
-      const old = this.pool;
-      this.pool = this.createPool();
-      this.bornAt = Date.now();
-      this.retired.push(old);
-      void old.close().finally(() => this.retired.splice(this.retired.indexOf(old), 1));
-    }
-    return this.pool;
-  }
-
-  stats(): { connected: number; free: number } {
-    const pools = [this.pool, ...this.retired];
-    return {
-      connected: pools.reduce((sum, pool) => sum + pool.stats.connected, 0),
-      free: pools.reduce((sum, pool) => sum + pool.stats.free, 0),
-    };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.pool, ...this.retired].map((pool) => pool.destroy().catch(() => {})));
-  }
-
-  private createPool(): HookedPool {
-    const pool = new HookedPool(this.url.origin, {
-      connections: this.options.poolSize,
+    this.pool = new HookedPool(url.origin, {
+      connections: options.poolSize,
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      ...(options.poolTtlMs > 0 ? { clientTtl: options.poolTtlMs } : {}),
       // Our own timers enforce connect, write, read and call deadlines precisely; undici's
       // header and body timers are about a second coarse, so they are off.
       headersTimeout: 0,
       bodyTimeout: 0,
-      allowH2: this.options.http2 === true,
-      connect: this.connector,
+      allowH2: options.http2 === true,
+      connect: tlsAwareConnector(url, options, rawUrl),
     });
-    pool.on("connect", () => {
+    this.pool.on("connect", () => {
       this.counters.connects++;
     });
-    return pool;
+  }
+
+  /** The pool to send the next request on. */
+  current(): HookedPool {
+    return this.pool;
+  }
+
+  stats(): { connected: number; free: number } {
+    const { connected, free } = this.pool.stats;
+    return { connected, free };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy().catch(() => {});
   }
 }
 
