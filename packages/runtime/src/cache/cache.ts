@@ -109,8 +109,15 @@ export class Cache {
   }
 
   /** The bytes under `key`, or undefined on a miss. */
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return (await this.getEntry(key))?.value;
+  get(key: string): Promise<Uint8Array | undefined> {
+    // then() rather than async/await: one promise fewer on the hottest path.
+    let scoped: string;
+    try {
+      scoped = this.scope(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.backend.get(scoped).then(entryValue);
   }
 
   /** The value under `key` as UTF-8 text (SB_CACHE_DECODE_FAILED if it is not). */
@@ -127,8 +134,7 @@ export class Cache {
 
   /** Value, version (for compare-and-swap) and remaining TTL, or undefined on a miss. */
   async getEntry(key: string): Promise<CacheEntry | undefined> {
-    const scoped = this.scope(key);
-    return this.backend.get(scoped);
+    return this.backend.get(this.scope(key));
   }
 
   /** Stores `value` for `ttlMs` (default: the configured TTL); returns the new version. */
@@ -266,6 +272,10 @@ export class Cache {
       `a setIf condition is "absent", "present", {equal}, {notEqual} or {version}, not ${JSON.stringify(condition)}`,
     );
   }
+}
+
+function entryValue(entry: CacheEntry | undefined): Uint8Array | undefined {
+  return entry?.value;
 }
 
 /** TTLs are milliseconds with no minimum: any finite number above 0, rounded up to whole ms. */

@@ -27,6 +27,7 @@ export class MemoryCacheBackend implements CacheBackend {
   readonly kind = "memory";
   private readonly entries: LRUCache<string, StoredEntry>;
   private readonly maxTotalBytes: number;
+  private readonly status: LRUCache.Status<string, StoredEntry> = {};
   private nextVersion = 0;
   private closed = false;
 
@@ -43,7 +44,8 @@ export class MemoryCacheBackend implements CacheBackend {
 
   async get(key: string): Promise<CacheEntry | undefined> {
     this.assertOpen();
-    const status: LRUCache.Status<string, StoredEntry> = {};
+    // One status object for every get: get() is synchronous, so no two calls share it at once.
+    const status = this.status;
     const entry = this.entries.get(key, { status });
     if (!entry) return undefined;
     return {

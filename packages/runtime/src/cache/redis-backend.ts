@@ -6,7 +6,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { asBuffer } from "./bytes.js";
 import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
 import { toCacheFailure } from "./redis-failure.js";
-import { GET_WITH_TTL, SET_IF } from "./redis-scripts.js";
+import { SET_IF } from "./redis-scripts.js";
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. */
@@ -24,7 +24,6 @@ export interface RedisBackendOptions {
 
 /** The scripts defineCommand adds; the Buffer variants keep values binary. */
 interface ScriptedRedis extends Redis {
-  sbCacheGetBuffer(key: string): Promise<[Buffer, number] | null>;
   sbCacheSetIf(
     key: string,
     mode: string,
@@ -66,7 +65,6 @@ export class RedisCacheBackend implements CacheBackend {
       enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
     }) as ScriptedRedis;
-    this.redis.defineCommand("sbCacheGet", { numberOfKeys: 1, lua: GET_WITH_TTL, readOnly: true });
     this.redis.defineCommand("sbCacheSetIf", { numberOfKeys: 1, lua: SET_IF });
     this.redis.on("ready", () => {
       if (!this.reachable) this.logger.info({}, "cache connected to Redis");
@@ -101,37 +99,23 @@ export class RedisCacheBackend implements CacheBackend {
     });
   }
 
-  async get(key: string): Promise<CacheEntry | undefined> {
-    this.assertOpen();
-    let reply: [Buffer, number] | null;
-    try {
-      reply = await this.redis.sbCacheGetBuffer(this.namespace + key);
-    } catch (error) {
-      throw toCacheFailure(error, "get");
-    }
-    if (!reply) return undefined;
-    const [packed, pttl] = reply;
-    const separator = packed.indexOf(SEPARATOR);
-    if (separator < 0) {
-      throw new SwitchboardError(
-        CacheErrors.BACKEND_ERROR,
-        "the key holds a value not written by Switchboard's cache",
-        { backend: "redis" },
-      );
-    }
-    return {
-      // A copy: the reply buffer may share memory with ioredis's parser.
-      value: new Uint8Array(packed.subarray(separator + 1)),
-      version: packed.toString("latin1", 0, separator),
-      ttlRemainingMs: pttl >= 0 ? Math.max(1, pttl) : Number.POSITIVE_INFINITY,
-    };
+  get(key: string): Promise<CacheEntry | undefined> {
+    if (this.closed) return Promise.reject(closedError());
+    // A plain GET: the expiry travels in the value, so a read costs what a raw GET costs.
+    // then() rather than async/await: one promise fewer on the hottest path.
+    return this.redis.getBuffer(this.namespace + key).then(
+      (packed) => (packed ? unpack(packed) : undefined),
+      (error: unknown) => {
+        throw toCacheFailure(error, "get");
+      },
+    );
   }
 
   async set(key: string, value: Uint8Array, ttlMs: number): Promise<CacheVersion> {
     this.assertOpen();
     const version = this.newVersion();
     try {
-      await this.redis.set(this.namespace + key, pack(version, value), "PX", ttlMs);
+      await this.redis.set(this.namespace + key, pack(version, value, ttlMs), "PX", ttlMs);
     } catch (error) {
       throw toCacheFailure(error, "set");
     }
@@ -141,7 +125,7 @@ export class RedisCacheBackend implements CacheBackend {
   async setIf(key: string, value: Uint8Array, ttlMs: number, condition: SetCondition): Promise<SetIfResult> {
     this.assertOpen();
     const version = this.newVersion();
-    const packed = pack(version, value);
+    const packed = pack(version, value, ttlMs);
     const redisKey = this.namespace + key;
     let stored: boolean;
     try {
@@ -198,11 +182,35 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new SwitchboardError(CacheErrors.CLOSED, "the cache is closed");
+    if (this.closed) throw closedError();
   }
 }
 
-function pack(version: CacheVersion, value: Uint8Array): Buffer {
-  const header = Buffer.from(`${version}:`, "latin1");
+function closedError(): SwitchboardError {
+  return new SwitchboardError(CacheErrors.CLOSED, "the cache is closed");
+}
+
+function pack(version: CacheVersion, value: Uint8Array, ttlMs: number): Buffer {
+  const header = Buffer.from(`${version}:${Date.now() + ttlMs}:`, "latin1");
   return Buffer.concat([header, value]);
+}
+
+function unpack(packed: Buffer): CacheEntry {
+  const first = packed.indexOf(SEPARATOR);
+  const second = first < 0 ? -1 : packed.indexOf(SEPARATOR, first + 1);
+  const expiresAt = second < 0 ? Number.NaN : Number(packed.toString("latin1", first + 1, second));
+  if (!Number.isFinite(expiresAt)) {
+    throw new SwitchboardError(
+      CacheErrors.BACKEND_ERROR,
+      "the key holds a value not written by Switchboard's cache",
+      { backend: "redis" },
+    );
+  }
+  return {
+    // A copy: the reply may be a view into ioredis's socket buffer.
+    value: new Uint8Array(packed.subarray(second + 1)),
+    version: packed.toString("latin1", 0, first),
+    // Redis expires the key itself; this only reports how long is left, by the writer's clock.
+    ttlRemainingMs: Math.max(1, expiresAt - Date.now()),
+  };
 }

@@ -1,15 +1,9 @@
 /**
- * Lua scripts the Redis backend runs on the server, so that reads of (value, TTL) and
- * conditional writes are atomic. Values are stored packed as `<version>:<bytes>`, one plain
- * string per key with a PX expiry; versions never contain ':'.
+ * Lua scripts the Redis backend runs on the server, so that conditional writes are atomic.
+ * Values are stored packed as `<version>:<expiresAt>:<bytes>`, one plain string per key with
+ * a PX expiry (Redis enforces it; `expiresAt`, the writer's epoch ms, only lets a plain GET
+ * report the remaining TTL). Neither version nor expiresAt contains ':'.
  */
-
-/** KEYS[1] -> false | {packed, pttl} */
-export const GET_WITH_TTL = `
-local packed = redis.call('GET', KEYS[1])
-if not packed then return false end
-return {packed, redis.call('PTTL', KEYS[1])}
-`;
 
 /**
  * KEYS[1]; ARGV: mode ('equal' | 'notEqual' | 'version'), operand (bytes or version),
@@ -22,14 +16,15 @@ local holds
 if not current then
   holds = (mode == 'notEqual')
 else
-  local separator = string.find(current, ':', 1, true)
-  if not separator then return redis.error_reply('SB_CACHE_FOREIGN_VALUE the key holds a value not written by Switchboard') end
+  local first = string.find(current, ':', 1, true)
+  local second = first and string.find(current, ':', first + 1, true)
+  if not second then return redis.error_reply('SB_CACHE_FOREIGN_VALUE the key holds a value not written by Switchboard') end
   if mode == 'version' then
-    holds = (string.sub(current, 1, separator - 1) == ARGV[2])
+    holds = (string.sub(current, 1, first - 1) == ARGV[2])
   elseif mode == 'equal' then
-    holds = (string.sub(current, separator + 1) == ARGV[2])
+    holds = (string.sub(current, second + 1) == ARGV[2])
   elseif mode == 'notEqual' then
-    holds = (string.sub(current, separator + 1) ~= ARGV[2])
+    holds = (string.sub(current, second + 1) ~= ARGV[2])
   else
     return redis.error_reply('ERR unknown condition ' .. mode)
   end
