@@ -42,6 +42,14 @@ export function registerRunCommand(program: Command): void {
           `functions ${endpoint.functions.namespace}/${endpoint.functions.name} -> ${endpoint.urlPathTemplate}`,
         );
       }
+      for (const module of runtime.host.modules) {
+        const { typenames, web } = module.pool.manifest;
+        console.log(
+          `module    ${module.file} (${module.pool.size} workers): ${[...typenames, ...web.map((fn) => `web ${fn.name}`)].join(", ")}`,
+        );
+      }
+      for (const listener of runtime.host.listeners)
+        console.log(`web       ${listener.url}/functions/<name>`);
       console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
       await new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {

@@ -80,7 +80,13 @@ export async function invokeHttp(
     // response outlives it and is bounded by this call's own deadline.
     signal: invocation.signal,
   });
-  const id = context.data.put(invocation.id, { kind: "stream", stream: response.body, consumed: false });
+  const id = context.data.put(invocation.id, {
+    kind: "stream",
+    stream: response.body,
+    consumed: false,
+    // dump() (not destroy) also ends the call's deadline timer, which an unread body would keep.
+    release: () => void response.dump().catch(() => {}),
+  });
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(response.headers)) {
     for (const one of Array.isArray(value) ? value : [value]) pairs.push([name, one]);

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type TestContext, test } from "node:test";
+import { Runtime } from "../src/runtime.js";
+import { moduleDoc, recordingLogger, startHost } from "./support/start-host.js";
+import { tempDir } from "./support/temp-dir.js";
+
+const SECRET = "sk-test-4f9d2c7a1b";
+
+async function upstream(
+  t: TestContext,
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<string> {
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test("http.invoke reaches an upstream through the host and non-2xx comes back as a response", async (t) => {
+  const base = await upstream(t, (request, response) => {
+    const status = request.url === "/missing" ? 404 : 200;
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify({ path: request.url }));
+  });
+  const { url } = await startHost(t, [moduleDoc()]);
+  const ok = await fetch(`${url}/fetch-json?url=${encodeURIComponent(`${base}/hello`)}`);
+  assert.deepEqual(await ok.json(), { status: 200, body: { path: "/hello" }, type: "application/json" });
+  const missing = await fetch(`${url}/fetch-json?url=${encodeURIComponent(`${base}/missing`)}`);
+  assert.deepEqual(await missing.json(), {
+    status: 404,
+    body: { path: "/missing" },
+    type: "application/json",
+  });
+});
+
+test("a function can have several outbound calls in flight at once", async (t) => {
+  let waiting: ServerResponse | undefined;
+  const base = await upstream(t, (_request, response) => {
+    // The first call is answered only once the second has arrived: serial calls would hang.
+    if (!waiting) {
+      waiting = response;
+      return;
+    }
+    waiting.writeHead(200).end("a");
+    response.writeHead(201).end("b");
+  });
+  const { url } = await startHost(t, [moduleDoc()]);
+  const response = await fetch(`${url}/parallel?url=${encodeURIComponent(base)}`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(((await response.json()) as { statuses: number[] }).statuses.sort(), [200, 201]);
+});
+
+test("a host outside outbound.allow is refused with an error naming the rule", async (t) => {
+  const base = await upstream(t, (_request, response) => response.end("{}"));
+  const port = new URL(base).port;
+  const { url } = await startHost(t, [moduleDoc([`outbound: { allow: ["http://127.0.0.1:${port}"] }`])]);
+  const allowed = await fetch(`${url}/try-fetch?url=${encodeURIComponent(base)}`);
+  assert.equal(allowed.status, 200);
+  const refused = await fetch(`${url}/try-fetch?url=${encodeURIComponent("http://localhost:1/")}`);
+  assert.equal(refused.status, 502);
+  const body = (await refused.json()) as { code: string; message: string };
+  assert.equal(body.code, "SB_HOST_OUTBOUND_REFUSED");
+  assert.match(body.message, /outbound\.allow/);
+});
+
+test("link-local and cloud metadata addresses are refused by default", async (t) => {
+  const { url } = await startHost(t, [moduleDoc()]);
+  for (const [target, rule] of [
+    ["http://169.254.169.254/latest/meta-data/", "cloud-metadata"],
+    ["http://169.254.10.1/", "link-local"],
+    ["http://[fe80::1]/", "link-local"],
+    ["http://metadata.google.internal/computeMetadata/v1/", "cloud-metadata"],
+    ["http://[::ffff:169.254.1.1]/", "link-local"],
+  ] as const) {
+    const response = await fetch(`${url}/try-fetch?url=${encodeURIComponent(target)}`);
+    const body = (await response.json()) as { code: string; message: string };
+    assert.equal(body.code, "SB_HOST_OUTBOUND_REFUSED", target);
+    assert.match(body.message, new RegExp(rule), target);
+  }
+});
+
+test("functions see their env variables only; secrets go to upstream headers host-side", async (t) => {
+  let seenAuthorization: string | undefined;
+  const base = await upstream(t, (request, response) => {
+    seenAuthorization = request.headers.authorization;
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ authorization: request.headers.authorization, path: request.url }));
+  });
+  process.env.SB_TEST_API_KEY = SECRET;
+  t.after(() => delete process.env.SB_TEST_API_KEY);
+  const logger = recordingLogger();
+  const { url } = await startHost(
+    t,
+    [
+      moduleDoc([
+        "env: { GREETING: hello, FROM_ENV: { fromEnv: SB_TEST_MISSING, required: false } }",
+        "secrets: { API_KEY: { fromEnv: SB_TEST_API_KEY } }",
+        `upstreams: { echo: { url: "${base}", headers: { authorization: { secret: API_KEY, prefix: "Bearer " } } } }`,
+      ]),
+    ],
+    logger,
+  );
+  const env = (await (await fetch(`${url}/env`)).json()) as Record<string, string>;
+  assert.deepEqual(env, { GREETING: "hello" });
+
+  const echoed = (await (await fetch(`${url}/upstream-echo`)).json()) as { path: string };
+  assert.equal(seenAuthorization, `Bearer ${SECRET}`);
+  assert.equal(echoed.path, "/headers?x=1");
+
+  // A function that throws with the upstream's answer (which holds the secret) leaks nothing.
+  const leaky = await fetch(`${url}/leaky`);
+  assert.equal(leaky.status, 500);
+  assert.doesNotMatch(await leaky.text(), new RegExp(SECRET));
+  const log = logger.lines.join("\n");
+  assert.match(log, /\[secret\]/, "the failure was logged, redacted");
+  assert.doesNotMatch(log, new RegExp(SECRET));
+});
+
+test("a missing required variable or secret is a start-up error naming it", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "module.yaml");
+  writeFileSync(file, moduleDoc(["secrets: { TOKEN: { fromEnv: SB_TEST_DEFINITELY_UNSET } }"]));
+  await assert.rejects(
+    Runtime.start({ modules: [file], dataDir: join(dir, "data") }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, "SB_HOST_MISSING_VARIABLE");
+      assert.match(error.message, /SB_TEST_DEFINITELY_UNSET/);
+      return true;
+    },
+  );
+});
