@@ -5,7 +5,14 @@
  *
  *   npm run bench -- transport-throughput [durationMs=3000] [concurrency=32] [rounds=3]
  */
-import { type LoadResult, runJsonProcess, startServerProcess, stopProcess } from "./support/processes.js";
+import {
+  type LoadResult as BaseLoadResult,
+  runJsonProcess,
+  startServerProcess,
+  stopProcess,
+} from "./support/processes.js";
+
+type LoadResult = BaseLoadResult & { cpuMicrosPerCall: number };
 
 const durationMs = Number(process.argv[2] ?? 3000);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -28,10 +35,11 @@ async function measure(mode: "transport" | "undici"): Promise<LoadResult> {
 try {
   console.log(`transport-throughput: ${durationMs} ms per run, c=${concurrency}, node ${process.version}`);
   console.log(
-    "| round | raw undici req/s | transport req/s | transport / raw | raw p99 ms | transport p99 ms | errors |",
+    "| round | raw undici req/s | transport req/s | transport / raw | raw p99 ms | transport p99 ms | client CPU µs per call, raw / transport | errors |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     const order: Array<"transport" | "undici"> =
       round % 2 === 1 ? ["undici", "transport"] : ["transport", "undici"];
@@ -40,8 +48,9 @@ try {
     const raw = results.undici as LoadResult;
     const ours = results.transport as LoadResult;
     ratios.push(ours.perSecond / raw.perSecond);
+    cpuRatios.push(raw.cpuMicrosPerCall / ours.cpuMicrosPerCall);
     console.log(
-      `| ${round} | ${raw.perSecond.toFixed(0)} | ${ours.perSecond.toFixed(0)} | ${(ours.perSecond / raw.perSecond).toFixed(2)} | ${raw.p99.toFixed(1)} | ${ours.p99.toFixed(1)} | ${raw.errors + ours.errors} |`,
+      `| ${round} | ${raw.perSecond.toFixed(0)} | ${ours.perSecond.toFixed(0)} | ${(ours.perSecond / raw.perSecond).toFixed(2)} | ${raw.p99.toFixed(1)} | ${ours.p99.toFixed(1)} | ${raw.cpuMicrosPerCall.toFixed(1)} / ${ours.cpuMicrosPerCall.toFixed(1)} | ${raw.errors + ours.errors} |`,
     );
   }
   const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;

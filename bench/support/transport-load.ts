@@ -54,8 +54,10 @@ async function worker(): Promise<void> {
 }
 
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 const elapsedMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 await client.close();
 latencies.sort((a, b) => a - b);
 process.stdout.write(
@@ -67,5 +69,7 @@ process.stdout.write(
     perSecond: (latencies.length / elapsedMs) * 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    // CPU the client spent per call: less sensitive than req/s to other work on the cores.
+    cpuMicrosPerCall: (cpu.user + cpu.system) / Math.max(1, latencies.length),
   })}\n`,
 );

@@ -96,3 +96,24 @@ test("the call deadline cuts a retry loop short and reports the attempts", async
   assert.ok(elapsed < 300 + 800, `the loop ended near the deadline: ${elapsed.toFixed(0)} ms`);
   assert.equal(transport.stats()[0]?.timeouts.call, 1);
 });
+
+test("pool_ttl retires an old connection only after its request in flight completes", async (t) => {
+  const server = await serve(
+    t,
+    startServer((request, response) => {
+      if (request.url === "/slow") setTimeout(() => response.end("slow"), 300);
+      else response.end("fast");
+    }),
+  );
+  const transport = transportFor(t);
+  const ttl = options({ poolTtlMs: 100 });
+  const text = (path: string) =>
+    transport.exchange({ url: `${server.url}${path}`, options: ttl }, (response) =>
+      Buffer.from(response.body).toString(),
+    );
+  const slow = text("/slow");
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(await text("/fast"), "fast", "a call after the TTL gets a fresh connection at once");
+  assert.equal(await slow, "slow", "the busy, expired connection finished its request");
+  assert.equal(server.sockets(), 2);
+});

@@ -183,3 +183,29 @@ test("a streamed response that stalls mid-body fails with the read timeout", asy
   await assert.rejects(response.text(), { code: "SB_TRANSPORT_READ_TIMEOUT" });
   assert.equal(transport.stats()[0]?.timeouts.read, 1);
 });
+
+test("a streamed request body is capped by payload_max_bytes as it flows", async (t) => {
+  const server = await serve(
+    t,
+    startServer((request, response) => {
+      request.resume();
+      request.on("end", () => response.end("ok"));
+    }),
+  );
+  const transport = transportFor(t);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < 10; i++) yield Buffer.alloc(1000);
+  }
+  const call = (limit: number) =>
+    transport.exchange(
+      {
+        url: server.url,
+        method: "POST",
+        body: Readable.from(chunks()),
+        options: options({ payloadMaxBytes: limit }),
+      },
+      (response) => Buffer.from(response.body).toString(),
+    );
+  assert.equal(await call(10_000), "ok");
+  await assert.rejects(call(4_500), { code: "SB_TRANSPORT_PAYLOAD_TOO_LARGE" });
+});

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import type { Dispatcher } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { TransportErrors } from "../errors/transport-errors.js";
@@ -132,7 +132,8 @@ class PooledTransport implements Transport {
     if (this.closed) throw new SwitchboardError(TransportErrors.CLOSED, "the transport is closed");
     const { options } = request;
     const url = this.parse(request.url);
-    const body = normaliseBody(request);
+    const given = normaliseBody(request);
+    const body = given instanceof Readable ? capStream(given, request.url, options.payloadMaxBytes) : given;
     if (body instanceof Uint8Array && body.length > options.payloadMaxBytes) {
       throw new SwitchboardError(
         TransportErrors.PAYLOAD_TOO_LARGE,
@@ -317,6 +318,29 @@ function normaliseBody(request: TransportRequest): Uint8Array | Readable | undef
   if (body === undefined) return undefined;
   if (typeof body === "string") return Buffer.from(body, "utf8");
   return body;
+}
+
+/**
+ * Caps a caller's stream body: the stream errors (and undici fails the request, closing the
+ * connection) as soon as it passes the cap, since its length is unknown up front.
+ */
+function capStream(body: Readable, url: string, limit: number): Readable {
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size <= limit) done(null, chunk);
+      else
+        done(
+          new SwitchboardError(
+            TransportErrors.PAYLOAD_TOO_LARGE,
+            `the request body to ${url} passed payload_max_bytes (${limit})`,
+            { url, limit },
+          ),
+        );
+    },
+  });
+  return pipeline(body, counter, () => {});
 }
 
 function statusError(call: Call, status: number, headers: Headers, attempt: number): SwitchboardError {

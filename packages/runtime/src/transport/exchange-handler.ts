@@ -50,8 +50,8 @@ export class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (status < 200) return true;
     this.status = status;
     this.headers = util.parseHeaders(rawHeaders);
-    const declared = Number(this.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > this.limit) this.abortRequest?.(new ResponseTooLarge());
+    const declared = status < 300 ? Number(this.headers["content-length"]) : 0;
+    if (declared > this.limit) this.abortRequest?.(new ResponseTooLarge());
     else this.guard.arm("read");
     return true;
   }
