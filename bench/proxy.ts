@@ -15,7 +15,7 @@ const bodyBytes = Number(process.argv[4] ?? 1024 * 1024);
 const workers = Number(process.argv[5] ?? 1);
 const PROXY_MODULE = new URL("../examples/proxy/functions.ts", import.meta.url).pathname;
 
-type Result = LoadResult & { mibPerSecond: number; peakBytes: number };
+type Result = LoadResult & { mibPerSecond: number; peakBytes: number; idleBytes: number };
 
 const origin = await startServerProcess("blob-server.ts", [String(bodyBytes)]);
 
@@ -36,9 +36,10 @@ async function measure(which: "nginx" | "host"): Promise<Result> {
       String(ms),
     ]);
   try {
+    const idleBytes = peakRss(server.child.pid as number);
     await run(1000);
     const result = await run(durationMs);
-    return { ...result, peakBytes: peakRss(server.child.pid as number) };
+    return { ...result, idleBytes, peakBytes: peakRss(server.child.pid as number) };
   } finally {
     await stopProcess(server.child);
   }
@@ -48,7 +49,7 @@ console.log(
   `proxy: ${bodyBytes} byte bodies, ${durationMs} ms per run, c=${concurrency}, host workers ${workers}, node ${process.version}`,
 );
 console.log(
-  "| round | nginx req/s | host req/s | host / nginx | nginx MiB/s | host MiB/s | nginx p50 / p99 ms | host p50 / p99 ms | nginx peak MB | host peak MB | errors |",
+  "| round | nginx req/s | host req/s | host / nginx | nginx MiB/s | host MiB/s | nginx p50 / p99 ms | host p50 / p99 ms | nginx idle / peak MB | host idle / peak MB | errors |",
 );
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const ratios: number[] = [];
@@ -63,7 +64,7 @@ try {
     ratios.push(ratio);
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
     console.log(
-      `| ${round} | ${nginx.perSecond.toFixed(0)} | ${host.perSecond.toFixed(0)} | ${ratio.toFixed(2)} | ${nginx.mibPerSecond.toFixed(0)} | ${host.mibPerSecond.toFixed(0)} | ${nginx.p50.toFixed(1)} / ${nginx.p99.toFixed(1)} | ${host.p50.toFixed(1)} / ${host.p99.toFixed(1)} | ${mb(nginx.peakBytes)} | ${mb(host.peakBytes)} | ${nginx.errors + host.errors} |`,
+      `| ${round} | ${nginx.perSecond.toFixed(0)} | ${host.perSecond.toFixed(0)} | ${ratio.toFixed(2)} | ${nginx.mibPerSecond.toFixed(0)} | ${host.mibPerSecond.toFixed(0)} | ${nginx.p50.toFixed(1)} / ${nginx.p99.toFixed(1)} | ${host.p50.toFixed(1)} / ${host.p99.toFixed(1)} | ${mb(nginx.idleBytes)} / ${mb(nginx.peakBytes)} | ${mb(host.idleBytes)} / ${mb(host.peakBytes)} | ${nginx.errors + host.errors} |`,
     );
   }
 } finally {
