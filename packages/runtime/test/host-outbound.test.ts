@@ -136,3 +136,16 @@ test("a missing required variable or secret is a start-up error naming it", asyn
     },
   );
 });
+
+test("a streamed Data can be relayed once; a second use fails with SB_HOST_DATA_CONSUMED", async (t) => {
+  const base = await upstream(t, (request, response) => {
+    request.resume();
+    request.on("end", () => response.end("ok"));
+  });
+  const { url } = await startHost(t, [moduleDoc()]);
+  const response = await fetch(`${url}/twice?url=${encodeURIComponent(base)}`, {
+    method: "POST",
+    body: "payload",
+  });
+  assert.equal(await response.text(), "SB_HOST_DATA_CONSUMED");
+});

@@ -143,3 +143,21 @@ test("only web functions listed under `web` are served", async (t) => {
   assert.equal((await fetch(`${url}/echo-text`, { method: "POST", body: "a" })).status, 200);
   assert.equal((await fetch(`${url}/nothing`)).status, 404);
 });
+
+test("a body over the listener's maxBodyBytes gets a 413 and the function does not run", async (t) => {
+  const { url } = await startHost(t, [moduleDoc()], undefined, "port: 0, maxBodyBytes: 16");
+  const response = await fetch(`${url}/echo-text`, { method: "POST", body: "x".repeat(17) });
+  assert.equal(response.status, 413);
+  assert.equal(((await response.json()) as { error: { code: string } }).error.code, "SB_HOST_BODY_TOO_LARGE");
+  assert.equal((await fetch(`${url}/echo-text`, { method: "POST", body: "short" })).status, 200);
+});
+
+test("a Data body is read into the function only up to limits.dataBytes", async (t) => {
+  const logger = recordingLogger();
+  const { url } = await startHost(t, [moduleDoc(["limits: { dataBytes: 1024 }"])], logger);
+  const small = await fetch(`${url}/read-all`, { method: "POST", body: "x".repeat(1000) });
+  assert.equal(await small.text(), "1000");
+  const large = await fetch(`${url}/read-all`, { method: "POST", body: "x".repeat(5000) });
+  assert.equal(large.status, 500);
+  assert.match(logger.lines.join("\n"), /SB_HOST_DATA_TOO_LARGE|limits\.dataBytes/);
+});

@@ -125,7 +125,13 @@ export class WebListener {
       };
     }
     try {
-      return { bytes: await readBody(request, this.spec.maxBodyBytes) };
+      const body = await readBody(request, this.spec.maxBodyBytes);
+      // A small body is often a view into a larger pooled buffer, and posting a view clones
+      // its whole buffer: copy the bytes out so the worker gets exactly them.
+      return {
+        bytes:
+          body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body),
+      };
     } catch (error) {
       if (error instanceof SwitchboardError) {
         throw new SwitchboardError(HostErrors.BODY_TOO_LARGE, error.message, error.details);

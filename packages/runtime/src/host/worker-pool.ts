@@ -40,6 +40,18 @@ const RESPAWN_BACKOFF_MS = 1000;
 
 type Task = { kind: "stateful"; bytes: Uint8Array } | { kind: "web"; request: WireWebRequest };
 
+/** Moves a body the host does not keep to the worker instead of copying it. */
+function transferable(task: Task): ArrayBuffer[] | undefined {
+  const bytes =
+    task.kind === "stateful"
+      ? task.bytes
+      : "bytes" in task.request.body
+        ? task.request.body.bytes
+        : undefined;
+  if (bytes?.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return undefined;
+  return bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined;
+}
+
 /** One invocation running (or queued) in the pool. */
 export class RunningInvocation implements Invocation {
   readonly signal: AbortSignal;
@@ -171,7 +183,7 @@ export class WorkerPool {
       task.kind === "stateful"
         ? { t: "run", id: invocation.id, kind: "stateful", bytes: task.bytes }
         : { t: "run", id: invocation.id, kind: "web", request: task.request };
-    slot.worker.postMessage(message);
+    slot.worker.postMessage(message, transferable(task));
   }
 
   private spawn(index: number): Promise<ModuleManifest> {

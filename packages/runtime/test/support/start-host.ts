@@ -23,12 +23,14 @@ export async function startHost(
   t: TestContext,
   documents: readonly string[],
   logger?: Logger,
+  /** The web listener's spec, as YAML flow mapping content. */
+  listener = "port: 0",
 ): Promise<{ runtime: Runtime; url: string; dir: string }> {
   const dir = tempDir(t);
   const file = join(dir, "module.yaml");
   writeFileSync(
     file,
-    [...documents, "kind: switchboard.functions.v1/web\nspec:\n  port: 0\n"].join("\n---\n"),
+    [...documents, `kind: switchboard.functions.v1/web\nspec: { ${listener} }\n`].join("\n---\n"),
   );
   const runtime = await Runtime.start({
     modules: [file],
@@ -36,9 +38,9 @@ export async function startHost(
     ...(logger ? { logger } : {}),
   });
   t.after(() => runtime.stop());
-  const listener = runtime.host.listeners[0];
-  if (!listener) throw new Error("no web listener started");
-  return { runtime, url: `${listener.url}/functions`, dir };
+  const web = runtime.host.listeners[0];
+  if (!web) throw new Error("no web listener started");
+  return { runtime, url: `${web.url}/functions`, dir };
 }
 
 /** A logger that keeps every line it is given, as JSON text, for assertions. */

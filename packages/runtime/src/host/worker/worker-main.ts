@@ -78,6 +78,17 @@ function isRegistry(value: unknown): value is StatefulFunctions {
   );
 }
 
+/** A buffer exactly covered by `bytes` can move to the host instead of being copied. */
+function owned(bytes: Uint8Array): ArrayBuffer[] | undefined {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === buffer.byteLength &&
+    buffer.byteLength > 0
+    ? [buffer]
+    : undefined;
+}
+
 let loaded: Awaited<ReturnType<typeof load>>;
 try {
   loaded = await load();
@@ -92,13 +103,16 @@ async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   try {
     if (message.kind === "stateful") {
       const reply = await stateful.handle(message.bytes);
-      send({ t: "done", id, ok: true, value: reply });
+      send({ t: "done", id, ok: true, value: reply }, owned(reply));
       return;
     }
     const fn = web.get(message.request.name);
     if (!fn) throw new Error(`no web function ${message.request.name} in this module`);
     const { response, pump } = await runWebFunction(fn, message.request);
-    send({ t: "done", id, ok: true, value: response });
+    send(
+      { t: "done", id, ok: true, value: response },
+      response.body.kind === "bytes" ? owned(response.body.bytes) : undefined,
+    );
     if (!pump) return;
     try {
       await pump();

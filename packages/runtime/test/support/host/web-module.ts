@@ -195,3 +195,26 @@ export const stateful = new StatefulFunctions()
       throw new Error("broken on purpose");
     },
   });
+
+/** Relays its body Data twice: the second use must fail, as a stream can be relayed once. */
+export const twice = webFunction({
+  name: "twice",
+  input: "data",
+  handler: async (body, request) => {
+    const url = request.query.url?.[0] ?? "";
+    await http.invoke({ url, method: "POST", body });
+    try {
+      await http.invoke({ url, method: "POST", body });
+      return "sent twice";
+    } catch (error) {
+      return (error as Error & { code?: string }).code ?? "no code";
+    }
+  },
+});
+
+/** Reads its Data body into memory: bounded by limits.dataBytes. */
+export const readAll = webFunction({
+  name: "read-all",
+  input: "data",
+  handler: async (body) => (await body.bytes()).length,
+});
