@@ -602,4 +602,59 @@ describe("redis backend", () => {
     assert.equal((await c.setIf("k", "cas", { equal: "after" })).stored, true);
     assert.equal(await c.getString("k"), "cas");
   });
+
+  test("a Redis that stops answering fails waiting calls after commandTimeout, then recovers", async (t) => {
+    const redis = new RedisProcess(await freePort());
+    await redis.start();
+    t.after(async () => {
+      redis.resume();
+      await redis.kill();
+    });
+    const c = await createRedisCache(
+      redisCacheSpec.parse({
+        url: redis.url,
+        application: "hang",
+        commandTimeout: "300ms",
+        connectTimeout: "300ms",
+        maxReconnectDelay: "100ms",
+      }),
+    );
+    t.after(() => c.close());
+    await c.set("k", "before");
+
+    redis.pause();
+    const started = performance.now();
+    const waiting = await Promise.allSettled([
+      c.get("k"),
+      c.set("k", "x"),
+      c.setIf("k", "y", { equal: "x" }),
+    ]);
+    const elapsed = performance.now() - started;
+    for (const outcome of waiting) {
+      assert.equal(outcome.status, "rejected");
+      assert.ok(isError((outcome as PromiseRejectedResult).reason, CacheErrors.UNAVAILABLE));
+    }
+    assert.ok(elapsed >= 250, `waited for the timeout (${elapsed} ms)`);
+    assert.ok(elapsed < 5000, `but not much longer (${elapsed} ms)`);
+    await assert.rejects(c.get("k"), rejectsWith(CacheErrors.UNAVAILABLE));
+
+    redis.resume();
+    await until(
+      async () => {
+        try {
+          await c.get("k");
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      "the cache to answer again",
+      400,
+    );
+    // The writes that timed out may or may not have been applied (they reached the server's
+    // socket before it froze); what matters is that the cache works again.
+    assert.match((await c.getString("k")) ?? "", /^(before|x|y)$/);
+    await c.set("k", "after");
+    assert.equal(await c.getString("k"), "after");
+  });
 });

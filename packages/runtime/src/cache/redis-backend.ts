@@ -13,7 +13,10 @@ export interface RedisBackendOptions {
   readonly url: string;
   /** Prepended to every key in Redis, so the cache shares a Redis with other data safely. */
   readonly namespace: string;
-  /** A command without a reply within this many ms fails with SB_CACHE_UNAVAILABLE. */
+  /**
+   * How long Redis may stay silent while calls wait for replies. Then the connection is
+   * taken as dead: the waiting calls fail with SB_CACHE_UNAVAILABLE and the client reconnects.
+   */
   readonly commandTimeoutMs: number;
   /** Bound on one TCP connect attempt. */
   readonly connectTimeoutMs: number;
@@ -60,7 +63,9 @@ export class RedisCacheBackend implements CacheBackend {
     this.redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
+      // One timer per connection, re-armed as replies arrive, rather than ioredis's
+      // commandTimeout (a timer per command, which costs a fifth of raw GET throughput).
+      socketTimeout: options.commandTimeoutMs,
       connectTimeout: options.connectTimeoutMs,
       enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
@@ -103,12 +108,7 @@ export class RedisCacheBackend implements CacheBackend {
     if (this.closed) return Promise.reject(closedError());
     // A plain GET: the expiry travels in the value, so a read costs what a raw GET costs.
     // then() rather than async/await: one promise fewer on the hottest path.
-    return this.redis.getBuffer(this.namespace + key).then(
-      (packed) => (packed ? unpack(packed) : undefined),
-      (error: unknown) => {
-        throw toCacheFailure(error, "get");
-      },
-    );
+    return this.redis.getBuffer(this.namespace + key).then(unpackReply, failGet);
   }
 
   async set(key: string, value: Uint8Array, ttlMs: number): Promise<CacheVersion> {
@@ -186,6 +186,14 @@ export class RedisCacheBackend implements CacheBackend {
   }
 }
 
+function unpackReply(packed: Buffer | null): CacheEntry | undefined {
+  return packed ? unpack(packed) : undefined;
+}
+
+function failGet(error: unknown): never {
+  throw toCacheFailure(error, "get");
+}
+
 function closedError(): SwitchboardError {
   return new SwitchboardError(CacheErrors.CLOSED, "the cache is closed");
 }
@@ -195,11 +203,32 @@ function pack(version: CacheVersion, value: Uint8Array, ttlMs: number): Buffer {
   return Buffer.concat([header, value]);
 }
 
+/** Longest header unpack() scans: a version (~20 chars), a 13-digit time and two separators. */
+const MAX_HEADER_BYTES = 64;
+
+// A byte loop rather than Buffer.indexOf/toString/Number: on the hottest path those native
+// calls cost more than the GET's own parsing.
 function unpack(packed: Buffer): CacheEntry {
-  const first = packed.indexOf(SEPARATOR);
-  const second = first < 0 ? -1 : packed.indexOf(SEPARATOR, first + 1);
-  const expiresAt = second < 0 ? Number.NaN : Number(packed.toString("latin1", first + 1, second));
-  if (!Number.isFinite(expiresAt)) {
+  const limit = Math.min(packed.length, MAX_HEADER_BYTES);
+  let first = -1;
+  for (let i = 0; i < limit; i++) {
+    if (packed[i] === SEPARATOR) {
+      first = i;
+      break;
+    }
+  }
+  let second = -1;
+  let expiresAt = 0;
+  for (let i = first + 1; first >= 0 && i < limit; i++) {
+    const byte = packed[i]!;
+    if (byte === SEPARATOR) {
+      second = i;
+      break;
+    }
+    if (byte < 0x30 || byte > 0x39) break;
+    expiresAt = expiresAt * 10 + (byte - 0x30);
+  }
+  if (second <= first + 1) {
     throw new SwitchboardError(
       CacheErrors.BACKEND_ERROR,
       "the key holds a value not written by Switchboard's cache",

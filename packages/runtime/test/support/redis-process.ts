@@ -41,6 +41,15 @@ export class RedisProcess {
     throw new Error(`redis-server did not answer on port ${this.port}`);
   }
 
+  /** SIGSTOP / SIGCONT: a server that keeps its connections but stops answering. */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
