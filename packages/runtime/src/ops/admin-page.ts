@@ -73,7 +73,9 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
   "use strict";
   var params = new URLSearchParams(location.search);
   var refreshMs = Math.max(200, Number(params.get("refresh")) || 1000);
-  var previous = null;
+  // Rates are taken over the last few seconds of refreshes, so they do not flicker to 0.
+  var RATE_WINDOW_MS = 5000;
+  var history = [];
 
   function text(id, value) { document.getElementById(id).textContent = value; }
   function fmt(value, digits) {
@@ -115,12 +117,14 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
     status.textContent = (view.ready ? "ready" : "not ready") + " · up " + fmt(view.uptimeSeconds) + " s · " +
       view.endpoints.length + " endpoint(s) · updated " + new Date(view.now).toLocaleTimeString();
     status.className = view.ready ? "ok" : "bad";
-    if (previous && view.now > previous.now) {
-      var seconds = (view.now - previous.now) / 1000;
-      text("applied-rate", fmt((view.totals.applied - previous.totals.applied) / seconds, 1));
-      text("accepted-rate", fmt((view.totals.accepted - previous.totals.accepted) / seconds, 1));
+    history.push({ now: view.now, totals: view.totals });
+    while (history.length > 2 && view.now - history[1].now >= RATE_WINDOW_MS) history.shift();
+    var oldest = history[0];
+    if (oldest.now < view.now) {
+      var seconds = (view.now - oldest.now) / 1000;
+      text("applied-rate", fmt((view.totals.applied - oldest.totals.applied) / seconds, 1));
+      text("accepted-rate", fmt((view.totals.accepted - oldest.totals.accepted) / seconds, 1));
     }
-    previous = view;
     text("applied-total", fmt(view.totals.applied));
     text("accepted-total", fmt(view.totals.accepted));
     text("failed-total", fmt(view.totals.failed));

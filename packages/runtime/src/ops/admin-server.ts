@@ -31,9 +31,12 @@ export class AdminServer {
     return `http://${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.boundPort}`;
   }
 
+  /** Cuts open connections too: a live page polls on keep-alive and would hold close() forever. */
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
-    this.server?.closeAllConnections();
+    if (!this.server) return;
+    const closed = closeServer(this.server);
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
