@@ -57,6 +57,9 @@ export interface SuspendedAddress {
   readonly lastError?: { readonly code: string; readonly message: string };
 }
 
+/** How often expired state rows are deleted (they are never read once expired). */
+const PURGE_INTERVAL_MS = 60_000;
+
 const EMPTY_PLAN: ResultPlan = { outgoing: [], delayed: [], egress: [], mutations: [] };
 
 /**
@@ -75,6 +78,7 @@ export class Dispatcher {
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxRounds: number;
   private stopping = false;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private accepted = 0;
   private applied = 0;
   private failedBatches = 0;
@@ -123,6 +127,8 @@ export class Dispatcher {
     }
     for (const mailbox of this.mailboxes.values()) this.kick(mailbox);
     this.scheduler.start();
+    this.purgeTimer = setInterval(() => void this.purgeExpiredState(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref?.();
   }
 
   /**
@@ -230,6 +236,7 @@ export class Dispatcher {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.scheduler.stop();
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.limiter.clearWaiting();
     for (const mailbox of this.mailboxes.values()) {
       mailbox.waitingForSlot = false;
@@ -267,7 +274,12 @@ export class Dispatcher {
       this.forgetIfIdle(mailbox);
       return;
     }
-    if (this.stopping || (mailbox.suspended && this.clock() < mailbox.retryAt)) return;
+    if (this.stopping) return;
+    if (mailbox.suspended && this.clock() < mailbox.retryAt) {
+      // Timers may fire a millisecond before Date.now() reaches retryAt: wait again, never forget.
+      if (!mailbox.retryTimer) this.armRetry(mailbox);
+      return;
+    }
     mailbox.waitingForSlot = true;
     this.limiter.acquire(() => {
       mailbox.waitingForSlot = false;
@@ -423,6 +435,16 @@ export class Dispatcher {
       if (!mailbox.suspended && (mailbox.backlog.length > 0 || mailbox.reserved > 0)) return false;
     }
     return true;
+  }
+
+  private async purgeExpiredState(): Promise<void> {
+    const { store } = this.options;
+    try {
+      const removed = await store.commits.submit(() => store.state.purgeExpired(this.clock()));
+      if (removed > 0) this.logger.debug({ removed }, "purged expired state");
+    } catch (error) {
+      this.logger.warn({ err: error }, "purging expired state failed; will try again");
+    }
   }
 
   private releaseSlot(): void {
