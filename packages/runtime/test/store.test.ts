@@ -11,7 +11,7 @@ const message = (id: string): NewMessage => ({
   argument: { typename: "t/x", hasValue: true, value: bytes(1) },
 });
 
-function valueOf(store: Store, name: string, now = Date.now()): number[] | undefined {
+function stateBytes(store: Store, name: string, now = Date.now()): number[] | undefined {
   const value = store.state.read(address, now).get(name)?.value;
   return value ? [...value] : undefined;
 }
@@ -25,7 +25,7 @@ function open(t: TestContext): Store {
 test("a unit that throws rolls back alone: its state write is never read back and the rest of the group commits", async (t) => {
   const store = open(t);
   await store.commits.submit(() => store.state.put(address, "count", bytes(1), null));
-  assert.deepEqual(valueOf(store, "count"), [1]);
+  assert.deepEqual(stateBytes(store, "count"), [1]);
 
   const failing = store.commits.submit(() => {
     store.state.put(address, "count", bytes(2), null);
@@ -36,7 +36,7 @@ test("a unit that throws rolls back alone: its state write is never read back an
   await assert.rejects(failing, /boom/);
   assert.equal((await other).target.id, "b");
 
-  assert.deepEqual(valueOf(store, "count"), [1]);
+  assert.deepEqual(stateBytes(store, "count"), [1]);
   assert.equal(store.state.read({ fn: "test/counter", id: "new" }, Date.now()).size, 0);
   assert.equal(store.messages.count(), 1);
 });
@@ -82,7 +82,7 @@ test("cached state follows writes, deletes, expiry refreshes and expiry, and sur
   store.close();
   store = Store.open(dir);
   t.after(() => store.close());
-  assert.deepEqual(valueOf(store, "short", now + 100), [2]);
+  assert.deepEqual(stateBytes(store, "short", now + 100), [2]);
   assert.equal(store.state.read(address, now + 100).has("gone"), false);
   assert.equal(store.state.read(address, now + 600).has("short"), false);
 });
