@@ -3,11 +3,12 @@
  * measured in the same run: one plain HTTP hop (a server counting per key in memory) and two
  * hops (the same through an undici proxy). Scenarios: 1000 random keys and one hot key, at
  * several concurrencies. Reports messages fully applied per second (accepted by ingress and
- * committed to state) and the accepted-to-applied latency.
+ * committed to state), the accepted-to-applied latency, and how busy the whole machine was
+ * (200 % = both cores) while the switchboard cell ran.
  *
  *   npm run bench -- runtime-throughput [durationMs=5000] [durability=full]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "../packages/runtime/src/runtime.js";
@@ -63,6 +64,7 @@ async function switchboard(keys: number, concurrency: number) {
   const runtime = await Runtime.start({ modules: [moduleFile], dataDir: join(dir, "data"), durability });
   try {
     const started = Date.now();
+    const busyBefore = machineBusyMs();
     const load = await runJsonProcess<LoadResult>("load-generator.ts", [
       `http://127.0.0.1:${ingressPort}/bench/counter`,
       String(keys),
@@ -71,6 +73,7 @@ async function switchboard(keys: number, concurrency: number) {
     ]);
     await runtime.dispatcher.settled();
     const drainedMs = Date.now() - started;
+    const busyPercent = ((machineBusyMs() - busyBefore) / drainedMs) * 100;
     const [p50, p99] = runtime.dispatcher.applyLatency.percentiles(50, 99);
     const [meanBatch] = runtime.dispatcher.batchSizes.percentiles(50);
     const stats = runtime.dispatcher.stats();
@@ -81,6 +84,7 @@ async function switchboard(keys: number, concurrency: number) {
       p50,
       p99,
       meanBatch,
+      busyPercent,
     };
   } finally {
     await runtime.stop();
@@ -95,9 +99,9 @@ console.log(
   `runtime-throughput: ${durationMs} ms per cell, durability=${durability}, node ${process.version}`,
 );
 console.log(
-  "| scenario | c | one hop req/s | two hops req/s | switchboard applied/s | vs one hop | vs two hops | accept->applied p50 / p99 ms | median batch | ingress p50 / p99 ms |",
+  "| scenario | c | one hop req/s | two hops req/s | switchboard applied/s | vs one hop | vs two hops | accept->applied p50 / p99 ms | median batch | ingress p50 / p99 ms | machine busy % |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const scenario of scenarios) {
   for (const concurrency of concurrencies) {
     const oneHop = await baseline(scenario.keys, concurrency, false);
@@ -106,7 +110,17 @@ for (const scenario of scenarios) {
     console.log(
       `| ${scenario.name} | ${concurrency} | ${fmt(oneHop.perSecond)} | ${fmt(twoHops.perSecond)} | ${fmt(sb.appliedPerSecond)} | ` +
         `${fmt(sb.appliedPerSecond / oneHop.perSecond, 2)} | ${fmt(sb.appliedPerSecond / twoHops.perSecond, 2)} | ` +
-        `${fmt(sb.p50, 1)} / ${fmt(sb.p99, 1)} | ${fmt(sb.meanBatch)} | ${fmt(sb.load.p50, 1)} / ${fmt(sb.load.p99, 1)} |`,
+        `${fmt(sb.p50, 1)} / ${fmt(sb.p99, 1)} | ${fmt(sb.meanBatch)} | ${fmt(sb.load.p50, 1)} / ${fmt(sb.load.p99, 1)} | ${fmt(sb.busyPercent)} |`,
     );
   }
+}
+
+/**
+ * Busy time of the whole machine in ms (all cores, from /proc/stat; iowait counts as idle).
+ * Printed per cell because other work on a shared machine changes what a cell can reach.
+ */
+function machineBusyMs(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1) ?? [];
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields.map(Number);
+  return (user + nice + system + irq + softirq + steal) * 10;
 }

@@ -140,3 +140,59 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
     [2, 1, 1],
   );
 });
+
+test("switchboard send posts one message to a running ingress and fails with the answer when it is refused", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "module.yaml");
+  writeFileSync(
+    file,
+    [
+      "kind: io.statefun.endpoints.v2/http",
+      "spec:",
+      "  functions: test/*",
+      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
+      "---",
+      "kind: io.statefun.playground.v1/ingress",
+      "spec: { port: 0 }",
+      "",
+    ].join("\n"),
+  );
+  const runtime = await Runtime.start({
+    modules: [file],
+    dataDir: join(dir, "data"),
+    invoker: { invoke: () => new Promise(() => {}) },
+  });
+  t.after(() => runtime.stop(10));
+  const ingress = runtime.ingresses[0]?.url ?? "";
+  const send = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--conditions=development", "--import", "tsx", cli, "send", ...args, "--ingress", ingress],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.once("exit", (code) => resolve({ code, stdout }));
+    });
+
+  const text = await send("test/counter/a", "--data", "hello");
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /^202 /);
+  const typed = await send("test/counter/b", "--type", "example/Thing", "--data", "{}");
+  assert.equal(typed.code, 0);
+  const refused = await send("nowhere/fn/c", "--data", "x");
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, /^404 .*SB_INGRESS_UNKNOWN_FUNCTION/);
+
+  const stored = runtime.store.messages.all();
+  assert.deepEqual(
+    stored.map((message) => [message.target.id, message.argument.typename]),
+    [
+      ["a", "io.statefun.types/string"],
+      ["b", "example/Thing"],
+    ],
+  );
+});

@@ -363,3 +363,42 @@ test("an empty reply means no side effects and consumes the batch", async (t) =>
   assert.equal(store.messages.count(), 0);
   assert.equal(dispatcher.suspendedAddresses().length, 0);
 });
+
+test("a delayed message pending when the runtime stops fires once after the restart, with the sender as caller", async (t) => {
+  const dir = tempDir(t);
+  const callers: string[] = [];
+  const fn = new ProtocolFunction([{ name: "count", typename: INT }], (state, invocation, effects) => {
+    countInvocations(state, invocation, effects);
+    if (invocation.caller) {
+      callers.push(`${invocation.caller.namespace}/${invocation.caller.type}/${invocation.caller.id}`);
+      return;
+    }
+    effects.delayed.push({
+      delayInMs: 300n,
+      target: { namespace: "test", type: "counter", id: "late" },
+      argument: { typename: INT, hasValue: true, value: encodeInt(1) },
+    });
+  });
+  const invoker = new InProcessInvoker({ "test/counter": fn });
+  const first = Store.open(dir);
+  const before = new Dispatcher({
+    store: first,
+    router: namespaceRouter(["test"]),
+    invoker,
+    egress: noEgress,
+  });
+  before.start();
+  await before.accept(message("a"));
+  await before.settled();
+  await before.stop(1000);
+  first.close();
+  assert.deepEqual(callers, [], "stopped before the delay passed");
+
+  const { store, dispatcher } = startDispatcher(t, dir, invoker);
+  assert.equal(store.timers.count(), 1, "the timer survived the restart");
+  for (let i = 0; i < 300 && callers.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await dispatcher.settled();
+  assert.deepEqual(callers, ["test/counter/a"]);
+  assert.equal(count(store, "late"), 1);
+  assert.equal(store.timers.count(), 0);
+});

@@ -16,10 +16,12 @@ import {
 import { tempDir } from "./support/temp-dir.js";
 import { namespaceRouter, testTransportOptions } from "./support/test-router.js";
 
-async function until(condition: () => boolean, what: string): Promise<void> {
+async function until(condition: () => boolean, what: string, explain?: () => unknown): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${explain ? `: ${JSON.stringify(explain())}` : ""}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -3,6 +3,8 @@ import { ExpireMode as Mode } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ResultPlan } from "./plan-result.js";
 
+const NO_EGRESS: ReadonlySet<string> = new Set();
+
 export interface CommittedResult {
   /** Outgoing messages as stored, to hand to their mailboxes once durable. */
   readonly outgoing: StoredMessage[];
@@ -26,7 +28,8 @@ export function commitResult(
   specs: readonly StateSpec[],
   now: number,
 ): CommittedResult {
-  const outgoing = plan.outgoing.map((message) => store.messages.insert(message, now));
+  const outgoing =
+    plan.outgoing.length === 0 ? [] : plan.outgoing.map((message) => store.messages.insert(message, now));
 
   let earliestTimer: number | undefined;
   for (const action of plan.delayed) {
@@ -38,10 +41,10 @@ export function commitResult(
     }
   }
 
-  const egressIds = new Set<string>();
+  const egressIds = plan.egress.length === 0 ? NO_EGRESS : new Set<string>();
   for (const record of plan.egress) {
     store.egress.insert(record, now);
-    egressIds.add(record.egress);
+    (egressIds as Set<string>).add(record.egress);
   }
 
   const mutated = new Set<string>();

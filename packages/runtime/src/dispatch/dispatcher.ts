@@ -61,6 +61,9 @@ export interface SuspendedAddress {
   readonly lastError?: { readonly code: string; readonly message: string };
 }
 
+/** How often expired state rows are deleted (they are never read once expired). */
+const PURGE_INTERVAL_MS = 60_000;
+
 const EMPTY_PLAN: ResultPlan = { outgoing: [], delayed: [], egress: [], mutations: [] };
 
 /**
@@ -79,6 +82,7 @@ export class Dispatcher {
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxRounds: number;
   private stopping = false;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private accepted = 0;
   private applied = 0;
   private failedBatches = 0;
@@ -127,6 +131,8 @@ export class Dispatcher {
     }
     for (const mailbox of this.mailboxes.values()) this.kick(mailbox);
     this.scheduler.start();
+    this.purgeTimer = setInterval(() => void this.purgeExpiredState(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref?.();
   }
 
   /**
@@ -303,6 +309,7 @@ export class Dispatcher {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.scheduler.stop();
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.limiter.clearWaiting();
     for (const mailbox of this.mailboxes.values()) {
       mailbox.waitingForSlot = false;
@@ -508,6 +515,16 @@ export class Dispatcher {
       if (!mailbox.suspended && (mailbox.backlog.length > 0 || mailbox.reserved > 0)) return false;
     }
     return true;
+  }
+
+  private async purgeExpiredState(): Promise<void> {
+    const { store } = this.options;
+    try {
+      const removed = await store.commits.submit(() => store.state.purgeExpired(this.clock()));
+      if (removed > 0) this.logger.debug({ removed }, "purged expired state");
+    } catch (error) {
+      this.logger.warn({ err: error }, "purging expired state failed; will try again");
+    }
   }
 
   private releaseSlot(): void {

@@ -44,7 +44,10 @@ export class RemoteInvoker implements FunctionInvoker {
 
 function readReply(fn: string, response: BufferedResponse): FromFunction {
   const header = response.headers["content-type"];
-  const contentType = (Array.isArray(header) ? header[0] : header)?.split(";")[0]?.trim().toLowerCase();
+  const contentType =
+    header === PROTOCOL_CONTENT_TYPE
+      ? header
+      : (Array.isArray(header) ? header[0] : header)?.split(";")[0]?.trim().toLowerCase();
   // The Go SDK sets no Content-Type and lets Go sniff one, so a missing or sniffed
   // text/plain type is tolerated; any other type is not a protocol reply.
   if (contentType && contentType !== PROTOCOL_CONTENT_TYPE && contentType !== "text/plain") {

@@ -64,6 +64,21 @@ export function sendJson(
   response.end(payload);
 }
 
+/**
+ * The ingress's 202 `{"accepted":true,"address":...,"seq":...}`, written without building an
+ * object to stringify or a header object to walk: it is sent once per accepted message.
+ */
+export function sendAccepted(response: ServerResponse, address: string, seq: number): void {
+  const payload = `{"accepted":true,"address":${JSON.stringify(address)},"seq":${seq}}`;
+  response.writeHead(202, [
+    "content-type",
+    "application/json",
+    "content-length",
+    String(Buffer.byteLength(payload)),
+  ]);
+  response.end(payload);
+}
+
 /** Answers with a catalogued error; anything else becomes a 500 that reveals nothing internal. */
 export function sendError(
   response: ServerResponse,

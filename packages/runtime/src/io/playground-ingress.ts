@@ -8,7 +8,7 @@ import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { StoredValue } from "../store/records.js";
-import { readBody, sendError, sendJson } from "./http-util.js";
+import { readBody, sendAccepted, sendError } from "./http-util.js";
 import { closeServer, listen } from "./listen.js";
 
 export const PLAYGROUND_INGRESS_KIND = "io.statefun.playground.v1/ingress";
@@ -79,7 +79,7 @@ export class PlaygroundIngress {
       const body = await readBody(request, this.spec.maxBodyBytes);
       const argument = toArgument(request.headers["content-type"], body);
       const stored = await this.dispatcher.accept({ target, argument });
-      sendJson(response, 202, { accepted: true, address: formatAddress(target), seq: stored.seq });
+      sendAccepted(response, formatAddress(target), stored.seq);
     } catch (error) {
       if (error instanceof SwitchboardError && error.code === DispatchErrors.BACKPRESSURE.code) {
         sendError(response, error, { "retry-after": RETRY_AFTER_SECONDS });
@@ -110,17 +110,32 @@ export class PlaygroundIngress {
 }
 
 function parsePath(url: string): { fn: string; id: string } {
-  const path = url.split("?")[0] ?? "/";
-  const segments = path.split("/").slice(1);
-  if (segments.length !== 3 || segments.some((segment) => segment.length === 0)) {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  // Exactly three non-empty segments: /<namespace>/<name>/<id>.
+  const first = path.indexOf("/", 1);
+  const second = first === -1 ? -1 : path.indexOf("/", first + 1);
+  const valid =
+    path.charCodeAt(0) === 47 &&
+    first > 1 &&
+    second > first + 1 &&
+    second < path.length - 1 &&
+    path.indexOf("/", second + 1) === -1;
+  if (!valid) {
     throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `expected /<namespace>/<name>/<id>, got ${path}`);
   }
   try {
-    const [namespace, name, id] = segments.map((segment) => decodeURIComponent(segment));
-    return { fn: `${namespace}/${name}`, id: id as string };
+    const namespace = decodeSegment(path.slice(1, first));
+    const name = decodeSegment(path.slice(first + 1, second));
+    const id = decodeSegment(path.slice(second + 1));
+    return { fn: `${namespace}/${name}`, id };
   } catch {
     throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `the path ${path} is not valid percent-encoding`);
   }
+}
+
+function decodeSegment(segment: string): string {
+  return segment.includes("%") ? decodeURIComponent(segment) : segment;
 }
 
 function toArgument(contentType: string | undefined, body: Buffer): StoredValue {
