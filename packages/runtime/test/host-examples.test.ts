@@ -1,3 +1,7 @@
+/**
+ * One end-to-end test per example through the real host (workers, transport, loopback upstream).
+ * The examples' behaviour in detail is tested in-process in packages/sdk/test/examples-web.test.ts.
+ */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

@@ -19,6 +19,12 @@ export const SdkErrors = {
   NO_HOST: { code: "SB_SDK_NO_HOST", status: 500 },
   /** A web function returned something that cannot become a response. */
   BAD_OUTPUT: { code: "SB_SDK_BAD_OUTPUT", status: 500 },
+  /** Testing: an outbound call in a WebTestHost that no mock (or cassette) answers. */
+  UNMATCHED_CALL: { code: "SB_SDK_UNMATCHED_CALL", status: 500 },
+  /** Testing: a cassette is missing, unreadable, or has no recorded answer for a call. */
+  REPLAY_MISS: { code: "SB_SDK_REPLAY_MISS", status: 500 },
+  /** Testing: a mock was not called as often as the test expected. */
+  MOCK_NOT_SATISFIED: { code: "SB_SDK_MOCK_NOT_SATISFIED", status: 500 },
 } as const;
 
 export type SdkErrorDefinition = (typeof SdkErrors)[keyof typeof SdkErrors];

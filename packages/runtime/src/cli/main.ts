@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerInitCommand } from "./init-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSchemaCommand } from "./schema-command.js";
 import { registerSendCommand } from "./send-command.js";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .description("Durable, StateFun-compatible stateful functions runtime and function host")
     .version(runtimeVersion(), "-v, --version", "print the version and exit")
     .showHelpAfterError();
+  registerInitCommand(program);
   registerRunCommand(program);
   registerSendCommand(program);
   registerValidateCommand(program);

@@ -2,6 +2,7 @@
 
 export * from "./admin-errors.js";
 export * from "./cache-errors.js";
+export * from "./cli-errors.js";
 export * from "./config-errors.js";
 export * from "./dispatch-errors.js";
 export * from "./host-errors.js";

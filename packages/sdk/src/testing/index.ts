@@ -2,7 +2,11 @@
  * @switchboard/sdk/testing: run functions in-process with no network, on a fake clock, and
  * assert on what they did. See docs/testing.md.
  */
+export type { CallMatcher, TextMatcher } from "./call-matcher.js";
+export { Cassette, type CassetteMode, type CassetteOptions, recordRequested } from "./cassette.js";
 export { FakeClock } from "./fake-clock.js";
+export { HttpMock, type MockReply, type MockResponse, MockRoute } from "./http-mock.js";
+export type { OutboundCall } from "./outbound-call.js";
 export type {
   DelayedMessage,
   EgressRecord,
@@ -10,4 +14,13 @@ export type {
   SentMessage,
   StateChange,
 } from "./records.js";
+export type { TestCapability, TestHostCall, TestInvocation } from "./test-capability.js";
 export { TestRuntime, type TestRuntimeOptions } from "./test-runtime.js";
+export {
+  type TestUpstream,
+  testWebFunction,
+  WebTestHost,
+  type WebTestHostOptions,
+  type WebTestRequest,
+} from "./web-test-host.js";
+export { WebTestResponse } from "./web-test-response.js";
