@@ -205,11 +205,19 @@ export class Cache {
     return decodeJson(bytes, key, options.validate);
   }
 
-  /** Waits for background refreshes, then closes the backend (unless this is a view). */
-  async close(): Promise<void> {
+  /**
+   * Takes no new calls, waits up to `graceMs` for loaders and refreshes in flight, then closes
+   * the backend (unless this is a view from forApplication()).
+   */
+  async close(graceMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flights.settled();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.flights.settled(), grace]);
+    clearTimeout(timer);
     if (this.ownsBackend) await this.backend.close();
   }
 
