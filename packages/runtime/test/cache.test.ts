@@ -4,14 +4,14 @@ import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { Cache, type CacheOptions } from "../src/cache/cache.js";
-import type { CacheBackend } from "../src/cache/cache-backend.js";
+import type { CacheBackend, SetCondition } from "../src/cache/cache-backend.js";
 import { redisCacheSpec } from "../src/cache/cache-kinds.js";
 import type { ByteSource } from "../src/cache/cache-value.js";
 import { createRedisCache } from "../src/cache/create-cache.js";
 import { MemoryCacheBackend } from "../src/cache/memory-backend.js";
 import { RedisCacheBackend } from "../src/cache/redis-backend.js";
 import { CacheErrors } from "../src/errors/cache-errors.js";
-import { isError } from "../src/errors/switchboard-error.js";
+import { isError, SwitchboardError } from "../src/errors/switchboard-error.js";
 import { freePort, RedisProcess } from "./support/redis-process.js";
 
 const SHARED_REDIS = "redis://127.0.0.1:6379";
@@ -149,7 +149,7 @@ function cacheSuite(fixture: BackendFixture): void {
       await assert.rejects(c.set(42 as unknown as string, "x"), rejectsWith(CacheErrors.BAD_KEY));
       await assert.rejects(c.set("k".repeat(17), "x"), rejectsWith(CacheErrors.BAD_KEY));
       await assert.rejects(c.set("ééééééééé", "x"), rejectsWith(CacheErrors.BAD_KEY));
-      for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "5" as unknown as number]) {
+      for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e15, "5" as unknown as number]) {
         await assert.rejects(c.set("k", "x", ttl), rejectsWith(CacheErrors.BAD_TTL), String(ttl));
       }
       await assert.rejects(c.set("k", 12 as never), rejectsWith(CacheErrors.BAD_VALUE));
@@ -416,12 +416,53 @@ function cacheSuite(fixture: BackendFixture): void {
         defaultTtlMs: 1000,
         maxValueBytes: 1024,
       });
-      await c.close();
+      // A loader that never finishes delays close() by the grace period only.
+      let started: () => void = () => {};
+      const loaderStarted = new Promise<void>((resolve) => (started = resolve));
+      const hanging = c.getOrSet("hang", 1000, () => {
+        started();
+        return new Promise<string>(() => {});
+      });
+      hanging.catch(() => {});
+      await Promise.race([loaderStarted, hanging]);
+      const closing = performance.now();
+      await c.close(50);
+      assert.ok(performance.now() - closing >= 40, "waited for the loader in flight");
       await assert.rejects(c.get("k"), rejectsWith(CacheErrors.CLOSED));
       await assert.rejects(c.set("k", "v"), rejectsWith(CacheErrors.CLOSED));
+      await assert.rejects(
+        c.getOrSet("k", 1000, () => "v"),
+        rejectsWith(CacheErrors.CLOSED),
+      );
       await c.close();
     });
   });
+}
+
+/** Another client of one MemoryCacheBackend's storage, with a close() of its own. */
+class MemoryClient implements CacheBackend {
+  readonly kind = "memory";
+  private closed = false;
+  constructor(private readonly storage: MemoryCacheBackend) {}
+  async get(key: string) {
+    return this.open().get(key);
+  }
+  async set(key: string, value: Uint8Array, ttlMs: number) {
+    return this.open().set(key, value, ttlMs);
+  }
+  async setIf(key: string, value: Uint8Array, ttlMs: number, condition: SetCondition) {
+    return this.open().setIf(key, value, ttlMs, condition);
+  }
+  async delete(key: string) {
+    return this.open().delete(key);
+  }
+  async close() {
+    this.closed = true;
+  }
+  private open(): MemoryCacheBackend {
+    if (this.closed) throw new SwitchboardError(CacheErrors.CLOSED, "closed");
+    return this.storage;
+  }
 }
 
 // In memory: a fresh backend per test.
@@ -435,8 +476,9 @@ function cacheSuite(fixture: BackendFixture): void {
       backends.push(shared);
       return shared;
     },
-    // One process's memory has no second client; the same backend stands in for it.
-    secondClient: async () => shared ?? new MemoryCacheBackend({ maxTotalBytes: 1024 * 1024 }),
+    // One process's memory has no second client: a view of the same storage stands in.
+    secondClient: async () =>
+      new MemoryClient(shared ?? new MemoryCacheBackend({ maxTotalBytes: 1024 * 1024 })),
   });
   after(async () => {
     for (const backend of backends) await backend.close();

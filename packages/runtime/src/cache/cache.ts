@@ -46,6 +46,8 @@ export interface GetOrSetJsonOptions<T> extends GetOrSetOptions {
 export type CacheLoader = () => CacheValue | Promise<CacheValue>;
 
 const DEFAULT_MAX_KEY_BYTES = 1024;
+/** Far beyond any cache use, and well inside what Redis (PX) and lru-cache accept. */
+const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
 
 /**
  * The cache every function gets: a scope (the application) over a backend, with default
@@ -205,11 +207,19 @@ export class Cache {
     return decodeJson(bytes, key, options.validate);
   }
 
-  /** Waits for background refreshes, then closes the backend (unless this is a view). */
-  async close(): Promise<void> {
+  /**
+   * Takes no new calls, waits up to `graceMs` for loaders and refreshes in flight, then closes
+   * the backend (unless this is a view from forApplication()).
+   */
+  async close(graceMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flights.settled();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.flights.settled(), grace]);
+    clearTimeout(timer);
     if (this.ownsBackend) await this.backend.close();
   }
 
@@ -287,8 +297,11 @@ function checkTtl(ttlMs: unknown, name: string): number {
     );
   }
   const whole = Math.ceil(ttlMs);
-  if (!Number.isSafeInteger(whole)) {
-    throw new SwitchboardError(CacheErrors.BAD_TTL, `${name} of ${ttlMs} ms is too large`);
+  if (whole > MAX_TTL_MS) {
+    throw new SwitchboardError(
+      CacheErrors.BAD_TTL,
+      `${name} of ${ttlMs} ms is above the maximum of ${MAX_TTL_MS} ms (10 years)`,
+    );
   }
   return whole;
 }

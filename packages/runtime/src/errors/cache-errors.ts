@@ -10,7 +10,7 @@ export const CacheErrors = {
   VALUE_TOO_LARGE: { code: "SB_CACHE_VALUE_TOO_LARGE", status: 413 },
   /** A key that is not a non-empty string within the key size limit. */
   BAD_KEY: { code: "SB_CACHE_BAD_KEY", status: 400 },
-  /** A TTL that is not a positive finite number of milliseconds. */
+  /** A TTL that is not a number of milliseconds above 0 and up to 10 years. */
   BAD_TTL: { code: "SB_CACHE_BAD_TTL", status: 400 },
   /** A value that is not bytes, a string, a byte source or (for JSON writes) serialisable. */
   BAD_VALUE: { code: "SB_CACHE_BAD_VALUE", status: 400 },
