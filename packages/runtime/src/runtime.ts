@@ -23,9 +23,13 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { ingressSpans } from "./ops/ingress-spans.js";
 import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
 import { Metrics } from "./ops/metrics.js";
 import { Ops } from "./ops/ops.js";
+import { TracedTransport } from "./ops/traced-transport.js";
+import { Tracing, type TracingOptions } from "./ops/tracing.js";
+import { TracingInvoker } from "./ops/tracing-invoker.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
@@ -45,6 +49,8 @@ export interface RuntimeOptions {
   readonly adminPort?: number;
   /** Interface the admin server binds; default 127.0.0.1. */
   readonly adminHost?: string;
+  /** OpenTelemetry export (OTLP over HTTP); undefined = no tracing, at no cost. */
+  readonly tracing?: TracingOptions;
 }
 
 /**
@@ -74,7 +80,8 @@ export class Runtime {
     const config = await loadConfig(options.modules);
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
-    const transport = createTransport();
+    const tracing = Tracing.create(options.tracing);
+    const transport = tracing ? new TracedTransport(createTransport(), tracing) : createTransport();
     const metrics = new Metrics();
     store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
     const egresses: EgressSink[] = [];
@@ -96,7 +103,13 @@ export class Runtime {
         store,
         router: config.router,
         invoker: new InstrumentedInvoker(
-          options.invoker ?? new RemoteInvoker(config.router, transport),
+          tracing
+            ? new TracingInvoker(
+                options.invoker ?? new RemoteInvoker(config.router, transport),
+                config.router,
+                tracing,
+              )
+            : (options.invoker ?? new RemoteInvoker(config.router, transport)),
           config.router,
           metrics,
         ),
@@ -109,12 +122,17 @@ export class Runtime {
       for (const sink of egresses) await sink.start();
       for (const component of config.components) {
         if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
-        const ingress = new PlaygroundIngress(component.spec as PlaygroundIngressSpec, dispatcher, logger);
+        const ingress = new PlaygroundIngress(
+          component.spec as PlaygroundIngressSpec,
+          dispatcher,
+          logger,
+          tracing ? ingressSpans(tracing) : undefined,
+        );
         await ingress.start();
         ingresses.push(ingress);
       }
       const ops = await Ops.start(
-        { config, store, dispatcher, transport, egresses, metrics },
+        { config, store, dispatcher, transport, egresses, metrics, tracing },
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
           ...(options.adminHost ? { host: options.adminHost } : {}),
@@ -136,6 +154,7 @@ export class Runtime {
       for (const ingress of ingresses) await ingress.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
+      await tracing?.shutdown().catch(() => {});
       store.close();
       throw error;
     }
@@ -151,6 +170,9 @@ export class Runtime {
     for (const sink of this.egresses) await sink.stop();
     await this.transport.close();
     await this.ops.stop();
+    await this.ops.context.tracing?.shutdown().catch((error: unknown) => {
+      this.logger.warn({ code: "SB_INTERNAL", error: String(error) }, "exporting the last spans failed");
+    });
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }

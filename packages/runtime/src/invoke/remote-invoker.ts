@@ -8,7 +8,7 @@ import {
 import type { FunctionRouter } from "../config/model.js";
 import { invalidResponse } from "../transport/index.js";
 import type { BufferedResponse, Transport } from "../transport/types.js";
-import type { FunctionInvoker } from "./function-invoker.js";
+import type { FunctionInvoker, InvocationCall } from "./function-invoker.js";
 
 /**
  * Calls remote functions with StateFun's request-reply protocol over the host transport.
@@ -21,13 +21,13 @@ export class RemoteInvoker implements FunctionInvoker {
     private readonly transport: Transport,
   ) {}
 
-  invoke(fn: string, request: ToFunction): Promise<FromFunction> {
+  invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
     const { endpoint, url } = this.router.resolve(fn);
     return this.transport.exchange(
       {
         url,
         method: "POST",
-        headers: { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE },
+        headers: { ...call?.headers, "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE },
         body: encodeToFunction(request),
         options: endpoint.transport,
       },

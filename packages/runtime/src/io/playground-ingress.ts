@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { StringWrapperSchema } from "@switchboard/sdk/protocol";
 import { z } from "zod";
@@ -8,7 +14,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
-import type { StoredValue } from "../store/records.js";
+import type { AddressRef, StoredMessage, StoredValue } from "../store/records.js";
 import { readBody, sendError, sendJson } from "./http-util.js";
 import { closeServer, listen } from "./listen.js";
 
@@ -26,6 +32,13 @@ export const playgroundIngressSpec = z.object({
     .default(4 * 1024 * 1024),
 });
 export type PlaygroundIngressSpec = z.output<typeof playgroundIngressSpec>;
+
+/** Wraps the durable accept of one ingress message (tracing uses it for the ingress span). */
+export type AcceptWrapper = (
+  headers: IncomingHttpHeaders,
+  target: AddressRef,
+  accept: () => Promise<StoredMessage>,
+) => Promise<StoredMessage>;
 
 const STRING_TYPE = "io.statefun.types/string";
 const VENDOR_PREFIX = "application/vnd.";
@@ -47,6 +60,7 @@ export class PlaygroundIngress {
     private readonly spec: PlaygroundIngressSpec,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
+    private readonly wrapAccept?: AcceptWrapper,
   ) {}
 
   async start(): Promise<number> {
@@ -79,7 +93,8 @@ export class PlaygroundIngress {
       const target = parsePath(request.url ?? "/");
       const body = await readBody(request, this.spec.maxBodyBytes);
       const argument = toArgument(request.headers["content-type"], body);
-      const stored = await this.dispatcher.accept({ target, argument });
+      const accept = () => this.dispatcher.accept({ target, argument });
+      const stored = await (this.wrapAccept ? this.wrapAccept(request.headers, target, accept) : accept());
       sendJson(response, 202, { accepted: true, address: formatAddress(target), seq: stored.seq });
     } catch (error) {
       if (error instanceof SwitchboardError && error.code === DispatchErrors.BACKPRESSURE.code) {

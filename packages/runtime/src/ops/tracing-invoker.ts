@@ -1,0 +1,45 @@
+import type { FromFunction, ToFunction } from "@switchboard/sdk/protocol";
+import { endpointLabel } from "../config/endpoint-label.js";
+import type { FunctionRouter } from "../config/model.js";
+import type { FunctionInvoker, InvocationCall } from "../invoke/function-invoker.js";
+import { SpanKind, Tracing } from "./tracing.js";
+
+/**
+ * A span per request to a function (`invoke <typename>`), its `traceparent` handed to the
+ * invoker so the remote function (and the transport's client span) continue the trace.
+ */
+export class TracingInvoker implements FunctionInvoker {
+  constructor(
+    private readonly inner: FunctionInvoker,
+    private readonly router: FunctionRouter,
+    private readonly tracing: Tracing,
+  ) {}
+
+  async invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
+    const invocation = request.request.case === "invocation" ? request.request.value : undefined;
+    const resolved = this.router.tryResolve(fn);
+    const { span, traceparent } = this.tracing.start(
+      `invoke ${fn}`,
+      SpanKind.INTERNAL,
+      call?.headers?.traceparent,
+      {
+        "switchboard.function_type": fn,
+        "switchboard.address.id": invocation?.target?.id ?? "",
+        "switchboard.endpoint": resolved ? endpointLabel(resolved.endpoint) : "unrouted",
+        "switchboard.batch_size": invocation?.invocations.length ?? 0,
+      },
+    );
+    try {
+      const reply = await this.inner.invoke(fn, request, {
+        ...call,
+        headers: { ...call?.headers, traceparent },
+      });
+      span.setAttribute("switchboard.reply", reply.response.case ?? "empty");
+      span.end();
+      return reply;
+    } catch (error) {
+      Tracing.fail(span, error);
+      throw error;
+    }
+  }
+}
