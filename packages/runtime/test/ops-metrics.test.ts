@@ -184,3 +184,34 @@ test("metric names follow Prometheus conventions and every family has help text"
     assert.match(text, new RegExp(`^# HELP ${name} \\S`, "m"));
   }
 });
+
+test("hot-path histograms expose cumulative buckets, +Inf, sum and count per series", async () => {
+  const metrics = new Metrics({ defaultMetrics: false });
+  for (const seconds of [0.0005, 0.003, 0.003, 7]) metrics.observeInvocation("test/*", seconds, 2, true);
+  metrics.observeInvocation("test/*", 0.2, 1, false);
+  const samples = parseMetrics((await metrics.exposition()).body);
+  const ok = { endpoint: "test/*", outcome: "ok" };
+  const bucket = (le: string) =>
+    metricValue(samples, "switchboard_invocation_duration_seconds_bucket", { ...ok, le });
+  assert.equal(bucket("0.001"), 1);
+  assert.equal(bucket("0.005"), 3);
+  assert.equal(bucket("5"), 3);
+  assert.equal(bucket("10"), 4);
+  assert.equal(bucket("+Inf"), 4);
+  assert.equal(metricValue(samples, "switchboard_invocation_duration_seconds_count", ok), 4);
+  assert.ok(
+    Math.abs(metricValue(samples, "switchboard_invocation_duration_seconds_sum", ok) - 7.0065) < 1e-9,
+  );
+  assert.equal(
+    metricValue(samples, "switchboard_invocation_duration_seconds_count", {
+      endpoint: "test/*",
+      outcome: "error",
+    }),
+    1,
+  );
+  assert.equal(metricValue(samples, "switchboard_invocation_batch_size_sum", { endpoint: "test/*" }), 9);
+  assert.equal(
+    metricValue(samples, "switchboard_invocation_batch_size_bucket", { endpoint: "test/*", le: "1" }),
+    1,
+  );
+});

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DispatchObserver } from "../dispatch/dispatch-observer.js";
+import { FastHistogram } from "./fast-histogram.js";
 import { LabelledCounts } from "./labelled-counts.js";
 import type { RuntimeSnapshot, WorkerPoolStats } from "./metric-sources.js";
 
@@ -8,6 +9,8 @@ const COMMIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0
 const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
 /** A scrape reads the runtime once; gauges collected within this window share the read. */
 const SNAPSHOT_TTL_MS = 100;
+
+const NO_LABELS = () => ({});
 
 type FnLabels = { function_type: string };
 type FailedLabels = { function_type: string; code: string };
@@ -26,10 +29,10 @@ export class Metrics implements DispatchObserver {
   private readonly appliedCounts = new LabelledCounts<FnLabels>();
   private readonly failedCounts = new LabelledCounts<FailedLabels>();
   private readonly cacheCounts = new LabelledCounts<CacheLabels>();
-  private readonly invocationSeconds: Histogram<"endpoint" | "outcome">;
-  private readonly batchSize: Histogram<"endpoint">;
-  private readonly commitSeconds: Histogram;
-  private readonly commitGroupSize: Histogram;
+  private readonly invocationSeconds: FastHistogram<{ endpoint: string; outcome: string }>;
+  private readonly batchSize: FastHistogram<{ endpoint: string }>;
+  private readonly commitSeconds: FastHistogram;
+  private readonly commitGroupSize: FastHistogram;
   private readonly webSeconds: Histogram<"route" | "status">;
   private readonly workerPools = new Map<string, () => WorkerPoolStats>();
   private source: (() => RuntimeSnapshot) | undefined;
@@ -58,32 +61,30 @@ export class Metrics implements DispatchObserver {
       this.failedCounts,
     );
 
-    this.invocationSeconds = new Histogram({
-      name: "switchboard_invocation_duration_seconds",
-      help: "Duration of one request to a function (remote call or embedded), per endpoint and outcome.",
-      labelNames: ["endpoint", "outcome"] as const,
-      buckets: SECONDS_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: "switchboard_invocation_batch_size",
-      help: "Messages carried by one request to a function, per endpoint.",
-      labelNames: ["endpoint"] as const,
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
-    this.commitSeconds = new Histogram({
-      name: "switchboard_store_commit_duration_seconds",
-      help: "Duration of one group commit of the store, fsync included.",
-      buckets: COMMIT_BUCKETS,
-      registers,
-    });
-    this.commitGroupSize = new Histogram({
-      name: "switchboard_store_commit_group_size",
-      help: "Units of work (accepts, results, timer firings, deliveries) sharing one group commit.",
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
+    this.invocationSeconds = new FastHistogram(
+      "switchboard_invocation_duration_seconds",
+      "Duration of one request to a function (remote call or embedded), per endpoint and outcome.",
+      SECONDS_BUCKETS,
+      this.registry,
+    );
+    this.batchSize = new FastHistogram(
+      "switchboard_invocation_batch_size",
+      "Messages carried by one request to a function, per endpoint.",
+      SIZE_BUCKETS,
+      this.registry,
+    );
+    this.commitSeconds = new FastHistogram(
+      "switchboard_store_commit_duration_seconds",
+      "Duration of one group commit of the store, fsync included.",
+      COMMIT_BUCKETS,
+      this.registry,
+    );
+    this.commitGroupSize = new FastHistogram(
+      "switchboard_store_commit_group_size",
+      "Units of work (accepts, results, timer firings, deliveries) sharing one group commit.",
+      SIZE_BUCKETS,
+      this.registry,
+    );
 
     const dispatcherGauge = (name: string, help: string, read: (snapshot: RuntimeSnapshot) => number) =>
       this.snapshotGauge(name, help, read);
@@ -255,13 +256,20 @@ export class Metrics implements DispatchObserver {
   }
 
   observeInvocation(endpoint: string, seconds: number, messages: number, ok: boolean): void {
-    this.invocationSeconds.observe({ endpoint, outcome: ok ? "ok" : "error" }, seconds);
-    this.batchSize.observe({ endpoint }, messages);
+    this.invocationSeconds.observe(
+      ok ? `${endpoint}\u0000ok` : `${endpoint}\u0000error`,
+      () => ({
+        endpoint,
+        outcome: ok ? "ok" : "error",
+      }),
+      seconds,
+    );
+    this.batchSize.observe(endpoint, () => ({ endpoint }), messages);
   }
 
   observeCommit(groupSize: number, seconds: number): void {
-    this.commitSeconds.observe(seconds);
-    this.commitGroupSize.observe(groupSize);
+    this.commitSeconds.observe("", NO_LABELS, seconds);
+    this.commitGroupSize.observe("", NO_LABELS, groupSize);
   }
 
   /** For the function host: one served web request. `route` is the route pattern, never a raw path. */
