@@ -86,6 +86,7 @@ export class Runtime {
     store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
+    let ops: Ops | undefined;
     try {
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
@@ -99,17 +100,12 @@ export class Runtime {
         egresses.push(sink);
       }
       const byId = new Map(egresses.map((sink) => [sink.id, sink]));
+      const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
         store,
         router: config.router,
         invoker: new InstrumentedInvoker(
-          tracing
-            ? new TracingInvoker(
-                options.invoker ?? new RemoteInvoker(config.router, transport),
-                config.router,
-                tracing,
-              )
-            : (options.invoker ?? new RemoteInvoker(config.router, transport)),
+          tracing ? new TracingInvoker(invoker, config.router, tracing) : invoker,
           config.router,
           metrics,
         ),
@@ -118,6 +114,16 @@ export class Runtime {
         observer: metrics,
         ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
       });
+      // The admin port opens before any work starts: a taken port fails start-up cleanly,
+      // and /healthz and /metrics answer during recovery (/readyz only once started).
+      ops = await Ops.start(
+        { config, store, dispatcher, transport, egresses, metrics, tracing },
+        {
+          ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
+          ...(options.adminHost ? { host: options.adminHost } : {}),
+        },
+        logger,
+      );
       dispatcher.start();
       for (const sink of egresses) await sink.start();
       for (const component of config.components) {
@@ -131,14 +137,6 @@ export class Runtime {
         await ingress.start();
         ingresses.push(ingress);
       }
-      const ops = await Ops.start(
-        { config, store, dispatcher, transport, egresses, metrics, tracing },
-        {
-          ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
-          ...(options.adminHost ? { host: options.adminHost } : {}),
-        },
-        logger,
-      );
       ops.markReady();
       logger.info(
         {
@@ -152,6 +150,7 @@ export class Runtime {
       return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await ops?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
       await tracing?.shutdown().catch(() => {});
