@@ -139,7 +139,7 @@ test("/api/suspended lists suspended addresses with their last error; retry lift
   const listed = await call(`${fx.admin}/api/suspended`);
   const [entry] = listed.body.suspended as Array<{ address: string; backlog: number; lastError: Json }>;
   assert.equal(entry?.address, "test/broken/x");
-  assert.equal(entry?.backlog, 1);
+  assert.ok(entry?.backlog === 1 || entry?.backlog === 0, "0 while a backoff retry is in flight");
   assert.equal(entry?.lastError.code, "SB_TRANSPORT_DEADLINE_EXCEEDED");
   assert.doesNotMatch(String(entry?.lastError.message), /\?/, "no query strings in error messages");
 
@@ -184,7 +184,12 @@ test("dead letters: a suspended backlog moves to the durable dead-letter store, 
   assert.equal(await fx.post("test/broken/x", "second"), 202);
   await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
 
-  const moved = await call(`${fx.admin}/api/addresses/test/broken/x/dead-letter`, "POST");
+  let moved = await call(`${fx.admin}/api/addresses/test/broken/x/dead-letter`, "POST");
+  // SB_ADMIN_ADDRESS_BUSY while a backoff retry of the address is in flight: ask again.
+  for (let i = 0; i < 100 && errorCode(moved.body) === "SB_ADMIN_ADDRESS_BUSY"; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    moved = await call(`${fx.admin}/api/addresses/test/broken/x/dead-letter`, "POST");
+  }
   assert.equal(moved.status, 200);
   assert.equal(moved.body.moved, 2);
   assert.equal(fx.runtime.store.messages.count(), 0, "the messages left the inbox");

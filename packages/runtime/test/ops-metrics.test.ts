@@ -17,8 +17,19 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   assert.equal(await fx.post("test/broken/x"), 202);
   assert.equal(await fx.post("test/broken/x"), 202);
   await until(() => runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
-  await until(() => runtime.dispatcher.stats().backpressured === 1, "test/broken/x to be back-pressured");
-  assert.equal(await fx.post("test/broken/x"), 429, "the third message is refused by back-pressure");
+  // Poll /metrics itself: a backoff retry in flight empties the backlog for a moment.
+  let pressured = await scrape(fx.admin);
+  for (let i = 0; i < 300 && metricValue(pressured, "switchboard_addresses_backpressured") !== 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pressured = await scrape(fx.admin);
+  }
+  assert.equal(metricValue(pressured, "switchboard_addresses_backpressured"), 1);
+  assert.equal(metricValue(pressured, "switchboard_addresses_suspended"), 1);
+  assert.ok(metricValue(pressured, "switchboard_backlog_messages") >= 2);
+  // Refused by back-pressure, unless a retry took the backlog out in the last few ms.
+  const third = await fx.post("test/broken/x");
+  assert.ok(third === 429 || third === 202, `third message: ${third}`);
+  const brokenAccepted = third === 202 ? 3 : 2;
 
   // Hold the function server: one address in flight, another waiting for the only slot.
   let release = () => {};
@@ -53,7 +64,10 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   const samples = await scrape(fx.admin);
   const fn = (name: string) => ({ function_type: name });
   assert.equal(metricValue(samples, "switchboard_messages_accepted_total", fn("test/counter")), 7);
-  assert.equal(metricValue(samples, "switchboard_messages_accepted_total", fn("test/broken")), 2);
+  assert.equal(
+    metricValue(samples, "switchboard_messages_accepted_total", fn("test/broken")),
+    brokenAccepted,
+  );
   assert.equal(metricValue(samples, "switchboard_messages_applied_total", fn("test/counter")), 7);
   assert.equal(metricValue(samples, "switchboard_messages_applied_total", fn("test/timer")), 1);
   assert.ok(
@@ -89,7 +103,7 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
     7,
     "nobody consumed the counts topic",
   );
-  assert.equal(metricValue(samples, "switchboard_dead_letters"), 2);
+  assert.equal(metricValue(samples, "switchboard_dead_letters"), brokenAccepted);
 
   assert.ok(metricValue(samples, "switchboard_store_commit_duration_seconds_count") > 0);
   assert.ok(metricValue(samples, "switchboard_store_commit_duration_seconds_sum") > 0);
