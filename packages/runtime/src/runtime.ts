@@ -25,9 +25,13 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { ingressSpans } from "./ops/ingress-spans.js";
 import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
 import { Metrics } from "./ops/metrics.js";
 import { Ops } from "./ops/ops.js";
+import { TracedTransport } from "./ops/traced-transport.js";
+import { Tracing, type TracingOptions } from "./ops/tracing.js";
+import { TracingInvoker } from "./ops/tracing-invoker.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
@@ -47,6 +51,8 @@ export interface RuntimeOptions {
   readonly adminPort?: number;
   /** Interface the admin server binds; default 127.0.0.1. */
   readonly adminHost?: string;
+  /** OpenTelemetry export (OTLP over HTTP); undefined = no tracing, at no cost. */
+  readonly tracing?: TracingOptions;
 }
 
 /**
@@ -80,13 +86,15 @@ export class Runtime {
     const config = await loadConfig(options.modules);
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
-    const transport = createTransport();
+    const tracing = Tracing.create(options.tracing);
+    const transport = tracing ? new TracedTransport(createTransport(), tracing) : createTransport();
     const metrics = new Metrics();
     store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
     let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
     let host: FunctionHost | undefined;
+    let ops: Ops | undefined;
     try {
       cache = await createCacheFromConfig(config, { logger });
       host = await FunctionHost.start({
@@ -107,11 +115,12 @@ export class Runtime {
         egresses.push(sink);
       }
       const byId = new Map(egresses.map((sink) => [sink.id, sink]));
+      const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
         store,
         router: host.router,
         invoker: new InstrumentedInvoker(
-          host.invoker(options.invoker ?? new RemoteInvoker(config.router, transport)),
+          host.invoker(tracing ? new TracingInvoker(invoker, host.router, tracing) : invoker),
           host.router,
           metrics,
         ),
@@ -120,22 +129,29 @@ export class Runtime {
         observer: metrics,
         ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
       });
-      dispatcher.start();
-      for (const sink of egresses) await sink.start();
-      for (const component of config.components) {
-        if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
-        const ingress = new PlaygroundIngress(component.spec as PlaygroundIngressSpec, dispatcher, logger);
-        await ingress.start();
-        ingresses.push(ingress);
-      }
-      const ops = await Ops.start(
-        { config, store, dispatcher, transport, egresses, metrics },
+      // The admin port opens before any work starts: a taken port fails start-up cleanly,
+      // and /healthz and /metrics answer during recovery (/readyz only once started).
+      ops = await Ops.start(
+        { config, store, dispatcher, transport, egresses, metrics, tracing },
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
           ...(options.adminHost ? { host: options.adminHost } : {}),
         },
         logger,
       );
+      dispatcher.start();
+      for (const sink of egresses) await sink.start();
+      for (const component of config.components) {
+        if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
+        const ingress = new PlaygroundIngress(
+          component.spec as PlaygroundIngressSpec,
+          dispatcher,
+          logger,
+          tracing ? ingressSpans(tracing) : undefined,
+        );
+        await ingress.start();
+        ingresses.push(ingress);
+      }
       ops.markReady();
       logger.info(
         {
@@ -149,10 +165,12 @@ export class Runtime {
       return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger, cache, host);
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await ops?.stop();
       await host?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
       await transport.close();
       await cache?.close();
+      await tracing?.shutdown().catch(() => {});
       store.close();
       throw error;
     }
@@ -170,6 +188,9 @@ export class Runtime {
     await this.transport.close();
     await this.ops.stop();
     await this.cache.close();
+    await this.ops.context.tracing?.shutdown().catch((error: unknown) => {
+      this.logger.warn({ code: "SB_INTERNAL", error: String(error) }, "exporting the last spans failed");
+    });
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }

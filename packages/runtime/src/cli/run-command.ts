@@ -9,6 +9,7 @@ interface RunFlags {
   adminPort: string;
   adminHost: string;
   admin: boolean;
+  otlpEndpoint?: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -23,6 +24,11 @@ export function registerRunCommand(program: Command): void {
     .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
     .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
     .option("--no-admin", "run without the admin server")
+    .option(
+      "--otlp-endpoint <url>",
+      "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    )
     .action(async (paths: string[], flags: RunFlags) => {
       const logger = createLogger();
       const runtime = await Runtime.start({
@@ -31,6 +37,7 @@ export function registerRunCommand(program: Command): void {
         durability: flags.durability === "normal" ? "normal" : "full",
         ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
         ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+        ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
         logger,
       });
       if (runtime.ops.adminUrl) console.log(`admin     ${runtime.ops.adminUrl}/ (metrics: /metrics)`);

@@ -424,7 +424,10 @@ export class Dispatcher {
       const specs = this.registry.specsFor(self.fn);
       const values = store.state.read(self, now);
       const reply = invoker.invokeEncoded
-        ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch))
+        ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch), {
+            id: self.id,
+            batchSize: batch.length,
+          })
         : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch));
       if (reply.response.case === "invocationResult") return reply.response.value;
       if (reply.response.case !== "incompleteInvocationContext") return undefined;

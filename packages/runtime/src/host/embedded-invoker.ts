@@ -4,7 +4,7 @@ import {
   type FromFunction,
   type ToFunction,
 } from "@switchboard/sdk/protocol";
-import type { FunctionInvoker } from "../invoke/function-invoker.js";
+import { type FunctionInvoker, type InvocationCall, invokeEncoded } from "../invoke/function-invoker.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /**
@@ -21,11 +21,21 @@ export class EmbeddedInvoker implements FunctionInvoker {
     private readonly release: (id: number) => void,
   ) {}
 
-  async invoke(fn: string, request: ToFunction): Promise<FromFunction> {
+  invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
     const pool = this.poolFor(fn);
-    if (!pool) return this.fallback.invoke(fn, request);
+    if (!pool) return this.fallback.invoke(fn, request, call);
+    return this.run(pool, encodeToFunction(request));
+  }
+
+  invokeEncoded(fn: string, body: Uint8Array, call?: InvocationCall): Promise<FromFunction> {
+    const pool = this.poolFor(fn);
+    if (!pool) return invokeEncoded(this.fallback, fn, body, call);
+    return this.run(pool, body);
+  }
+
+  private async run(pool: WorkerPool, bytes: Uint8Array): Promise<FromFunction> {
     const id = this.nextId();
-    const invocation = pool.run(id, { kind: "stateful", bytes: encodeToFunction(request) });
+    const invocation = pool.run(id, { kind: "stateful", bytes });
     try {
       return decodeFromFunction((await invocation.result) as Uint8Array);
     } finally {

@@ -1,4 +1,4 @@
-import type { FromFunction, ToFunction } from "@switchboard/sdk/protocol";
+import { decodeToFunction, type FromFunction, type ToFunction } from "@switchboard/sdk/protocol";
 
 /**
  * Sends one batch to a function and returns its reply. Remote functions are reached over
@@ -7,10 +7,32 @@ import type { FromFunction, ToFunction } from "@switchboard/sdk/protocol";
  */
 export interface FunctionInvoker {
   /** `fn` is the target's typename; throws a SwitchboardError when the call fails for good. */
-  invoke(fn: string, request: ToFunction): Promise<FromFunction>;
+  invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction>;
   /**
    * Optional fast path: the same call with the ToFunction already encoded. The dispatcher
-   * uses it when present, which spares building the request objects per batch.
+   * uses it when present, which spares building the request objects per batch; wrappers
+   * pass it on (see `invokeEncoded`).
    */
-  invokeEncoded?(fn: string, body: Uint8Array): Promise<FromFunction>;
+  invokeEncoded?(fn: string, body: Uint8Array, call?: InvocationCall): Promise<FromFunction>;
+}
+
+/** Per-call extras; invokers that have no use for them ignore them. */
+export interface InvocationCall {
+  /** Extra request headers for a remote call (W3C `traceparent` when tracing). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The target's id and the batch's size, so wrappers need not decode the body to label it. */
+  readonly id?: string;
+  readonly batchSize?: number;
+}
+
+/** Calls `invoker` with an encoded request, decoding it only for invokers without the fast path. */
+export function invokeEncoded(
+  invoker: FunctionInvoker,
+  fn: string,
+  body: Uint8Array,
+  call?: InvocationCall,
+): Promise<FromFunction> {
+  return invoker.invokeEncoded
+    ? invoker.invokeEncoded(fn, body, call)
+    : invoker.invoke(fn, decodeToFunction(body), call);
 }

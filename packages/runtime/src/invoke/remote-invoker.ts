@@ -8,7 +8,7 @@ import {
 import type { FunctionRouter } from "../config/model.js";
 import { invalidResponse } from "../transport/index.js";
 import type { BufferedResponse, Transport } from "../transport/types.js";
-import type { FunctionInvoker } from "./function-invoker.js";
+import type { FunctionInvoker, InvocationCall } from "./function-invoker.js";
 
 const REQUEST_HEADERS = { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE };
 
@@ -23,17 +23,17 @@ export class RemoteInvoker implements FunctionInvoker {
     private readonly transport: Transport,
   ) {}
 
-  invoke(fn: string, request: ToFunction): Promise<FromFunction> {
-    return this.invokeEncoded(fn, encodeToFunction(request));
+  invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
+    return this.invokeEncoded(fn, encodeToFunction(request), call);
   }
 
-  invokeEncoded(fn: string, body: Uint8Array): Promise<FromFunction> {
+  invokeEncoded(fn: string, body: Uint8Array, call?: InvocationCall): Promise<FromFunction> {
     const { endpoint, url } = this.router.resolve(fn);
     return this.transport.exchange(
       {
         url,
         method: "POST",
-        headers: REQUEST_HEADERS,
+        headers: call?.headers ? { ...call.headers, ...REQUEST_HEADERS } : REQUEST_HEADERS,
         body,
         options: endpoint.transport,
       },

@@ -1,5 +1,11 @@
 import { isUtf8 } from "node:buffer";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { z } from "zod";
 import { formatAddress } from "../dispatch/address.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
@@ -7,7 +13,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
-import type { StoredValue } from "../store/records.js";
+import type { AddressRef, StoredMessage, StoredValue } from "../store/records.js";
 import { readBody, sendAccepted, sendError } from "./http-util.js";
 import { closeServer, listen } from "./listen.js";
 
@@ -25,6 +31,13 @@ export const playgroundIngressSpec = z.object({
     .default(4 * 1024 * 1024),
 });
 export type PlaygroundIngressSpec = z.output<typeof playgroundIngressSpec>;
+
+/** Wraps the durable accept of one ingress message (tracing uses it for the ingress span). */
+export type AcceptWrapper = (
+  headers: IncomingHttpHeaders,
+  target: AddressRef,
+  accept: () => Promise<StoredMessage>,
+) => Promise<StoredMessage>;
 
 const STRING_TYPE = "io.statefun.types/string";
 const VENDOR_PREFIX = "application/vnd.";
@@ -46,6 +59,7 @@ export class PlaygroundIngress {
     private readonly spec: PlaygroundIngressSpec,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
+    private readonly wrapAccept?: AcceptWrapper,
   ) {}
 
   async start(): Promise<number> {
@@ -78,7 +92,9 @@ export class PlaygroundIngress {
       const target = parsePath(request.url ?? "/");
       const body = await readBody(request, this.spec.maxBodyBytes);
       const argument = toArgument(request.headers["content-type"], body);
-      const stored = await this.dispatcher.accept({ target, argument });
+      const stored = await (this.wrapAccept
+        ? this.wrapAccept(request.headers, target, () => this.dispatcher.accept({ target, argument }))
+        : this.dispatcher.accept({ target, argument }));
       sendAccepted(response, formatAddress(target), stored.seq);
     } catch (error) {
       if (error instanceof SwitchboardError && error.code === DispatchErrors.BACKPRESSURE.code) {

@@ -4,6 +4,7 @@ import type { EgressSink } from "../io/egress-sink.js";
 import type { Store } from "../store/store.js";
 import type { Transport } from "../transport/types.js";
 import type { Metrics } from "./metrics.js";
+import type { Tracing } from "./tracing.js";
 
 /** The parts of a running runtime the admin API reads and acts on. */
 export interface AdminContext {
@@ -13,6 +14,8 @@ export interface AdminContext {
   readonly transport: Transport;
   readonly egresses: readonly EgressSink[];
   readonly metrics: Metrics;
+  /** Present only when tracing is configured. */
+  readonly tracing?: Tracing | undefined;
   readonly startedAt: number;
   /** True between the end of start-up and the beginning of shutdown. */
   ready(): boolean;

@@ -1,7 +1,7 @@
 import type { FromFunction, ToFunction } from "@switchboard/sdk/protocol";
 import { endpointLabel } from "../config/endpoint-label.js";
 import type { FunctionRouter } from "../config/model.js";
-import type { FunctionInvoker } from "../invoke/function-invoker.js";
+import { type FunctionInvoker, type InvocationCall, invokeEncoded } from "../invoke/function-invoker.js";
 import type { Metrics } from "./metrics.js";
 
 /**
@@ -17,12 +17,24 @@ export class InstrumentedInvoker implements FunctionInvoker {
     private readonly metrics: Metrics,
   ) {}
 
-  async invoke(fn: string, request: ToFunction): Promise<FromFunction> {
-    const endpoint = this.label(fn);
+  invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
     const messages = request.request.case === "invocation" ? request.request.value.invocations.length : 0;
+    return this.timed(fn, messages, () => this.inner.invoke(fn, request, call));
+  }
+
+  invokeEncoded(fn: string, body: Uint8Array, call?: InvocationCall): Promise<FromFunction> {
+    return this.timed(fn, call?.batchSize ?? 0, () => invokeEncoded(this.inner, fn, body, call));
+  }
+
+  private async timed(
+    fn: string,
+    messages: number,
+    send: () => Promise<FromFunction>,
+  ): Promise<FromFunction> {
+    const endpoint = this.label(fn);
     const started = performance.now();
     try {
-      const reply = await this.inner.invoke(fn, request);
+      const reply = await send();
       this.metrics.observeInvocation(endpoint, (performance.now() - started) / 1000, messages, true);
       return reply;
     } catch (error) {

@@ -1,13 +1,17 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { DispatchObserver } from "../dispatch/dispatch-observer.js";
+import { FastHistogram } from "./fast-histogram.js";
 import { LabelledCounts } from "./labelled-counts.js";
 import type { RuntimeSnapshot, WorkerPoolStats } from "./metric-sources.js";
+import { registerRuntimeGauges, registerWorkerPoolGauges } from "./scrape-metrics.js";
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const COMMIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
 /** A scrape reads the runtime once; gauges collected within this window share the read. */
 const SNAPSHOT_TTL_MS = 100;
+
+const NO_LABELS = () => ({});
 
 type FnLabels = { function_type: string };
 type FailedLabels = { function_type: string; code: string };
@@ -26,10 +30,10 @@ export class Metrics implements DispatchObserver {
   private readonly appliedCounts = new LabelledCounts<FnLabels>();
   private readonly failedCounts = new LabelledCounts<FailedLabels>();
   private readonly cacheCounts = new LabelledCounts<CacheLabels>();
-  private readonly invocationSeconds: Histogram<"endpoint" | "outcome">;
-  private readonly batchSize: Histogram<"endpoint">;
-  private readonly commitSeconds: Histogram;
-  private readonly commitGroupSize: Histogram;
+  private readonly invocationSeconds: FastHistogram<{ endpoint: string; outcome: string }>;
+  private readonly batchSize: FastHistogram<{ endpoint: string }>;
+  private readonly commitSeconds: FastHistogram;
+  private readonly commitGroupSize: FastHistogram;
   private readonly webSeconds: Histogram<"route" | "status">;
   private readonly workerPools = new Map<string, () => WorkerPoolStats>();
   private source: (() => RuntimeSnapshot) | undefined;
@@ -58,130 +62,32 @@ export class Metrics implements DispatchObserver {
       this.failedCounts,
     );
 
-    this.invocationSeconds = new Histogram({
-      name: "switchboard_invocation_duration_seconds",
-      help: "Duration of one request to a function (remote call or embedded), per endpoint and outcome.",
-      labelNames: ["endpoint", "outcome"] as const,
-      buckets: SECONDS_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: "switchboard_invocation_batch_size",
-      help: "Messages carried by one request to a function, per endpoint.",
-      labelNames: ["endpoint"] as const,
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
-    this.commitSeconds = new Histogram({
-      name: "switchboard_store_commit_duration_seconds",
-      help: "Duration of one group commit of the store, fsync included.",
-      buckets: COMMIT_BUCKETS,
-      registers,
-    });
-    this.commitGroupSize = new Histogram({
-      name: "switchboard_store_commit_group_size",
-      help: "Units of work (accepts, results, timer firings, deliveries) sharing one group commit.",
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
+    this.invocationSeconds = new FastHistogram(
+      "switchboard_invocation_duration_seconds",
+      "Duration of one request to a function (remote call or embedded), per endpoint and outcome.",
+      SECONDS_BUCKETS,
+      this.registry,
+    );
+    this.batchSize = new FastHistogram(
+      "switchboard_invocation_batch_size",
+      "Messages carried by one request to a function, per endpoint.",
+      SIZE_BUCKETS,
+      this.registry,
+    );
+    this.commitSeconds = new FastHistogram(
+      "switchboard_store_commit_duration_seconds",
+      "Duration of one group commit of the store, fsync included.",
+      COMMIT_BUCKETS,
+      this.registry,
+    );
+    this.commitGroupSize = new FastHistogram(
+      "switchboard_store_commit_group_size",
+      "Units of work (accepts, results, timer firings, deliveries) sharing one group commit.",
+      SIZE_BUCKETS,
+      this.registry,
+    );
 
-    const dispatcherGauge = (name: string, help: string, read: (snapshot: RuntimeSnapshot) => number) =>
-      this.snapshotGauge(name, help, read);
-    dispatcherGauge(
-      "switchboard_backlog_messages",
-      "Messages waiting in address backlogs (in memory).",
-      (s) => s.dispatcher.backlog,
-    );
-    dispatcherGauge(
-      "switchboard_addresses_in_flight",
-      "Addresses with a batch in flight.",
-      (s) => s.dispatcher.inFlight,
-    );
-    dispatcherGauge(
-      "switchboard_addresses_waiting_for_slot",
-      "Addresses waiting for a global in-flight slot.",
-      (s) => s.dispatcher.waitingForSlot,
-    );
-    dispatcherGauge(
-      "switchboard_addresses_suspended",
-      "Addresses suspended after a failed batch.",
-      (s) => s.dispatcher.suspended,
-    );
-    dispatcherGauge(
-      "switchboard_addresses_backpressured",
-      "Addresses whose backlog reached maxNumBatchRequests.",
-      (s) => s.dispatcher.backpressured,
-    );
-    dispatcherGauge(
-      "switchboard_delayed_messages_pending",
-      "Delayed messages stored and not yet fired.",
-      (s) => s.dispatcher.delayedPending,
-    );
-    dispatcherGauge(
-      "switchboard_egress_pending_records",
-      "Egress records in the durable outbox, not yet delivered.",
-      (s) => s.egressPending,
-    );
-    dispatcherGauge("switchboard_dead_letters", "Messages in the dead-letter store.", (s) => s.deadLetters);
-
-    const metrics = this;
-    new Gauge({
-      name: "switchboard_transport_connections",
-      help: "Pooled outbound connections per origin, open (all) and idle (free for reuse).",
-      labelNames: ["origin", "state"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const origin of metrics.read()?.origins ?? []) {
-          this.set({ origin: origin.origin, state: "open" }, origin.connectionsOpen);
-          this.set({ origin: origin.origin, state: "idle" }, origin.connectionsIdle);
-        }
-      },
-    });
-    const originCounter = (
-      name: string,
-      help: string,
-      read: (origin: RuntimeSnapshot["origins"][number]) => number,
-    ) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ["origin"] as const,
-        registers,
-        collect() {
-          this.reset();
-          for (const origin of metrics.read()?.origins ?? [])
-            this.inc({ origin: origin.origin }, read(origin));
-        },
-      });
-    originCounter(
-      "switchboard_transport_requests_total",
-      "Outbound request attempts per origin.",
-      (o) => o.requests,
-    );
-    originCounter(
-      "switchboard_transport_reused_connections_total",
-      "Outbound attempts served on an already open connection, per origin.",
-      (o) => o.reusedConnections,
-    );
-    originCounter(
-      "switchboard_transport_retries_total",
-      "Outbound attempts retried after a retryable failure, per origin.",
-      (o) => o.retries,
-    );
-    new Counter({
-      name: "switchboard_transport_timeouts_total",
-      help: "Outbound timeouts per origin and kind (connect, read, write, call).",
-      labelNames: ["origin", "kind"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const origin of metrics.read()?.origins ?? []) {
-          for (const [kind, count] of Object.entries(origin.timeouts))
-            this.inc({ origin: origin.origin, kind }, count);
-        }
-      },
-    });
+    registerRuntimeGauges(this.registry, () => this.read());
 
     this.webSeconds = new Histogram({
       name: "switchboard_web_request_duration_seconds",
@@ -196,43 +102,7 @@ export class Metrics implements DispatchObserver {
       ["backend", "result"],
       this.cacheCounts,
     );
-    new Gauge({
-      name: "switchboard_worker_pool_workers",
-      help: "Workers per pool, busy or idle.",
-      labelNames: ["pool", "state"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [pool, read] of metrics.workerPools) {
-          const stats = read();
-          this.set({ pool, state: "busy" }, stats.busy);
-          this.set({ pool, state: "idle" }, stats.idle);
-        }
-      },
-    });
-    new Gauge({
-      name: "switchboard_worker_pool_utilisation_ratio",
-      help: "Busy workers over all workers, per pool (0..1).",
-      labelNames: ["pool"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [pool, read] of metrics.workerPools) {
-          const { busy, idle } = read();
-          this.set({ pool }, busy + idle === 0 ? 0 : busy / (busy + idle));
-        }
-      },
-    });
-    new Gauge({
-      name: "switchboard_worker_pool_queued_tasks",
-      help: "Tasks waiting for a free worker, per pool.",
-      labelNames: ["pool"] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [pool, read] of metrics.workerPools) this.set({ pool }, read().queued);
-      },
-    });
+    registerWorkerPoolGauges(this.registry, this.workerPools);
   }
 
   /** Where scrape-time gauges read from (the runtime sets it once it is assembled). */
@@ -255,13 +125,20 @@ export class Metrics implements DispatchObserver {
   }
 
   observeInvocation(endpoint: string, seconds: number, messages: number, ok: boolean): void {
-    this.invocationSeconds.observe({ endpoint, outcome: ok ? "ok" : "error" }, seconds);
-    this.batchSize.observe({ endpoint }, messages);
+    this.invocationSeconds.observe(
+      ok ? `${endpoint}\u0000ok` : `${endpoint}\u0000error`,
+      () => ({
+        endpoint,
+        outcome: ok ? "ok" : "error",
+      }),
+      seconds,
+    );
+    this.batchSize.observe(endpoint, () => ({ endpoint }), messages);
   }
 
   observeCommit(groupSize: number, seconds: number): void {
-    this.commitSeconds.observe(seconds);
-    this.commitGroupSize.observe(groupSize);
+    this.commitSeconds.observe("", NO_LABELS, seconds);
+    this.commitGroupSize.observe("", NO_LABELS, groupSize);
   }
 
   /** For the function host: one served web request. `route` is the route pattern, never a raw path. */
@@ -304,19 +181,6 @@ export class Metrics implements DispatchObserver {
       this.snapshot = { at: now, value: this.source() };
     }
     return this.snapshot.value;
-  }
-
-  private snapshotGauge(name: string, help: string, read: (snapshot: RuntimeSnapshot) => number): void {
-    const metrics = this;
-    new Gauge({
-      name,
-      help,
-      registers: [this.registry],
-      collect() {
-        const snapshot = metrics.read();
-        this.set(snapshot ? read(snapshot) : 0);
-      },
-    });
   }
 
   private countsCounter<L extends string>(
