@@ -57,7 +57,7 @@ export async function invokeHttp(
   request: WireHttpRequest,
 ): Promise<HostCallResult> {
   const url = targetUrl(context, request);
-  context.policy.check(url);
+  await context.policy.checkResolved(url);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers) {
     if (HOP_BY_HOP.has(name)) continue;
