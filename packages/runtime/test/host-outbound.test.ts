@@ -149,3 +149,25 @@ test("a streamed Data can be relayed once; a second use fails with SB_HOST_DATA_
   });
   assert.equal(await response.text(), "SB_HOST_DATA_CONSUMED");
 });
+
+test("a per-call timeout ends a slow call; the invocation's deadline ends it too and aborts the upstream", async (t) => {
+  const closed: Array<Promise<unknown>> = [];
+  const base = await upstream(t, (request, response) => {
+    // Never answers; records when the host gives up on the connection.
+    closed.push(new Promise((resolve) => request.socket.once("close", resolve)));
+    void response;
+  });
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 600ms }"])]);
+  const perCall = await fetch(`${url}/timed-fetch?timeout=150&url=${encodeURIComponent(base)}`);
+  assert.match(
+    ((await perCall.json()) as { code: string }).code,
+    /^SB_TRANSPORT_(DEADLINE_EXCEEDED|READ_TIMEOUT)$/,
+  );
+  const bounded = await fetch(`${url}/timed-fetch?url=${encodeURIComponent(base)}`);
+  assert.equal(bounded.status, 504);
+  assert.equal(((await bounded.json()) as { error: { code: string } }).error.code, "SB_HOST_TIMEOUT");
+  await Promise.race([
+    Promise.all(closed),
+    new Promise((_, reject) => setTimeout(() => reject(new Error("an upstream call was left open")), 15_000)),
+  ]);
+});
