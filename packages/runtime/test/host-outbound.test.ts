@@ -171,3 +171,34 @@ test("a per-call timeout ends a slow call; the invocation's deadline ends it too
     new Promise((_, reject) => setTimeout(() => reject(new Error("an upstream call was left open")), 15_000)),
   ]);
 });
+
+test("a function cannot steer an upstream's secret headers to another origin", async (t) => {
+  let calls = 0;
+  const base = await upstream(t, (_request, response) => {
+    calls++;
+    response.end("{}");
+  });
+  process.env.SB_TEST_API_KEY = SECRET;
+  t.after(() => delete process.env.SB_TEST_API_KEY);
+  const { url } = await startHost(t, [
+    moduleDoc([
+      "secrets: { API_KEY: { fromEnv: SB_TEST_API_KEY } }",
+      `upstreams: { echo: { url: "${base}", headers: { authorization: { secret: API_KEY } } } }`,
+    ]),
+  ]);
+  const attempt = async (path: string) =>
+    (await (await fetch(`${url}/upstream-path?path=${encodeURIComponent(path)}`)).json()) as {
+      code?: string;
+      status?: number;
+    };
+  assert.deepEqual(await attempt("/ok"), { status: 200 });
+  assert.deepEqual(await attempt("@evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(await attempt("https://evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(await attempt(".evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(
+    await attempt("//evil.example/x"),
+    { status: 200 },
+    "a path, on the upstream's own origin",
+  );
+  assert.equal(calls, 2);
+});

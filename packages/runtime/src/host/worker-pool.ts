@@ -331,7 +331,8 @@ export class WorkerPool {
   }
 
   private async hostCall(slot: Slot, message: Extract<FromWorker, { t: "call" }>): Promise<void> {
-    const invocation = this.invocations.get(message.id);
+    // Only the worker running an invocation may call on its behalf.
+    const invocation = slot.inflight.get(message.id);
     let reply: ToWorker;
     let transfer: ArrayBuffer[] | undefined;
     try {

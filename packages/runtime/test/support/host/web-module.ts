@@ -235,3 +235,16 @@ export const timedFetch = webFunction({
     }
   },
 });
+
+/** Calls upstream "echo" with the path in ?path=, reporting the failure's code. */
+export const upstreamPath = webFunction({
+  name: "upstream-path",
+  handler: async (_body, request) => {
+    try {
+      const response = await http.invoke({ upstream: "echo", url: request.query.path?.[0] ?? "" });
+      return { status: response.status };
+    } catch (error) {
+      return { code: (error as Error & { code?: string }).code };
+    }
+  },
+});
