@@ -202,3 +202,29 @@ test("a function cannot steer an upstream's secret headers to another origin", a
   );
   assert.equal(calls, 2);
 });
+
+test("a caller that disconnects while its function waits on an upstream aborts that call", async (t) => {
+  let closed: Promise<unknown> | undefined;
+  let arrived: () => void = () => {};
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const base = await upstream(t, (request) => {
+    closed = new Promise((resolve) => request.socket.once("close", resolve));
+    arrived();
+  });
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 60s }"])]);
+  const controller = new AbortController();
+  const call = fetch(`${url}/timed-fetch?url=${encodeURIComponent(base)}`, {
+    signal: controller.signal,
+  }).catch(() => undefined);
+  await reached;
+  controller.abort();
+  await call;
+  await Promise.race([
+    closed,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("the upstream call was left open")), 15_000),
+    ),
+  ]);
+});
