@@ -3,7 +3,7 @@
  * proxy_pass (buffering off) to the same origin, in the same run with alternating order:
  * requests/s, MiB/s, latency and peak memory of the proxy process(es).
  *
- *   npm run bench -- proxy [durationMs=5000] [concurrency=16] [bodyBytes=1048576] [workers=1]
+ *   npm run bench -- proxy [durationMs=5000] [concurrency=16] [bodyBytes=1048576] [workers=1] [rounds=2]
  */
 
 import { peakRss, startNginx } from "./support/nginx-proxy.js";
@@ -13,6 +13,7 @@ const durationMs = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 16);
 const bodyBytes = Number(process.argv[4] ?? 1024 * 1024);
 const workers = Number(process.argv[5] ?? 1);
+const rounds = Number(process.argv[6] ?? 2);
 const PROXY_MODULE = new URL("../examples/proxy/functions.ts", import.meta.url).pathname;
 
 type Result = LoadResult & { mibPerSecond: number; peakBytes: number; idleBytes: number };
@@ -54,7 +55,7 @@ console.log(
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const ratios: number[] = [];
 try {
-  for (let round = 1; round <= 2; round++) {
+  for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? (["nginx", "host"] as const) : (["host", "nginx"] as const);
     const results: Partial<Record<"nginx" | "host", Result>> = {};
     for (const which of order) results[which] = await measure(which);
@@ -70,6 +71,12 @@ try {
 } finally {
   await stopProcess(origin.child);
 }
+const sorted = [...ratios].sort((a, b) => a - b);
+const middle = Math.floor(sorted.length / 2);
+const median =
+  sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 console.log(
-  `\nmean host / nginx: ${(ratios.reduce((a, b) => a + b, 0) / ratios.length).toFixed(2)} (goal >= 0.7)`,
+  `\nhost / nginx: median ${median.toFixed(2)}, mean ${(ratios.reduce((a, b) => a + b, 0) / ratios.length).toFixed(2)} (goal >= 0.7)`,
 );

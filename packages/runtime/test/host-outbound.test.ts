@@ -149,3 +149,82 @@ test("a streamed Data can be relayed once; a second use fails with SB_HOST_DATA_
   });
   assert.equal(await response.text(), "SB_HOST_DATA_CONSUMED");
 });
+
+test("a per-call timeout ends a slow call; the invocation's deadline ends it too and aborts the upstream", async (t) => {
+  const closed: Array<Promise<unknown>> = [];
+  const base = await upstream(t, (request, response) => {
+    // Never answers; records when the host gives up on the connection.
+    closed.push(new Promise((resolve) => request.socket.once("close", resolve)));
+    void response;
+  });
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 600ms }"])]);
+  const perCall = await fetch(`${url}/timed-fetch?timeout=150&url=${encodeURIComponent(base)}`);
+  assert.match(
+    ((await perCall.json()) as { code: string }).code,
+    /^SB_TRANSPORT_(DEADLINE_EXCEEDED|READ_TIMEOUT)$/,
+  );
+  const bounded = await fetch(`${url}/timed-fetch?url=${encodeURIComponent(base)}`);
+  assert.equal(bounded.status, 504);
+  assert.equal(((await bounded.json()) as { error: { code: string } }).error.code, "SB_HOST_TIMEOUT");
+  await Promise.race([
+    Promise.all(closed),
+    new Promise((_, reject) => setTimeout(() => reject(new Error("an upstream call was left open")), 15_000)),
+  ]);
+});
+
+test("a function cannot steer an upstream's secret headers to another origin", async (t) => {
+  let calls = 0;
+  const base = await upstream(t, (_request, response) => {
+    calls++;
+    response.end("{}");
+  });
+  process.env.SB_TEST_API_KEY = SECRET;
+  t.after(() => delete process.env.SB_TEST_API_KEY);
+  const { url } = await startHost(t, [
+    moduleDoc([
+      "secrets: { API_KEY: { fromEnv: SB_TEST_API_KEY } }",
+      `upstreams: { echo: { url: "${base}", headers: { authorization: { secret: API_KEY } } } }`,
+    ]),
+  ]);
+  const attempt = async (path: string) =>
+    (await (await fetch(`${url}/upstream-path?path=${encodeURIComponent(path)}`)).json()) as {
+      code?: string;
+      status?: number;
+    };
+  assert.deepEqual(await attempt("/ok"), { status: 200 });
+  assert.deepEqual(await attempt("@evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(await attempt("https://evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(await attempt(".evil.example/"), { code: "SB_HOST_OUTBOUND_BAD_URL" });
+  assert.deepEqual(
+    await attempt("//evil.example/x"),
+    { status: 200 },
+    "a path, on the upstream's own origin",
+  );
+  assert.equal(calls, 2);
+});
+
+test("a caller that disconnects while its function waits on an upstream aborts that call", async (t) => {
+  let closed: Promise<unknown> | undefined;
+  let arrived: () => void = () => {};
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const base = await upstream(t, (request) => {
+    closed = new Promise((resolve) => request.socket.once("close", resolve));
+    arrived();
+  });
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 60s }"])]);
+  const controller = new AbortController();
+  const call = fetch(`${url}/timed-fetch?url=${encodeURIComponent(base)}`, {
+    signal: controller.signal,
+  }).catch(() => undefined);
+  await reached;
+  controller.abort();
+  await call;
+  await Promise.race([
+    closed,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("the upstream call was left open")), 15_000),
+    ),
+  ]);
+});

@@ -26,6 +26,8 @@ export const HostErrors = {
   WORKER_LOST: { code: "SB_HOST_WORKER_LOST", status: 503 },
   /** The host is stopping. */
   STOPPING: { code: "SB_HOST_STOPPING", status: 503 },
+  /** The web caller disconnected; its invocation was cancelled and its outbound calls aborted. */
+  CLIENT_GONE: { code: "SB_HOST_CLIENT_GONE", status: 499 },
   /** The outbound policy refused the call; the message names the rule. */
   OUTBOUND_REFUSED: { code: "SB_HOST_OUTBOUND_REFUSED", status: 403 },
   /** An outbound URL that is not absolute http(s), or a path without an upstream. */

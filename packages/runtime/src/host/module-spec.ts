@@ -14,25 +14,28 @@ const duration = z.union([z.string(), z.number()]).transform((value, context) =>
 });
 
 /** A literal value, or one read from the process environment at start-up. */
-const variable = z.union([
-  z.string(),
-  z.strictObject({
-    fromEnv: z.string().min(1),
-    /** A missing variable is a start-up error (default), unless a default is given. */
-    required: z.boolean().default(true),
-    default: z.string().optional(),
-  }),
-]);
+const variable = z.union(
+  [
+    z.string(),
+    z.strictObject({
+      fromEnv: z.string().min(1),
+      /** A missing variable is a start-up error (default), unless a default is given. */
+      required: z.boolean().default(true),
+      default: z.string().optional(),
+    }),
+  ],
+  { error: "expected a string, or { fromEnv: NAME, required?: boolean, default?: string }" },
+);
 export type VariableSpec = z.output<typeof variable>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const variables = z.record(z.string().regex(NAME, "a variable name is letters, digits and _"), variable);
 
 /** A header the host adds to calls to an upstream: a literal, or a secret with an optional prefix. */
-const upstreamHeader = z.union([
-  z.string(),
-  z.strictObject({ secret: z.string().min(1), prefix: z.string().default("") }),
-]);
+const upstreamHeader = z.union(
+  [z.string(), z.strictObject({ secret: z.string().min(1), prefix: z.string().default("") })],
+  { error: "expected a string, or { secret: NAME, prefix?: string }" },
+);
 
 const upstream = z.strictObject({
   /** Base URL (scheme, host, port, optional path prefix); a call's `url` is appended. */
@@ -48,7 +51,8 @@ const pattern = z
     "a typename `namespace/name` or a namespace pattern `namespace/*`",
   );
 
-export const moduleSpec = z.strictObject({
+// Unknown top-level keys are warnings with a "did you mean", as for every other component.
+export const moduleSpec = z.object({
   /** The module file (TypeScript or JavaScript), relative to the YAML file. */
   module: z.string().min(1),
   /** Typenames routed to this module's StatefulFunctions; default: every typename it registers. */
@@ -99,7 +103,7 @@ export type ModuleSpec = z.output<typeof moduleSpec>;
 
 export const WEB_KIND = "switchboard.functions.v1/web";
 
-export const webListenerSpec = z.strictObject({
+export const webListenerSpec = z.object({
   port: z.number().int().min(0).max(65535),
   host: z.string().default("127.0.0.1"),
   /** Largest request body read into a function (input bytes/text/json); Data input streams. */

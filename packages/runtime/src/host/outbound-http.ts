@@ -57,7 +57,7 @@ export async function invokeHttp(
   request: WireHttpRequest,
 ): Promise<HostCallResult> {
   const url = targetUrl(context, request);
-  context.policy.check(url);
+  await context.policy.checkResolved(url);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers) {
     if (HOP_BY_HOP.has(name)) continue;
@@ -96,24 +96,36 @@ export async function invokeHttp(
 }
 
 function targetUrl(context: OutboundContext, request: WireHttpRequest): URL {
-  let text = request.url;
-  if (request.upstream !== undefined) {
-    const upstream = context.upstreams.get(request.upstream);
-    if (!upstream) {
-      throw new SwitchboardError(
-        HostErrors.UNKNOWN_UPSTREAM,
-        `there is no upstream named ${request.upstream}; known: ${[...context.upstreams.keys()].join(", ") || "none"}`,
-        { upstream: request.upstream },
-      );
-    }
-    if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
-      throw new SwitchboardError(
-        HostErrors.OUTBOUND_BAD_URL,
-        `with upstream ${request.upstream}, url is a path (like /v1/items), not ${text}`,
-      );
-    }
-    text = upstream.url.replace(/\/$/, "") + (text.startsWith("/") || text === "" ? text : `/${text}`);
+  if (request.upstream === undefined) return parseUrl(request.url);
+  const upstream = context.upstreams.get(request.upstream);
+  if (!upstream) {
+    throw new SwitchboardError(
+      HostErrors.UNKNOWN_UPSTREAM,
+      `there is no upstream named ${request.upstream}; known: ${[...context.upstreams.keys()].join(", ") || "none"}`,
+      { upstream: request.upstream },
+    );
   }
+  const path = request.url;
+  if (path !== "" && !path.startsWith("/") && !path.startsWith("?")) {
+    throw new SwitchboardError(
+      HostErrors.OUTBOUND_BAD_URL,
+      `with upstream ${request.upstream}, url is a path starting with / or ? (like /v1/items), not ${path}`,
+    );
+  }
+  const base = parseUrl(upstream.url);
+  const url = parseUrl(upstream.url.replace(/\/$/, "") + path);
+  // The upstream's headers carry secrets: they go to the upstream's origin and nowhere else.
+  if (url.origin !== base.origin) {
+    throw new SwitchboardError(
+      HostErrors.OUTBOUND_BAD_URL,
+      `the url given with upstream ${request.upstream} leaves its origin ${base.origin}`,
+      { upstream: request.upstream },
+    );
+  }
+  return url;
+}
+
+function parseUrl(text: string): URL {
   let url: URL;
   try {
     url = new URL(text);

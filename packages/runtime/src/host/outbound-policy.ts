@@ -1,3 +1,4 @@
+import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -11,6 +12,8 @@ interface HostPattern {
   readonly port: number | undefined;
   readonly text: string;
 }
+
+const RESOLVE_CACHE_MS = 5000;
 
 const DEFAULT_PORTS: Record<string, number> = { "http:": 80, "https:": 443 };
 
@@ -47,17 +50,47 @@ export function parseHostPattern(text: string): HostPattern {
 
 /**
  * Where a module's functions may call. With an allow-list, only matching scheme/host/port;
- * always (unless allowed explicitly) no link-local or cloud-metadata addresses. Hostnames
- * are checked as written; addresses they resolve to are not (see docs/host.md).
+ * always (unless allowed explicitly) no link-local or cloud-metadata addresses, whether
+ * written as such or resolved from a hostname (see docs/host.md for what this cannot catch).
  */
 export class OutboundPolicy {
   private readonly allow: readonly HostPattern[] | undefined;
+  /** Hostname -> when its addresses were last found clean; DNS is not asked on every call. */
+  private readonly cleanHosts = new Map<string, number>();
 
   constructor(
     allow: readonly string[] | undefined,
     private readonly allowLinkLocal: boolean,
+    private readonly resolve: (host: string) => Promise<Array<{ address: string }>> = (host) =>
+      lookup(host, { all: true }),
   ) {
     this.allow = allow?.map(parseHostPattern);
+  }
+
+  /** `check`, plus the addresses a hostname resolves to (cached for a few seconds). */
+  async checkResolved(url: URL): Promise<void> {
+    this.check(url);
+    if (this.allowLinkLocal) return;
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    if (isIP(host) !== 0) return;
+    const now = Date.now();
+    const checkedAt = this.cleanHosts.get(host);
+    if (checkedAt !== undefined && now - checkedAt < RESOLVE_CACHE_MS) return;
+    let addresses: Array<{ address: string }>;
+    try {
+      addresses = await this.resolve(host);
+    } catch {
+      return; // the transport reports an unresolvable host the usual way
+    }
+    for (const { address } of addresses) {
+      const normal = address.toLowerCase();
+      if (METADATA_HOSTS.has(normal))
+        refuse(url, "cloud-metadata", `${host} resolves to the cloud metadata address ${address}`);
+      if (isLinkLocal(normal))
+        refuse(url, "link-local", `${host} resolves to the link-local address ${address}`);
+    }
+    if (this.cleanHosts.size > 10_000) this.cleanHosts.clear();
+    this.cleanHosts.set(host, now);
   }
 
   check(url: URL): void {

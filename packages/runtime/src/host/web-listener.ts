@@ -101,7 +101,7 @@ export class WebListener {
       const running = invocation;
       response.on("close", () => {
         if (!response.writableFinished)
-          route.pool.cancel(running, new SwitchboardError(HostErrors.STOPPING, "the client went away"));
+          route.pool.cancel(running, new SwitchboardError(HostErrors.CLIENT_GONE, "the client went away"));
       });
       running.streamSink = (chunk) => this.writeChunk(response, running, chunk);
       const result = (await running.result) as WireWebResponse;

@@ -54,8 +54,6 @@ function transferable(task: Task): ArrayBuffer[] | undefined {
 
 /** One invocation running (or queued) in the pool. */
 export class RunningInvocation implements Invocation {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
   /** Set when a worker takes the invocation: time waiting in the queue does not count. */
   deadlineAt = Number.POSITIVE_INFINITY;
   timer: NodeJS.Timeout | undefined;
@@ -64,33 +62,61 @@ export class RunningInvocation implements Invocation {
   streaming = false;
   streamSink?: Invocation["streamSink"];
   readonly result: Promise<Uint8Array | WireWebResponse>;
-  /** Resolves when a streamed body has been sent completely. */
-  readonly ended: Promise<void>;
   resolveResult!: (value: Uint8Array | WireWebResponse) => void;
   rejectResult!: (error: Error) => void;
-  resolveEnd!: () => void;
-  rejectEnd!: (error: Error) => void;
+  // The signal and the end of a stream are made only when asked for: most invocations
+  // never call out and never stream, and these are not free on the hot path.
+  private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+  private endOutcome: { error?: Error } | undefined;
+  private endWaiter: { resolve(): void; reject(error: Error): void } | undefined;
 
   constructor(
     readonly id: number,
     readonly module: string,
     readonly task: Task,
   ) {
-    this.signal = this.controller.signal;
     this.result = new Promise((resolve, reject) => {
       this.resolveResult = resolve;
       this.rejectResult = reject;
     });
-    this.ended = new Promise((resolve, reject) => {
-      this.resolveEnd = resolve;
-      this.rejectEnd = reject;
-    });
     this.result.catch(() => {});
-    this.ended.catch(() => {});
+  }
+
+  /** Aborted when the invocation fails, times out, or its client goes away. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   abort(reason: Error): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Resolves when a streamed body has been sent completely. */
+  get ended(): Promise<void> {
+    const outcome = this.endOutcome;
+    if (outcome) return outcome.error ? Promise.reject(outcome.error) : Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.endWaiter = { resolve, reject };
+    });
+  }
+
+  resolveEnd(): void {
+    if (this.endOutcome) return;
+    this.endOutcome = {};
+    this.endWaiter?.resolve();
+  }
+
+  rejectEnd(error: Error): void {
+    if (this.endOutcome) return;
+    this.endOutcome = { error };
+    this.endWaiter?.reject(error);
   }
 }
 
@@ -305,7 +331,8 @@ export class WorkerPool {
   }
 
   private async hostCall(slot: Slot, message: Extract<FromWorker, { t: "call" }>): Promise<void> {
-    const invocation = this.invocations.get(message.id);
+    // Only the worker running an invocation may call on its behalf.
+    const invocation = slot.inflight.get(message.id);
     let reply: ToWorker;
     let transfer: ArrayBuffer[] | undefined;
     try {

@@ -218,3 +218,33 @@ export const readAll = webFunction({
   input: "data",
   handler: async (body) => (await body.bytes()).length,
 });
+
+/** Calls ?url= with an optional per-call ?timeout=, reporting the failure's code. */
+export const timedFetch = webFunction({
+  name: "timed-fetch",
+  handler: async (_body, request) => {
+    const timeout = request.query.timeout?.[0];
+    try {
+      const response = await http.invoke({
+        url: request.query.url?.[0] ?? "",
+        ...(timeout ? { timeoutMs: Number(timeout) } : {}),
+      });
+      return { status: response.status };
+    } catch (error) {
+      return { code: (error as Error & { code?: string }).code };
+    }
+  },
+});
+
+/** Calls upstream "echo" with the path in ?path=, reporting the failure's code. */
+export const upstreamPath = webFunction({
+  name: "upstream-path",
+  handler: async (_body, request) => {
+    try {
+      const response = await http.invoke({ upstream: "echo", url: request.query.path?.[0] ?? "" });
+      return { status: response.status };
+    } catch (error) {
+      return { code: (error as Error & { code?: string }).code };
+    }
+  },
+});
