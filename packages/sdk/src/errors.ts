@@ -19,6 +19,8 @@ export const SdkErrors = {
   NO_HOST: { code: "SB_SDK_NO_HOST", status: 500 },
   /** A web function returned something that cannot become a response. */
   BAD_OUTPUT: { code: "SB_SDK_BAD_OUTPUT", status: 500 },
+  /** A cached value read as text or JSON is not UTF-8, not JSON, or fails its schema. */
+  CACHE_DECODE_FAILED: { code: "SB_SDK_CACHE_DECODE_FAILED", status: 500 },
 } as const;
 
 export type SdkErrorDefinition = (typeof SdkErrors)[keyof typeof SdkErrors];
