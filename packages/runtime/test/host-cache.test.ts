@@ -11,7 +11,7 @@ import {
   sleep,
   startCacheHost,
 } from "./support/cache-host.js";
-import { freePort } from "./support/redis-process.js";
+import { freePort, RedisProcess } from "./support/redis-process.js";
 
 const run = randomBytes(4).toString("hex");
 const MAX_VALUE = 4096;
@@ -299,6 +299,30 @@ describe("cache host calls when things go wrong", () => {
     const memo = await fetch(`${host.url}/memo-json`, { method: "POST", body: "k" });
     assert.equal(memo.status, 500, "an uncaught cache error fails only its invocation");
     assert.equal((await post(`${host.url}/cache-op`, { op: "get", key: "k" })).error, "SB_CACHE_UNAVAILABLE");
+  });
+
+  test("when Redis restarts, hosted calls fail with SB_CACHE_UNAVAILABLE meanwhile and work again after", async (t) => {
+    const redis = new RedisProcess(await freePort());
+    await redis.start();
+    t.after(() => redis.kill());
+    const host = await startCacheHost([
+      `kind: io.switchboard.cache.v1/redis\nspec:\n  url: ${redis.url}\n  maxReconnectDelay: 100ms\n`,
+      cacheModuleDoc(CACHE_MODULE, 1),
+    ]);
+    t.after(() => host.stop());
+    const op = (body: Record<string, unknown>) => post(`${host.url}/cache-op`, body);
+    assert.ok(typeof (await op({ op: "set", key: "k", value: "before" })).version === "string");
+    await redis.kill();
+    assert.equal((await op({ op: "get", key: "k" })).error, "SB_CACHE_UNAVAILABLE");
+    await redis.start();
+    let answer: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 100; attempt++) {
+      answer = await op({ op: "set", key: "k", value: "after" });
+      if (answer.version) break;
+      await sleep(100);
+    }
+    assert.equal(typeof answer.version, "string", JSON.stringify(answer));
+    assert.equal((await op({ op: "getString", key: "k" })).text, "after");
   });
 
   test("a loader whose invocation times out releases its waiters with SB_CACHE_FLIGHT_ABANDONED", async (t) => {
