@@ -42,26 +42,26 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
   const { cache, data, flights } = context;
   return table
     .register("cache.get", async (invocation, args) => {
-      const { key, into } = args as WireCacheGetArgs;
+      const { key, into } = argsOf<WireCacheGetArgs>(args);
       const entry = await cache.getEntry(key);
       if (!entry) return { value: null };
       return entryResult(data, invocation, entry, into, (entry) => entry);
     })
     .register("cache.set", async (invocation, args) => {
-      const { key, value, ttlMs } = args as WireCacheSetArgs;
+      const { key, value, ttlMs } = argsOf<WireCacheSetArgs>(args);
       return { value: { version: await cache.set(key, cacheValue(context, invocation, value), ttlMs) } };
     })
     .register("cache.setIf", async (invocation, args) => {
-      const { key, value, condition, ttlMs } = args as WireCacheSetIfArgs;
+      const { key, value, condition, ttlMs } = argsOf<WireCacheSetIfArgs>(args);
       const resolved = await resolveCondition(context, invocation, condition);
       return { value: await cache.setIf(key, cacheValue(context, invocation, value), resolved, ttlMs) };
     })
     .register("cache.delete", async (_invocation, args) => {
-      const { key } = args as WireCacheDeleteArgs;
+      const { key } = argsOf<WireCacheDeleteArgs>(args);
       return { value: { deleted: await cache.delete(key) } };
     })
     .register("cache.flight.begin", async (invocation, args) => {
-      const { key, ttlMs, staleWhileRevalidateMs, into } = args as WireFlightBeginArgs;
+      const { key, ttlMs, staleWhileRevalidateMs, into } = argsOf<WireFlightBeginArgs>(args);
       const ttl = ttlMs === undefined ? cache.defaultTtlMs : checkTtl(ttlMs, "ttl");
       const staleMs = checkStaleWindow(staleWhileRevalidateMs);
       const entry = await cache.getEntry(key);
@@ -86,7 +86,7 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
       return { value: begun };
     })
     .register("cache.flight.complete", async (invocation, args) => {
-      const { flight: token, value } = args as WireFlightCompleteArgs;
+      const { flight: token, value } = argsOf<WireFlightCompleteArgs>(args);
       const flight = flights.owned(token, invocation.id);
       try {
         const bytes = await valueBytes(cacheValue(context, invocation, value), flight.cache.maxValueBytes);
@@ -100,7 +100,7 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
       }
     })
     .register("cache.flight.fail", (invocation, args) => {
-      const { flight: token, message, code } = args as WireFlightFailArgs;
+      const { flight: token, message, code } = argsOf<WireFlightFailArgs>(args);
       const flight = flights.owned(token, invocation.id);
       const text = String(message).slice(0, MAX_LOADER_MESSAGE);
       flights.reject(
@@ -114,6 +114,14 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
       return { value: null };
     })
     .onInvocationEnd((invocation) => flights.abandon(invocation.id));
+}
+
+/** Host-call arguments are an object; anything else (a hand-made call) gets a clear error. */
+function argsOf<T>(args: unknown): T {
+  if (typeof args !== "object" || args === null) {
+    throw new SwitchboardError(CacheErrors.BAD_VALUE, "cache host calls take an object of arguments");
+  }
+  return args as T;
 }
 
 /** An entry answered as a Data id left in the host, or as bytes moved (not copied) to the worker. */
