@@ -102,6 +102,7 @@ export class Runtime {
         remoteRouter: config.router,
         transport,
         logger,
+        cache,
       });
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);

@@ -25,6 +25,8 @@ export const SdkErrors = {
   REPLAY_MISS: { code: "SB_SDK_REPLAY_MISS", status: 500 },
   /** Testing: a mock was not called as often as the test expected. */
   MOCK_NOT_SATISFIED: { code: "SB_SDK_MOCK_NOT_SATISFIED", status: 500 },
+  /** A cached value read as text or JSON is not UTF-8, not JSON, or fails its schema. */
+  CACHE_DECODE_FAILED: { code: "SB_SDK_CACHE_DECODE_FAILED", status: 500 },
 } as const;
 
 export type SdkErrorDefinition = (typeof SdkErrors)[keyof typeof SdkErrors];

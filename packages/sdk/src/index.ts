@@ -27,6 +27,15 @@ export { StatefulFunctions } from "./registry.js";
 export { BOOL, DOUBLE, FLOAT, INT, LONG, STRING } from "./types/builtin-types.js";
 export { customType, jsonType } from "./types/custom-types.js";
 export type { Type } from "./types/type.js";
+export { cache } from "./web/cache.js";
+export type {
+  CacheCondition,
+  CacheEntry,
+  CacheLoader,
+  CacheValueInput,
+  GetOrSetOptions,
+  SetIfResult,
+} from "./web/cache-types.js";
 export { Data } from "./web/data.js";
 export { http } from "./web/http.js";
 export type { HttpRequest, HttpResponse } from "./web/http-types.js";

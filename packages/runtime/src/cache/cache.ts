@@ -289,7 +289,7 @@ function entryValue(entry: CacheEntry | undefined): Uint8Array | undefined {
 }
 
 /** TTLs are milliseconds with no minimum: any finite number above 0, rounded up to whole ms. */
-function checkTtl(ttlMs: unknown, name: string): number {
+export function checkTtl(ttlMs: unknown, name: string): number {
   if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new SwitchboardError(
       CacheErrors.BAD_TTL,
@@ -306,7 +306,7 @@ function checkTtl(ttlMs: unknown, name: string): number {
   return whole;
 }
 
-function checkStaleWindow(ms: unknown): number {
+export function checkStaleWindow(ms: unknown): number {
   if (ms === undefined || ms === 0) return 0;
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
     throw new SwitchboardError(

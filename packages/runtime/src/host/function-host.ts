@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Cache } from "../cache/cache.js";
 import type { FunctionEndpoint, FunctionRouter, LoadedComponent } from "../config/model.js";
 import { transportDefaults } from "../config/transport-defaults.js";
 import type { Logger } from "../dispatch/logger.js";
@@ -8,6 +9,8 @@ import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { Transport } from "../transport/types.js";
+import { CacheFlights } from "./cache-flights.js";
+import { registerCacheHostCalls } from "./cache-host-calls.js";
 import { registerCoreHostCalls } from "./core-host-calls.js";
 import { DataStore } from "./data-store.js";
 import { EmbeddedInvoker } from "./embedded-invoker.js";
@@ -26,6 +29,8 @@ export interface HostOptions {
   readonly remoteRouter: FunctionRouter;
   readonly transport: Transport;
   readonly logger: Logger;
+  /** The runtime's cache, behind the `cache.*` host calls; without it those calls are unknown. */
+  readonly cache?: Cache;
   /** Where `fromEnv` values come from; default process.env. */
   readonly environment?: NodeJS.ProcessEnv;
 }
@@ -44,6 +49,8 @@ export interface HostedModule {
 export class FunctionHost {
   private nextInvocation = 1;
   private readonly data = new DataStore();
+  /** getOrSet loads running in any worker of any module. */
+  private readonly flights = new CacheFlights();
   readonly modules: HostedModule[] = [];
   readonly listeners: WebListener[] = [];
   private bindings: EmbeddedBinding<WorkerPool>[] = [];
@@ -132,6 +139,14 @@ export class FunctionHost {
         defaultTimeoutMs: spec.outbound.timeout,
         dataBytes: spec.limits.dataBytes,
       });
+      const { cache } = this.options;
+      if (cache) {
+        registerCacheHostCalls(calls, {
+          cache: spec.cache ? cache.forApplication(spec.cache.application) : cache,
+          data: this.data,
+          flights: this.flights,
+        });
+      }
       const pool = await WorkerPool.start({
         module: spec.module,
         moduleUrl: pathToFileURL(file).href,

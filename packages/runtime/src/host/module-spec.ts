@@ -96,6 +96,15 @@ export const moduleSpec = z.object({
       timeout: duration.default(60_000),
     })
     .default({ allowLinkLocal: false, timeout: 60_000 }),
+  /**
+   * The functions' cache: by default the runtime's configured application scope, shared by
+   * every module; `application` gives this module a scope of its own on the same backend.
+   */
+  cache: z
+    .strictObject({
+      application: z.string().regex(/^[^/]+$/, "expected a non-empty application name without '/'"),
+    })
+    .optional(),
   /** Back-pressure per address for embedded stateful functions, as for endpoints. */
   maxNumBatchRequests: z.number().int().default(1000),
 });

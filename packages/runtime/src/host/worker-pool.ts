@@ -420,5 +420,6 @@ export class WorkerPool {
     if (invocation.timer) clearTimeout(invocation.timer);
     invocation.slot?.inflight.delete(invocation.id);
     this.invocations.delete(invocation.id);
+    this.options.calls.ended(invocation);
   }
 }

@@ -4,6 +4,13 @@
  */
 export type { CallMatcher, TextMatcher } from "./call-matcher.js";
 export { Cassette, type CassetteMode, type CassetteOptions, recordRequested } from "./cassette.js";
+export {
+  createFakeCache,
+  type FakeCache,
+  type FakeCacheData,
+  type FakeCacheOptions,
+  FakeHostCallError,
+} from "./fake-cache.js";
 export { FakeClock } from "./fake-clock.js";
 export { HttpMock, type MockReply, type MockResponse, MockRoute } from "./http-mock.js";
 export type { OutboundCall } from "./outbound-call.js";
