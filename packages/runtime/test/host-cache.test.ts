@@ -94,9 +94,12 @@ for (const backend of backends) {
 
     test("a TTL in milliseconds expires the entry", async () => {
       const k = key("ttl");
-      await op({ op: "set", key: k, value: "brief", ttlMs: 80 });
-      assert.equal((await op({ op: "getString", key: k })).text, "brief");
-      await sleep(250);
+      // Generous TTL: the first read must land inside it even on a loaded machine.
+      await op({ op: "set", key: k, value: "brief", ttlMs: 1500 });
+      const entry = await op({ op: "getEntry", key: k });
+      assert.equal(entry.text, "brief");
+      assert.ok((entry.ttlRemainingMs as number) <= 1500);
+      await sleep(1800);
       assert.deepEqual(await op({ op: "getString", key: k }), { text: null });
     });
 
@@ -248,8 +251,9 @@ for (const backend of backends) {
     test("a loader that throws fails its waiters with SB_CACHE_LOADER_FAILED and stores nothing", async () => {
       const k = key("loader-fails");
       const calls = upstream.calls;
+      // Slow enough that all ten callers arrive while the one load runs, even on a loaded machine.
       upstream.answer = async () => {
-        await sleep(300);
+        await sleep(1000);
         return { status: 500, body: "down" };
       };
       const url = `${host.url}/memo?upstream=${encodeURIComponent(upstream.url)}`;
@@ -333,7 +337,11 @@ describe("cache host calls when things go wrong", () => {
     t.after(() => host.stop());
     const url = `${host.url}/memo?upstream=${encodeURIComponent(upstream.url)}`;
     const owner = fetch(url, { method: "POST", body: "abandoned" });
-    await sleep(1000);
+    // Waiters start once the owner's loader is at the upstream, and well after it, so their
+    // own deadlines come long after the owner's.
+    for (let wait = 0; wait < 150 && upstream.calls === 0; wait++) await sleep(20);
+    assert.equal(upstream.calls, 1);
+    await sleep(800);
     const waiters = Array.from({ length: 5 }, () => fetch(url, { method: "POST", body: "abandoned" }));
     assert.equal((await owner).status, 504);
     for (const waiter of waiters) {
