@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerDevCommand } from "./dev-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSchemaCommand } from "./schema-command.js";
 import { registerSendCommand } from "./send-command.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .version(runtimeVersion(), "-v, --version", "print the version and exit")
     .showHelpAfterError();
   registerRunCommand(program);
+  registerDevCommand(program);
   registerSendCommand(program);
   registerValidateCommand(program);
   registerSchemaCommand(program);
