@@ -124,6 +124,37 @@ test("editing a web function's module changes its answer in the same process, on
   );
 });
 
+test("a web request in flight during a reload finishes on the version it started on", async (t) => {
+  const dir = projectDir(t);
+  const slowModule = (answer: string) =>
+    [
+      `import { webFunction } from "@switchboard/sdk";`,
+      "export const slow = webFunction({",
+      `  name: "slow",`,
+      `  handler: async () => { await new Promise((resolve) => setTimeout(resolve, 1500)); return ${JSON.stringify(answer)}; },`,
+      "});",
+      "",
+    ].join("\n");
+  writeFileSync(join(dir, "hello.ts"), slowModule("slow v1"));
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML);
+  const dev = await startDev(t, dir, []);
+  const url = `${dev.runtime.host.listeners[0]?.url}/functions/slow`;
+  assert.equal(await text(url), "slow v1", "warm-up");
+
+  const before = dev.reports.length;
+  const inFlight = text(url);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  writeFileSync(join(dir, "hello.ts"), slowModule("slow v2"));
+  const report = await dev.reloaded(before + 1);
+  assert.ok(report.ok, JSON.stringify(report));
+  assert.equal(await inFlight, "slow v1");
+  await eventually(
+    () => text(url),
+    (answer) => answer === "slow v2",
+    "the new version",
+  );
+});
+
 test("a stateful hosted function keeps its state and queued messages across an edit", async (t) => {
   const dir = projectDir(t);
   writeFileSync(join(dir, "counter.ts"), counterModule("v1"));
@@ -242,6 +273,35 @@ test("an invalid YAML edit is reported with line:col and the old configuration k
   assert.equal(dev.runtime.config.components.length, 3, "the previous configuration is still the live one");
 });
 
+test("a listener whose spec changed is restarted alone; the ingress and the module keep running", async (t) => {
+  const dir = projectDir(t);
+  writeFileSync(join(dir, "hello.ts"), webModule("v1"));
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML);
+  const dev = await startDev(t, dir, []);
+  const { runtime } = dev;
+  const [ingress, pool] = [runtime.ingresses[0], runtime.host.modules[0]?.pool];
+  const before = dev.reports.length;
+  writeFileSync(
+    join(dir, "module.yaml"),
+    WEB_YAML.replace(
+      "kind: switchboard.functions.v1/web\nspec: { port: 0 }",
+      "kind: switchboard.functions.v1/web\nspec: { port: 0, maxBodyBytes: 16 }",
+    ),
+  );
+  const report = await dev.reloaded(before + 1);
+  assert.ok(report.ok, JSON.stringify(report));
+  assert.deepEqual(
+    report.changes.map((change) => change.replace(/http:\S+/, "URL")),
+    ["web listener URL (restarted)"],
+  );
+  assert.equal(runtime.ingresses[0], ingress);
+  assert.equal(runtime.host.modules[0]?.pool, pool);
+  const url = `${runtime.host.listeners[0]?.url}/functions/hello`;
+  assert.equal(await text(url), "v1");
+  const tooBig = await fetch(url, { method: "POST", body: "x".repeat(100) });
+  assert.equal(tooBig.status, 413, "the new spec is in force");
+});
+
 test("adding an endpoint to the module YAML makes its functions reachable", async (t) => {
   const dir = projectDir(t);
   writeFileSync(join(dir, "hello.ts"), webModule("v1"));
@@ -253,6 +313,7 @@ test("adding an endpoint to the module YAML makes its functions reachable", asyn
   const { runtime } = dev;
   const ingress = `${runtime.ingresses[0]?.url}/remote/counter/a`;
   assert.equal((await fetch(ingress, { method: "POST", body: "x" })).status, 404);
+  const pool = runtime.host.modules[0]?.pool;
 
   writeFileSync(
     join(dir, "module.yaml"),
@@ -275,6 +336,7 @@ test("adding an endpoint to the module YAML makes its functions reachable", asyn
   assert.ok(counter.seen.length > 0, "the remote function was invoked");
   assert.ok(runtime.config.router.tryResolve("remote/counter"), "the live configuration routes it");
   assert.equal(await text(`${runtime.host.listeners[0]?.url}/functions/hello`), "v1");
+  assert.equal(runtime.host.modules[0]?.pool, pool, "an unchanged module keeps its workers");
 });
 
 test("switchboard dev as a child process prints where it listens and serves an edit over HTTP", async (t) => {

@@ -57,7 +57,8 @@ export async function reloadRuntime(
   }
   const next = loaded.config;
   const previous = parts.config.snapshot;
-  const changed = changedFiles.map((file) => resolve(file));
+  // Module YAML is compared by content below; only code changes make a module's pool stale.
+  const changed = changedFiles.map((file) => resolve(file)).filter((file) => !/\.ya?ml$/.test(file));
   const isStale = (moduleFile: string) => {
     const dir = dirname(moduleFile) + sep;
     return changed.some((file) => file === moduleFile || file.startsWith(dir));
@@ -88,10 +89,11 @@ export async function reloadRuntime(
     }
   };
   await attempt("web listeners", async () => {
-    const restarted = await parts.host.reloadListeners(next.components);
-    if (restarted > 0) changes.push(`web listeners (${restarted} restarted)`);
+    const { stopped, started } = await parts.host.reloadListeners(next.components);
+    changes.push(...describeRestarts("web listener", stopped, started));
   });
   await attempt("egresses", async () => {
+    const stopped = new Set(egressPlan.stop.map((sink) => sink.id));
     for (const sink of egressPlan.stop) {
       await sink.stop();
       parts.egressById.delete(sink.id);
@@ -99,13 +101,14 @@ export async function reloadRuntime(
     for (const sink of egressPlan.start) {
       await sink.start();
       parts.egressById.set(sink.id, sink);
-      changes.push(`egress ${sink.id}`);
+      changes.push(`egress ${sink.id} (${stopped.delete(sink.id) ? "restarted" : "new"})`);
     }
+    for (const id of stopped) changes.push(`egress ${id} removed`);
     parts.egresses.splice(0, parts.egresses.length, ...egressPlan.all);
   });
   await attempt("ingresses", async () => {
-    const restarted = await reloadIngresses(parts, previous.components, next.components);
-    if (restarted > 0) changes.push(`ingresses (${restarted} restarted)`);
+    const { stopped, started } = await reloadIngresses(parts, previous.components, next.components);
+    changes.push(...describeRestarts("ingress", stopped, started));
   });
   if (problems.length > 0) {
     return { ok: false, error: `applied, but:\n${problems.join("\n")}`, ms: elapsed() };
@@ -157,18 +160,18 @@ async function reloadIngresses(
   parts: ReloadableParts,
   before: readonly LoadedComponent[],
   after: readonly LoadedComponent[],
-): Promise<number> {
+): Promise<{ stopped: number; started: string[] }> {
   const keys = before.filter((component) => component.kind === PLAYGROUND_INGRESS_KIND).map(componentKey);
   const wanted = after.filter((component) => component.kind === PLAYGROUND_INGRESS_KIND);
   const wantedKeys = wanted.map(componentKey);
-  let restarted = 0;
+  const result = { stopped: 0, started: [] as string[] };
   // Stop first: a changed ingress usually keeps its port.
   for (let index = parts.ingresses.length - 1; index >= 0; index--) {
     if (wantedKeys.includes(keys[index] as string)) continue;
     await parts.ingresses[index]?.stop();
     parts.ingresses.splice(index, 1);
     keys.splice(index, 1);
-    restarted++;
+    result.stopped++;
   }
   for (const [index, component] of wanted.entries()) {
     if (keys.includes(wantedKeys[index] as string)) continue;
@@ -180,9 +183,16 @@ async function reloadIngresses(
     await ingress.start();
     parts.ingresses.push(ingress);
     keys.push(wantedKeys[index] as string);
-    restarted++;
+    result.started.push(ingress.url);
   }
-  return restarted;
+  return result;
+}
+
+/** `ingress http://… (restarted)` per listener started; the ones only stopped are counted. */
+function describeRestarts(what: string, stopped: number, started: readonly string[]): string[] {
+  const out = started.map((url, index) => `${what} ${url} (${index < stopped ? "restarted" : "new"})`);
+  if (stopped > started.length) out.push(`${stopped - started.length} ${what}(s) removed`);
+  return out;
 }
 
 function componentKey(component: LoadedComponent): string {

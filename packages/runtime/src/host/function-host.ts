@@ -45,8 +45,8 @@ interface StagedModules {
   readonly started: WorkerPool[];
 }
 
-/** Which pool a module component may keep: its spec and file fingerprint, and the file. */
-type ReusePool = (key: string, file: string) => WorkerPool | undefined;
+/** The running pool a module component may keep, by its file-and-spec fingerprint. */
+type ReusePool = (key: string) => WorkerPool | undefined;
 
 /**
  * The function host: worker pools for `switchboard.functions.v1/module` components, web
@@ -64,7 +64,7 @@ export class FunctionHost {
   private readonly poolKeys = new WeakMap<WorkerPool, string>();
   private listenerKeys: string[] = [];
   /** Pools replaced by a reload, closing once their invocations finish. */
-  private readonly retiring = new Set<Promise<void>>();
+  private readonly retiring = new Set<WorkerPool>();
   /** One object for the life of the host: routes change behind it on reload. */
   private readonly stableRouter: FunctionRouter = {
     tryResolve: (typename) => this.currentRouting().router.tryResolve(typename),
@@ -108,7 +108,9 @@ export class FunctionHost {
   async stop(): Promise<void> {
     for (const listener of this.listeners) await listener.stop();
     await Promise.all(this.modules.map((module) => module.pool.stop()));
-    await Promise.all(this.retiring);
+    const retiring = [...this.retiring];
+    this.retiring.clear();
+    await Promise.all(retiring.map((pool) => pool.stop()));
   }
 
   /**
@@ -141,25 +143,29 @@ export class FunctionHost {
     };
   }
 
-  /** Restarts the web listeners whose spec changed (and starts new ones); the rest keep serving. */
-  async reloadListeners(components: readonly LoadedComponent[]): Promise<number> {
+  /**
+   * Restarts the web listeners whose spec changed (and starts new ones); the rest keep
+   * serving. Returns how many were stopped and the URLs of those started.
+   */
+  async reloadListeners(
+    components: readonly LoadedComponent[],
+  ): Promise<{ stopped: number; started: string[] }> {
     const wanted = components.filter((component) => component.kind === WEB_KIND);
     const wantedKeys = wanted.map((component) => JSON.stringify(component.spec));
-    let changed = 0;
+    const result = { stopped: 0, started: [] as string[] };
+    // Stop first: a changed listener usually keeps its port.
     for (let index = this.listeners.length - 1; index >= 0; index--) {
       if (wantedKeys.includes(this.listenerKeys[index] as string)) continue;
       await this.listeners[index]?.stop();
       this.listeners.splice(index, 1);
       this.listenerKeys.splice(index, 1);
-      changed++;
+      result.stopped++;
     }
     for (const [index, component] of wanted.entries()) {
-      const key = wantedKeys[index] as string;
-      if (this.listenerKeys.includes(key)) continue;
-      await this.startListener(component);
-      changed++;
+      if (this.listenerKeys.includes(wantedKeys[index] as string)) continue;
+      result.started.push((await this.startListener(component)).url);
     }
-    return changed;
+    return result;
   }
 
   private currentRouting(): ReturnType<typeof combinedRouter<WorkerPool>> {
@@ -178,17 +184,19 @@ export class FunctionHost {
 
   /** Lets the invocations already on a replaced pool finish, then closes it. */
   private retire(pool: WorkerPool): void {
-    const closing = (async () => {
-      // A web request may have picked its route just before the swap and not yet started.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    this.retiring.add(pool);
+    void (async () => {
       const deadline = Date.now() + RETIRE_DEADLINE_MS;
-      while (pool.inFlight > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      // Idle for a while, not just once: a web request may have picked its route just
+      // before the swap and still be reading its body.
+      let idleSince = Date.now();
+      while (this.retiring.has(pool) && Date.now() < deadline) {
+        if (pool.inFlight > 0) idleSince = Date.now();
+        else if (Date.now() - idleSince >= RETIRE_IDLE_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      await pool.stop();
+      if (this.retiring.delete(pool)) await pool.stop();
     })();
-    this.retiring.add(closing);
-    void closing.finally(() => this.retiring.delete(closing));
   }
 
   private nextId(): number {
@@ -252,7 +260,7 @@ export class FunctionHost {
         dataBytes: spec.limits.dataBytes,
       });
       const key = JSON.stringify([file, component.spec]);
-      const kept = reuse(key, file);
+      const kept = reuse(key);
       const pool =
         kept ??
         (await WorkerPool.start({
@@ -345,7 +353,7 @@ export class FunctionHost {
     }
   }
 
-  private async startListener(component: LoadedComponent): Promise<void> {
+  private async startListener(component: LoadedComponent): Promise<WebListener> {
     const listener = new WebListener(
       component.spec as WebListenerSpec,
       this.webRoutes,
@@ -356,11 +364,14 @@ export class FunctionHost {
     await listener.start();
     this.listeners.push(listener);
     this.listenerKeys.push(JSON.stringify(component.spec));
+    return listener;
   }
 }
 
 /** How long a replaced pool's invocations may take to finish before it is closed anyway. */
 const RETIRE_DEADLINE_MS = 60_000;
+/** How long a replaced pool must have had nothing running before it is closed. */
+const RETIRE_IDLE_MS = 500;
 
 function resolveUpstreams(
   spec: ModuleSpec,
