@@ -190,6 +190,7 @@ export class Runtime {
    * A configuration or module that fails to validate or load changes nothing.
    */
   reload(changedFiles: readonly string[] = []): Promise<ReloadReport> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: "the runtime has stopped", ms: 0 });
     const run = () =>
       reloadRuntime({ ...this.reloadable, host: this.host, dispatcher: this.dispatcher }, changedFiles);
     const next = this.reloading.then(run, run);

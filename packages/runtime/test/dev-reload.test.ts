@@ -124,6 +124,32 @@ test("editing a web function's module changes its answer in the same process, on
   );
 });
 
+test("editing a file the module imports from a subdirectory reloads the module", async (t) => {
+  const dir = projectDir(t);
+  mkdirSync(join(dir, "lib"));
+  writeFileSync(join(dir, "lib", "answer.ts"), `export const answer = "from lib v1";\n`);
+  writeFileSync(
+    join(dir, "hello.ts"),
+    [
+      `import { webFunction } from "@switchboard/sdk";`,
+      `import { answer } from "./lib/answer.ts";`,
+      `export const hello = webFunction({ name: "hello", handler: () => answer });`,
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML);
+  const dev = await startDev(t, dir, []);
+  assert.ok(dev.watching.includes(join(dir, "lib")), dev.watching.join(", "));
+  const url = `${dev.runtime.host.listeners[0]?.url}/functions/hello`;
+  assert.equal(await text(url), "from lib v1");
+  writeFileSync(join(dir, "lib", "answer.ts"), `export const answer = "from lib v2";\n`);
+  await eventually(
+    () => text(url),
+    (answer) => answer === "from lib v2",
+    "the imported file's new value",
+  );
+});
+
 test("a web request in flight during a reload finishes on the version it started on", async (t) => {
   const dir = projectDir(t);
   const slowModule = (answer: string) =>
@@ -337,6 +363,27 @@ test("adding an endpoint to the module YAML makes its functions reachable", asyn
   assert.ok(runtime.config.router.tryResolve("remote/counter"), "the live configuration routes it");
   assert.equal(await text(`${runtime.host.listeners[0]?.url}/functions/hello`), "v1");
   assert.equal(runtime.host.modules[0]?.pool, pool, "an unchanged module keeps its workers");
+});
+
+test("when the first start fails, dev prints why and starts once the mistake is fixed", async (t) => {
+  const dir = projectDir(t);
+  writeFileSync(join(dir, "hello.ts"), webModule("v1"));
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML.replace("workers: 1", "workers: 0"));
+  const lines: string[] = [];
+  const dev = await startDev(t, dir, lines);
+  assert.equal(dev.running, false);
+  assert.ok(
+    lines.some((line) => /start failed/.test(line) && /module\.yaml:2:\d+/.test(line)),
+    lines.join("\n"),
+  );
+
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML);
+  await eventually(
+    async () => dev.running,
+    (running) => running,
+    "the runtime to start",
+  );
+  assert.equal(await text(`${dev.runtime.host.listeners[0]?.url}/functions/hello`), "v1");
 });
 
 test("switchboard dev as a child process prints where it listens and serves an edit over HTTP", async (t) => {

@@ -16,9 +16,13 @@ export function registerDevCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
-    const dev = await DevSupervisor.start(runtimeOptions(paths, flags, logger));
-    printRuntime(dev.runtime);
-    for (const dir of dev.watching) console.log(`watching  ${dir}`);
+    const dev = await DevSupervisor.start({
+      ...runtimeOptions(paths, flags, logger),
+      onStarted: (runtime, watching) => {
+        printRuntime(runtime);
+        for (const dir of watching) console.log(`watching  ${dir}`);
+      },
+    });
     console.log("switchboard dev is running; edits reload in place; Ctrl-C or SIGTERM stops it");
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {

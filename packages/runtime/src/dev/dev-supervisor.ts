@@ -9,12 +9,15 @@ export interface DevOptions extends RuntimeOptions {
   readonly debounceMs?: number;
   /** Where the one-line reload reports go; default console.log. */
   readonly print?: (line: string) => void;
+  /** Called each time a runtime has started (at once, or after a failed first start was fixed). */
+  readonly onStarted?: (runtime: Runtime, watching: readonly string[]) => void;
 }
 
 /**
  * `switchboard dev`: one Runtime for the life of the process, reloaded in place when the
  * module YAML or a hosted module's files change. Reloads run one at a time; a change that
- * arrives during a reload is picked up by the next one.
+ * arrives during a reload is picked up by the next one. When the first start fails (bad
+ * YAML, a module that does not load) the error is printed and the next change retries it.
  */
 export class DevSupervisor {
   /** Every reload's outcome, oldest first (tests and tooling read it). */
@@ -24,11 +27,9 @@ export class DevSupervisor {
   private readonly print: (line: string) => void;
   private readonly dataDir: string;
   private readonly watcher: FileWatcher;
+  private current: Runtime | undefined;
 
-  private constructor(
-    readonly runtime: Runtime,
-    private readonly options: DevOptions,
-  ) {
+  private constructor(private readonly options: DevOptions) {
     this.print = options.print ?? ((line) => console.log(line));
     this.dataDir = resolve(options.dataDir ?? ".switchboard");
     this.watcher = new FileWatcher({
@@ -40,10 +41,20 @@ export class DevSupervisor {
   }
 
   static async start(options: DevOptions): Promise<DevSupervisor> {
-    const runtime = await Runtime.start(options);
-    const supervisor = new DevSupervisor(runtime, options);
-    supervisor.rewatch();
+    const supervisor = new DevSupervisor(options);
+    await supervisor.tryStart();
     return supervisor;
+  }
+
+  /** The running runtime; throws while a failed first start waits for a fix. */
+  get runtime(): Runtime {
+    if (!this.current)
+      throw new Error("the runtime is not running: its first start failed (see the error printed)");
+    return this.current;
+  }
+
+  get running(): boolean {
+    return this.current !== undefined;
   }
 
   /** The directories being watched right now. */
@@ -75,7 +86,7 @@ export class DevSupervisor {
   async stop(): Promise<void> {
     this.watcher.close();
     await this.queue;
-    await this.runtime.stop();
+    await this.current?.stop();
   }
 
   private enqueue(files: readonly string[]): Promise<void> {
@@ -83,10 +94,35 @@ export class DevSupervisor {
     return this.queue;
   }
 
+  private async tryStart(): Promise<boolean> {
+    const started = performance.now();
+    try {
+      this.current = await Runtime.start(this.options);
+    } catch (error) {
+      this.print(
+        `[dev] start failed after ${Math.round(performance.now() - started)} ms; waiting for a change:\n${indent((error as Error).message)}`,
+      );
+      this.rewatch();
+      return false;
+    }
+    this.rewatch();
+    this.options.onStarted?.(this.current, this.watching);
+    return true;
+  }
+
   private async reloadOnce(files: readonly string[]): Promise<void> {
+    if (!this.current) {
+      const started = performance.now();
+      const ok = await this.tryStart();
+      const ms = Math.round(performance.now() - started);
+      if (ok) this.print(`[dev] started in ${ms} ms`);
+      this.reports.push(ok ? { ok, changes: ["started"], ms } : { ok, error: "start failed", ms });
+      for (const wake of this.waiters.splice(0)) wake();
+      return;
+    }
     let report: ReloadReport;
     try {
-      report = await this.runtime.reload(files);
+      report = await this.current.reload(files);
     } catch (error) {
       report = { ok: false, error: (error as Error).message, ms: 0 };
     }
@@ -107,7 +143,7 @@ export class DevSupervisor {
   }
 
   private rewatch(): void {
-    const modules = this.runtime.host.modules.map((module) => module.file);
+    const modules = this.current?.host.modules.map((module) => module.file) ?? [];
     this.watcher.watch(watchSet(this.options.modules, modules, this.dataDir));
   }
 }

@@ -1,4 +1,5 @@
 import { dirname, resolve, sep } from "node:path";
+import { MEMORY_CACHE_KIND, REDIS_CACHE_KIND } from "../cache/cache-kinds.js";
 import { allComponentKinds } from "../config/all-component-kinds.js";
 import type { LiveConfig } from "../config/live-config.js";
 import { formatDiagnostic, loadModules } from "../config/load-modules.js";
@@ -79,6 +80,14 @@ export async function reloadRuntime(
   for (const file of staged.started) changes.push(`module ${file} (new workers)`);
   for (const file of staged.retired) {
     if (!staged.started.includes(file)) changes.push(`module ${file} removed`);
+  }
+  const cacheOf = (components: readonly LoadedComponent[]) =>
+    JSON.stringify(
+      components.filter((c) => c.kind === MEMORY_CACHE_KIND || c.kind === REDIS_CACHE_KIND).map(componentKey),
+    );
+  if (cacheOf(previous.components) !== cacheOf(next.components)) {
+    // The cache holds live entries and connections functions share: only a restart replaces it.
+    changes.push("cache settings changed: NOT applied until a restart");
   }
   const problems: string[] = [];
   const attempt = async (what: string, step: () => Promise<void>) => {

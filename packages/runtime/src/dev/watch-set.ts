@@ -24,7 +24,8 @@ export function watchSet(
     const absolute = resolve(path);
     dirs.add(isDirectory(absolute) ? absolute : dirname(absolute));
   }
-  for (const file of moduleFiles) collect(dirname(resolve(file)), 0, dirs, resolve(dataDir));
+  const walked = new Set<string>();
+  for (const file of moduleFiles) collect(dirname(resolve(file)), 0, dirs, walked, resolve(dataDir));
   return [...dirs];
 }
 
@@ -35,8 +36,9 @@ export function isRelevant(file: string, dataDir: string): boolean {
   return CONFIG.has(extension) || CODE.has(extension);
 }
 
-function collect(dir: string, depth: number, into: Set<string>, dataDir: string): void {
-  if (into.size >= MAX_DIRS || into.has(dir) || isInside(dir, dataDir)) return;
+function collect(dir: string, depth: number, into: Set<string>, walked: Set<string>, dataDir: string): void {
+  if (into.size >= MAX_DIRS || walked.has(dir) || isInside(dir, dataDir)) return;
+  walked.add(dir);
   into.add(dir);
   if (depth >= MAX_DEPTH) return;
   let entries: import("node:fs").Dirent[];
@@ -47,7 +49,7 @@ function collect(dir: string, depth: number, into: Set<string>, dataDir: string)
   }
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith(".") || entry.name === "node_modules") continue;
-    collect(join(dir, entry.name), depth + 1, into, dataDir);
+    collect(join(dir, entry.name), depth + 1, into, walked, dataDir);
   }
 }
 
