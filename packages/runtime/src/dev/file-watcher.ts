@@ -11,8 +11,8 @@ export interface FileWatcherOptions {
 }
 
 /**
- * Watches a set of directories (each on its own, not recursively: recursive fs.watch is
- * not dependable on Linux under Node 20) and reports the changed files once a burst of
+ * Watches a set of directories (each on its own, not recursively: recursive fs.watch on
+ * Linux only works in recent Node 20 releases, and would walk node_modules too) and reports the changed files once a burst of
  * changes has settled. Watching directories, not files, survives editors that save by
  * writing a new file and renaming it over the old one.
  */
