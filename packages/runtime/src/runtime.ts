@@ -2,9 +2,11 @@ import { resolve } from "node:path";
 import type { Cache } from "./cache/cache.js";
 import { createCacheFromConfig } from "./cache/create-cache.js";
 import { allComponentKinds } from "./config/all-component-kinds.js";
+import { LiveConfig } from "./config/live-config.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
 import { transportDefaults } from "./config/transport-defaults.js";
+import { type ReloadReport, reloadRuntime } from "./dev/reload-runtime.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { type Logger, silentLogger } from "./dispatch/logger.js";
 import { ConfigErrors } from "./errors/config-errors.js";
@@ -61,6 +63,7 @@ export interface RuntimeOptions {
  */
 export class Runtime {
   private stopped = false;
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly config: ModuleConfig,
@@ -75,6 +78,7 @@ export class Runtime {
     readonly cache: Cache,
     /** Hosted modules and web listeners (switchboard.functions.v1/*). */
     readonly host: FunctionHost,
+    private readonly reloadable: Omit<Parameters<typeof reloadRuntime>[0], "host" | "dispatcher">,
   ) {}
 
   get metrics(): Metrics {
@@ -83,7 +87,8 @@ export class Runtime {
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
-    const config = await loadConfig(options.modules);
+    // Live, so `reload` can replace it under everything that routes (switchboard dev).
+    const config = new LiveConfig(await loadConfig(options.modules));
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
     const tracing = Tracing.create(options.tracing);
@@ -115,7 +120,7 @@ export class Runtime {
         }
         egresses.push(sink);
       }
-      const byId = new Map(egresses.map((sink) => [sink.id, sink]));
+      const byId = new Map<string, EgressSink>(egresses.map((sink) => [sink.id, sink]));
       const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
         store,
@@ -163,7 +168,28 @@ export class Runtime {
         },
         "switchboard started",
       );
-      return new Runtime(config, store, transport, dispatcher, ingresses, egresses, ops, logger, cache, host);
+      const reloadable = {
+        paths: options.modules,
+        config,
+        ingresses,
+        egresses,
+        egressById: byId,
+        createEgress: (component: LoadedComponent) => createEgress(component, store, transport, logger),
+        logger,
+      };
+      return new Runtime(
+        config,
+        store,
+        transport,
+        dispatcher,
+        ingresses,
+        egresses,
+        ops,
+        logger,
+        cache,
+        host,
+        reloadable,
+      );
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
       await ops?.stop();
@@ -175,6 +201,20 @@ export class Runtime {
       store.close();
       throw error;
     }
+  }
+
+  /**
+   * Re-reads the module YAML and swaps what changed without touching stored state or queued
+   * messages (`switchboard dev`); `changedFiles` marks hosted modules whose code changed.
+   * A configuration or module that fails to validate or load changes nothing.
+   */
+  reload(changedFiles: readonly string[] = []): Promise<ReloadReport> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: "the runtime has stopped", ms: 0 });
+    const run = () =>
+      reloadRuntime({ ...this.reloadable, host: this.host, dispatcher: this.dispatcher }, changedFiles);
+    const next = this.reloading.then(run, run);
+    this.reloading = next;
+    return next;
   }
 
   /** Stops taking messages, lets batches in flight finish (up to `graceMs`), flushes the store. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerDevCommand } from "./dev-command.js";
 import { registerInitCommand } from "./init-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSchemaCommand } from "./schema-command.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInitCommand(program);
   registerRunCommand(program);
+  registerDevCommand(program);
   registerSendCommand(program);
   registerValidateCommand(program);
   registerSchemaCommand(program);

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
-import { Runtime } from "../runtime.js";
+import type { Logger } from "../dispatch/logger.js";
+import { Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
+import { printRuntime } from "./print-runtime.js";
 
-interface RunFlags {
+export interface RunFlags {
   dataDir: string;
   durability: "full" | "normal";
   maxInFlight?: string;
@@ -14,10 +16,33 @@ interface RunFlags {
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description("start the runtime from module YAML files or directories")
-    .argument("<paths...>", "module YAML files or directories")
+    .argument("<paths...>", "module YAML files or directories");
+  withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
+    const logger = createLogger();
+    const runtime = await Runtime.start(runtimeOptions(paths, flags, logger));
+    printRuntime(runtime);
+    console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        console.log(`${signal}: draining`);
+        runtime.stop().then(resolve, (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exitCode = 1;
+          resolve();
+        });
+      };
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+      process.once("SIGINT", () => shutdown("SIGINT"));
+    });
+  });
+}
+
+/** The options `run` and `dev` share. */
+export function withRuntimeFlags(command: Command): Command {
+  return command
     .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
     .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
     .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
@@ -28,49 +53,19 @@ export function registerRunCommand(program: Command): void {
       "--otlp-endpoint <url>",
       "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    )
-    .action(async (paths: string[], flags: RunFlags) => {
-      const logger = createLogger();
-      const runtime = await Runtime.start({
-        modules: paths,
-        dataDir: flags.dataDir,
-        durability: flags.durability === "normal" ? "normal" : "full",
-        ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
-        ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
-        ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
-        logger,
-      });
-      if (runtime.ops.adminUrl) console.log(`admin     ${runtime.ops.adminUrl}/ (metrics: /metrics)`);
-      for (const ingress of runtime.ingresses)
-        console.log(`ingress   ${ingress.url}/<namespace>/<name>/<id>`);
-      for (const egress of runtime.egresses) console.log(`egress    ${egress.id} (${egress.kind})`);
-      for (const endpoint of runtime.config.endpoints) {
-        console.log(
-          `functions ${endpoint.functions.namespace}/${endpoint.functions.name} -> ${endpoint.urlPathTemplate}`,
-        );
-      }
-      for (const module of runtime.host.modules) {
-        const { typenames, web } = module.pool.manifest;
-        console.log(
-          `module    ${module.file} (${module.pool.size} workers): ${[...typenames, ...web.map((fn) => `web ${fn.name}`)].join(", ")}`,
-        );
-      }
-      for (const listener of runtime.host.listeners)
-        console.log(`web       ${listener.url}/functions/<name>`);
-      console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          console.log(`${signal}: draining`);
-          runtime.stop().then(resolve, (error: unknown) => {
-            logger.error({ err: error }, "shutdown failed");
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.once("SIGTERM", () => shutdown("SIGTERM"));
-        process.once("SIGINT", () => shutdown("SIGINT"));
-      });
-    });
+    );
+}
+
+export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger): RuntimeOptions {
+  return {
+    modules: paths,
+    dataDir: flags.dataDir,
+    durability: flags.durability === "normal" ? "normal" : "full",
+    ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
+    ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+    ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
+    logger,
+  };
 }
 
 function parsePort(raw: string): number {

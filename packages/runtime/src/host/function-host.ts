@@ -41,6 +41,18 @@ export interface HostedModule {
   readonly pool: WorkerPool;
 }
 
+/** Modules, routes and web routes built from components, not yet serving. */
+interface StagedModules {
+  readonly modules: HostedModule[];
+  readonly bindings: EmbeddedBinding<WorkerPool>[];
+  readonly web: Map<string, WebRoute>;
+  /** Pools started for this stage (the rest were reused). */
+  readonly started: WorkerPool[];
+}
+
+/** The running pool a module component may keep, by its file-and-spec fingerprint. */
+type ReusePool = (key: string) => WorkerPool | undefined;
+
 /**
  * The function host: worker pools for `switchboard.functions.v1/module` components, web
  * listeners for `switchboard.functions.v1/web`, and the router and invoker that make
@@ -55,13 +67,23 @@ export class FunctionHost {
   readonly listeners: WebListener[] = [];
   private bindings: EmbeddedBinding<WorkerPool>[] = [];
   private routing: ReturnType<typeof combinedRouter<WorkerPool>> | undefined;
+  /** Spec fingerprint of each module's pool, and of each listener: what a reload compares. */
+  private readonly poolKeys = new WeakMap<WorkerPool, string>();
+  private listenerKeys: string[] = [];
+  /** Pools replaced by a reload, closing once their invocations finish. */
+  private readonly retiring = new Set<WorkerPool>();
+  /** One object for the life of the host: routes change behind it on reload. */
+  private readonly stableRouter: FunctionRouter = {
+    tryResolve: (typename) => this.currentRouting().router.tryResolve(typename),
+    resolve: (typename) => this.currentRouting().router.resolve(typename),
+  };
 
   private constructor(private readonly options: HostOptions) {}
 
   static async start(options: HostOptions): Promise<FunctionHost> {
     const host = new FunctionHost(options);
     try {
-      await host.startModules();
+      host.commitModules(await host.startModules(options.components, options.remoteRouter, () => undefined));
       await host.startListeners();
     } catch (error) {
       await host.stop();
@@ -72,17 +94,13 @@ export class FunctionHost {
 
   /** The router the dispatcher and ingress use: remote endpoints plus embedded typenames. */
   get router(): FunctionRouter {
-    this.routing ??= combinedRouter(this.options.remoteRouter, this.bindings);
-    return this.routing.router;
+    return this.stableRouter;
   }
 
   /** Sends embedded typenames to their workers and everything else to `remote`. */
   invoker(remote: FunctionInvoker): FunctionInvoker {
-    if (this.bindings.length === 0) return remote;
-    this.routing ??= combinedRouter(this.options.remoteRouter, this.bindings);
-    const routing = this.routing;
     return new EmbeddedInvoker(
-      (typename) => routing.targetOf(typename),
+      (typename) => this.currentRouting().targetOf(typename),
       remote,
       () => this.nextId(),
       (id) => this.data.releaseAll(id),
@@ -97,17 +115,126 @@ export class FunctionHost {
   async stop(): Promise<void> {
     for (const listener of this.listeners) await listener.stop();
     await Promise.all(this.modules.map((module) => module.pool.stop()));
+    const retiring = [...this.retiring];
+    this.retiring.clear();
+    await Promise.all(retiring.map((pool) => pool.stop()));
+  }
+
+  /**
+   * Starts what `components` needs that is not running yet (a module whose spec changed, or
+   * whose files `isStale` says changed, gets a new pool) and checks it all loads and binds;
+   * nothing serves it until `commit` (synchronous, so routes change in one step). On failure
+   * the new pools are closed and the host is as it was.
+   */
+  async prepareReload(
+    components: readonly LoadedComponent[],
+    remoteRouter: FunctionRouter,
+    isStale: (moduleFile: string) => boolean,
+  ): Promise<{ started: string[]; retired: string[]; commit(): void }> {
+    const running = new Map<string, WorkerPool>();
+    for (const module of this.modules) {
+      const key = this.poolKeys.get(module.pool);
+      if (key !== undefined && !isStale(module.file)) running.set(key, module.pool);
+    }
+    const staged = await this.startModules(components, remoteRouter, (key) => running.get(key));
+    const kept = new Set(staged.modules.map((module) => module.pool));
+    const retired = this.modules.filter((module) => !kept.has(module.pool));
+    const fileOf = (pool: WorkerPool) => staged.modules.find((module) => module.pool === pool)?.file ?? "";
+    return {
+      started: staged.started.map(fileOf),
+      retired: retired.map((module) => module.file),
+      commit: () => {
+        this.commitModules(staged);
+        for (const module of retired) this.retire(module.pool);
+      },
+    };
+  }
+
+  /**
+   * Restarts the web listeners whose spec changed (and starts new ones); the rest keep
+   * serving. Returns how many were stopped and the URLs of those started.
+   */
+  async reloadListeners(
+    components: readonly LoadedComponent[],
+  ): Promise<{ stopped: number; started: string[] }> {
+    const wanted = components.filter((component) => component.kind === WEB_KIND);
+    const wantedKeys = wanted.map((component) => JSON.stringify(component.spec));
+    const result = { stopped: 0, started: [] as string[] };
+    // Stop first: a changed listener usually keeps its port.
+    for (let index = this.listeners.length - 1; index >= 0; index--) {
+      if (wantedKeys.includes(this.listenerKeys[index] as string)) continue;
+      await this.listeners[index]?.stop();
+      this.listeners.splice(index, 1);
+      this.listenerKeys.splice(index, 1);
+      result.stopped++;
+    }
+    for (const [index, component] of wanted.entries()) {
+      if (this.listenerKeys.includes(wantedKeys[index] as string)) continue;
+      result.started.push((await this.startListener(component)).url);
+    }
+    return result;
+  }
+
+  private currentRouting(): ReturnType<typeof combinedRouter<WorkerPool>> {
+    this.routing ??= combinedRouter(this.options.remoteRouter, this.bindings);
+    return this.routing;
+  }
+
+  private commitModules(staged: StagedModules): void {
+    this.modules.splice(0, this.modules.length, ...staged.modules);
+    this.bindings = staged.bindings;
+    this.routing = undefined;
+    // Listeners hold this map: refilled in place, in one synchronous step.
+    this.webRoutes.clear();
+    for (const [name, route] of staged.web) this.webRoutes.set(name, route);
+  }
+
+  /** Lets the invocations already on a replaced pool finish, then closes it. */
+  private retire(pool: WorkerPool): void {
+    this.retiring.add(pool);
+    void (async () => {
+      const deadline = Date.now() + RETIRE_DEADLINE_MS;
+      // Idle for a while, not just once: a web request may have picked its route just
+      // before the swap and still be reading its body.
+      let idleSince = Date.now();
+      while (this.retiring.has(pool) && Date.now() < deadline) {
+        if (pool.inFlight > 0) idleSince = Date.now();
+        else if (Date.now() - idleSince >= RETIRE_IDLE_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (this.retiring.delete(pool)) await pool.stop();
+    })();
   }
 
   private nextId(): number {
     return this.nextInvocation++;
   }
 
-  private async startModules(): Promise<void> {
+  private async startModules(
+    components: readonly LoadedComponent[],
+    remoteRouter: FunctionRouter,
+    reuse: ReusePool,
+  ): Promise<StagedModules> {
+    const staged: StagedModules = { modules: [], bindings: [], web: new Map(), started: [] };
+    try {
+      await this.stageModules(components, remoteRouter, reuse, staged);
+    } catch (error) {
+      await Promise.all(staged.started.map((pool) => pool.stop()));
+      throw error;
+    }
+    return staged;
+  }
+
+  private async stageModules(
+    components: readonly LoadedComponent[],
+    remoteRouter: FunctionRouter,
+    reuse: ReusePool,
+    staged: StagedModules,
+  ): Promise<void> {
     const environment = this.options.environment ?? process.env;
     const web = new Map<string, WebRoute & { file: string }>();
     const exact = new Map<string, string>();
-    for (const component of this.options.components) {
+    for (const component of components) {
       if (component.kind !== MODULE_KIND) continue;
       const spec = component.spec as ModuleSpec;
       const where = `${component.source.file}:${component.source.line}:${component.source.col}`;
@@ -147,18 +274,26 @@ export class FunctionHost {
           flights: this.flights,
         });
       }
-      const pool = await WorkerPool.start({
-        module: spec.module,
-        moduleUrl: pathToFileURL(file).href,
-        workers: spec.workers,
-        memoryMb: spec.limits.memory,
-        timeoutMs: spec.limits.timeout,
-        env,
-        calls,
-        logger: this.options.logger.child({ module: spec.module }),
-        redact,
-      });
-      this.modules.push({ file, pool });
+      const key = JSON.stringify([file, component.spec]);
+      const kept = reuse(key);
+      const pool =
+        kept ??
+        (await WorkerPool.start({
+          module: spec.module,
+          moduleUrl: pathToFileURL(file).href,
+          workers: spec.workers,
+          memoryMb: spec.limits.memory,
+          timeoutMs: spec.limits.timeout,
+          env,
+          calls,
+          logger: this.options.logger.child({ module: spec.module }),
+          redact,
+        }));
+      if (!kept) {
+        staged.started.push(pool);
+        this.poolKeys.set(pool, key);
+      }
+      staged.modules.push({ file, pool });
       const { manifest } = pool;
       const exported = new Map(manifest.web.map((info) => [info.name, info]));
       for (const name of spec.web ?? [...exported.keys()]) {
@@ -187,9 +322,7 @@ export class FunctionHost {
             `${where} ${pattern} is not registered by ${spec.module} (it registers: ${manifest.typenames.join(", ") || "none"})`,
           );
         }
-        const remote = this.options.remoteRouter.tryResolve(
-          binding.name === "*" ? `${binding.namespace}/x` : pattern,
-        );
+        const remote = remoteRouter.tryResolve(binding.name === "*" ? `${binding.namespace}/x` : pattern);
         const clash =
           remote &&
           remote.endpoint.functions.name === binding.name &&
@@ -201,12 +334,13 @@ export class FunctionHost {
           );
         }
         exact.set(pattern, where);
-        this.bindings.push({
+        staged.bindings.push({
           pattern: binding,
           target: pool,
           endpoint: embeddedEndpoint(binding, spec, file, component),
         });
       }
+      if (kept) continue;
       this.options.logger.info(
         {
           module: spec.module,
@@ -217,23 +351,14 @@ export class FunctionHost {
         "module started",
       );
     }
-    this.webRoutes = web;
+    for (const [name, route] of web) staged.web.set(name, route);
   }
 
-  private webRoutes = new Map<string, WebRoute>();
+  private readonly webRoutes = new Map<string, WebRoute>();
 
   private async startListeners(): Promise<void> {
     for (const component of this.options.components) {
-      if (component.kind !== WEB_KIND) continue;
-      const listener = new WebListener(
-        component.spec as WebListenerSpec,
-        this.webRoutes,
-        this.data,
-        () => this.nextId(),
-        this.options.logger.child({ component: "web" }),
-      );
-      await listener.start();
-      this.listeners.push(listener);
+      if (component.kind === WEB_KIND) await this.startListener(component);
     }
     if (this.webRoutes.size > 0 && this.listeners.length === 0) {
       this.options.logger.warn(
@@ -242,7 +367,26 @@ export class FunctionHost {
       );
     }
   }
+
+  private async startListener(component: LoadedComponent): Promise<WebListener> {
+    const listener = new WebListener(
+      component.spec as WebListenerSpec,
+      this.webRoutes,
+      this.data,
+      () => this.nextId(),
+      this.options.logger.child({ component: "web" }),
+    );
+    await listener.start();
+    this.listeners.push(listener);
+    this.listenerKeys.push(JSON.stringify(component.spec));
+    return listener;
+  }
 }
+
+/** How long a replaced pool's invocations may take to finish before it is closed anyway. */
+const RETIRE_DEADLINE_MS = 60_000;
+/** How long a replaced pool must have had nothing running before it is closed. */
+const RETIRE_IDLE_MS = 500;
 
 function resolveUpstreams(
   spec: ModuleSpec,

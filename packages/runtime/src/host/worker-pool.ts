@@ -5,6 +5,7 @@ import { HostErrors } from "../errors/host-errors.js";
 import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-error.js";
 import type { HostCallTable } from "./host-calls.js";
 import type { Invocation } from "./invocation.js";
+import { loadErrorText } from "./worker/load-error-text.js";
 import {
   type FromWorker,
   type SerializedError,
@@ -164,6 +165,11 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  /** Invocations running or queued (a pool being replaced is closed once this reaches 0). */
+  get inFlight(): number {
+    return this.invocations.size;
+  }
+
   /** Starts an invocation; the caller must call `finish` once it is done with the result. */
   run(id: number, task: Task): RunningInvocation {
     const invocation = new RunningInvocation(id, this.options.module, task);
@@ -260,7 +266,7 @@ export class WorkerPool {
         for (const invocation of [...slot.inflight.values()]) this.fail(invocation, why);
         const failure = new SwitchboardError(
           HostErrors.MODULE_LOAD_FAILED,
-          `${options.module} could not be loaded: ${loadError ? options.redact(loadError.message) : `worker exited with code ${code}`}`,
+          `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError)) : `worker exited with code ${code}`}`,
           { module: options.module },
         );
         reject(failure);

@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import type { SerializedError } from "./messages.js";
+
+const FRAME = /\(?((?:file:\/\/)?\/[^\s():]+):(\d+):(\d+)\)?/g;
+
+/**
+ * A module's load error as one line a developer can jump from: the message, plus the first
+ * stack frame in the user's own code (`file:line:col`) when the message does not name one
+ * already (a syntax error from the TypeScript loader does; a throw at top level does not).
+ */
+export function loadErrorText(error: SerializedError): string {
+  if (/\/[^\s:]+:\d+:\d+/.test(error.message) || !error.stack) return error.message;
+  for (const match of error.stack.matchAll(FRAME)) {
+    const [, raw = "", line, col] = match;
+    const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+    if (file.includes("/node_modules/") || file.includes("/host/worker/")) continue;
+    return `${error.message} (at ${file}:${line}:${col})`;
+  }
+  return error.message;
+}
