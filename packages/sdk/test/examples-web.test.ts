@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WebTestHost } from "@switchboard/sdk/testing";
+import { FakeClock, fakeCacheCapability, WebTestHost } from "@switchboard/sdk/testing";
+import { embedCached } from "../../../examples/cached-embeddings/functions.js";
 import { embed } from "../../../examples/embeddings/functions.js";
 import { proxy } from "../../../examples/proxy/functions.js";
 
@@ -108,4 +109,39 @@ test("proxy sends no body on GET, even when the caller sent one", async () => {
   const response = await host.request(proxy, { method: "GET", path: "/x", body: "ignored" });
   assert.equal(response.status, 204);
   route.assertCalled(1);
+});
+
+test("embed-cached asks the upstream once per prompt, until its hour is over", async () => {
+  const clock = new FakeClock(0);
+  const caching = fakeCacheCapability({ clock });
+  const host = new WebTestHost({
+    functions: [embedCached],
+    upstreams: { openai: { url: "https://api.openai.com", headers: { authorization: "Bearer sk-test" } } },
+    capabilities: [caching],
+  });
+  const route = host.mock
+    .on({ ...EMBEDDINGS, json: { model: "text-embedding-3-small", encoding_format: "float", input: "hi" } })
+    .reply({ json: { data: [{ embedding: [0.5], index: 0 }] } });
+  const first = await host.request(embedCached, { json: { input: "hi" } });
+  const second = await host.request(embedCached, { json: { input: "hi" } });
+  assert.deepEqual([first.header("x-cache"), second.header("x-cache")], ["miss", "hit"]);
+  assert.deepEqual(second.json(), first.json());
+  route.assertCalled(1);
+  assert.equal(caching.cache.size, 1);
+  clock.set(60 * 60 * 1000);
+  const third = await host.request(embedCached, { json: { input: "hi" } });
+  assert.equal(third.header("x-cache"), "miss");
+  route.assertCalled(2);
+});
+
+test("embed-cached does not cache an upstream error", async () => {
+  const caching = fakeCacheCapability();
+  const host = new WebTestHost({
+    functions: [embedCached],
+    upstreams: { openai: { url: "https://api.openai.com", headers: { authorization: "Bearer sk-test" } } },
+    capabilities: [caching],
+  });
+  host.mock.on(EMBEDDINGS).reply({ status: 500, json: { error: "down" } });
+  assert.equal((await host.request(embedCached, { json: { input: "hi" } })).status, 500);
+  assert.equal(caching.cache.size, 0);
 });

@@ -11,6 +11,7 @@ export {
   type FakeCacheOptions,
   FakeHostCallError,
 } from "./fake-cache.js";
+export { type FakeCacheCapability, fakeCacheCapability } from "./fake-cache-capability.js";
 export { FakeClock } from "./fake-clock.js";
 export { HttpMock, type MockReply, type MockResponse, MockRoute } from "./http-mock.js";
 export type { OutboundCall } from "./outbound-call.js";

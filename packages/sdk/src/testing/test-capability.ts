@@ -19,4 +19,6 @@ export type TestHostCall = (args: unknown, invocation: TestInvocation) => unknow
 
 export interface TestCapability {
   readonly hostCalls: Readonly<Record<string, TestHostCall>>;
+  /** Told when an invocation is over, however it ended (e.g. to release what it still held). */
+  ended?(invocationId: string): void;
 }

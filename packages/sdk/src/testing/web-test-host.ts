@@ -167,6 +167,7 @@ export class WebTestHost {
     } catch (error) {
       response = failedResponse(error, calls);
     }
+    for (const capability of this.options.capabilities ?? []) capability.ended?.(invocationId);
     const [failure] = failures;
     if (failure) throw failure;
     return response;
