@@ -33,14 +33,14 @@ writeFileSync(
   [
     cacheDoc,
     [
-      "kind: switchboard.functions.v1/module",
+      "kind: io.switchboard.functions.v1/module",
       "spec:",
       `  module: ${new URL("support/web-cache-functions.ts", import.meta.url).pathname}`,
       `  workers: ${workers}`,
       "  env:",
       `    BENCH_UPSTREAM: "http://127.0.0.1:${upstream.port}/"`,
     ].join("\n"),
-    "kind: switchboard.functions.v1/web\nspec:\n  port: 0\n",
+    "kind: io.switchboard.functions.v1/web\nspec:\n  port: 0\n",
   ].join("\n---\n"),
 );
 const runtime = await Runtime.start({ modules: [moduleFile], dataDir: join(dir, "data") });

@@ -13,7 +13,7 @@ const file = join(dir, "module.yaml");
 writeFileSync(
   file,
   [
-    "kind: switchboard.functions.v1/module",
+    "kind: io.switchboard.functions.v1/module",
     "spec:",
     `  module: ${module}`,
     `  workers: ${workers}`,
@@ -22,7 +22,7 @@ writeFileSync(
       .filter(Boolean)
       .map((line) => `  ${line}`),
     "---",
-    "kind: switchboard.functions.v1/web",
+    "kind: io.switchboard.functions.v1/web",
     "spec: { port: 0 }",
   ].join("\n"),
 );

@@ -76,7 +76,7 @@ export class Runtime {
     private readonly logger: Logger,
     /** The functions' cache (memory unless a cache component says otherwise). */
     readonly cache: Cache,
-    /** Hosted modules and web listeners (switchboard.functions.v1/*). */
+    /** Hosted modules and web listeners (io.switchboard.functions.v1/*). */
     readonly host: FunctionHost,
     private readonly reloadable: Omit<Parameters<typeof reloadRuntime>[0], "host" | "dispatcher">,
   ) {}

@@ -49,10 +49,10 @@ function counterModule(version: string): string {
 }
 
 const WEB_YAML = [
-  "kind: switchboard.functions.v1/module",
+  "kind: io.switchboard.functions.v1/module",
   "spec: { module: ./hello.ts, workers: 1 }",
   "---",
-  "kind: switchboard.functions.v1/web",
+  "kind: io.switchboard.functions.v1/web",
   "spec: { port: 0 }",
   "---",
   "kind: io.statefun.playground.v1/ingress",
@@ -187,7 +187,7 @@ test("a stateful hosted function keeps its state and queued messages across an e
   writeFileSync(
     join(dir, "module.yaml"),
     [
-      "kind: switchboard.functions.v1/module",
+      "kind: io.switchboard.functions.v1/module",
       "spec: { module: ./counter.ts, workers: 1 }",
       "---",
       "kind: io.statefun.playground.v1/ingress",
@@ -310,8 +310,8 @@ test("a listener whose spec changed is restarted alone; the ingress and the modu
   writeFileSync(
     join(dir, "module.yaml"),
     WEB_YAML.replace(
-      "kind: switchboard.functions.v1/web\nspec: { port: 0 }",
-      "kind: switchboard.functions.v1/web\nspec: { port: 0, maxBodyBytes: 16 }",
+      "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }",
+      "kind: io.switchboard.functions.v1/web\nspec: { port: 0, maxBodyBytes: 16 }",
     ),
   );
   const report = await dev.reloaded(before + 1);

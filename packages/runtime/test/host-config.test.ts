@@ -9,7 +9,7 @@ const registry = () => registerHostKinds(defaultRegistry());
 
 test("a module component gets its defaults: workers = cores, 512 MB, 30 s, any host but link-local", () => {
   const result = loadModuleText(
-    "kind: switchboard.functions.v1/module\nspec: { module: ./f.ts }\n",
+    "kind: io.switchboard.functions.v1/module\nspec: { module: ./f.ts }\n",
     "m.yaml",
     registry(),
   );
@@ -22,7 +22,7 @@ test("a module component gets its defaults: workers = cores, 512 MB, 30 s, any h
 
 test("module mistakes are reported with line:col and what is expected", () => {
   const text = [
-    "kind: switchboard.functions.v1/module",
+    "kind: io.switchboard.functions.v1/module",
     "spec:",
     "  module: ./f.ts",
     "  limts: { memory: 64 }",

@@ -25,7 +25,7 @@ test("SDK stateful functions run embedded unchanged: ingress -> worker -> state 
   writeFileSync(
     file,
     [
-      "kind: switchboard.functions.v1/module",
+      "kind: io.switchboard.functions.v1/module",
       `spec: { module: ${GREETER}, workers: 2 }`,
       "---",
       "kind: io.statefun.playground.v1/ingress",
@@ -72,7 +72,7 @@ test("embedded and remote functions are routed side by side, exact bindings firs
       "kind: io.statefun.endpoints.v2/http",
       `spec: { functions: hosted/remote, urlPathTemplate: "${server.url}/{function.name}" }`,
       "---",
-      "kind: switchboard.functions.v1/module",
+      "kind: io.switchboard.functions.v1/module",
       `spec: { module: ${WEB_MODULE}, workers: 1, functions: ["hosted/*"] }`,
     ].join("\n"),
   );
@@ -99,7 +99,7 @@ test("embedded and remote functions are routed side by side, exact bindings firs
 test("an embedded function that throws suspends only its address, like a failing endpoint", async (t) => {
   const dir = tempDir(t);
   const file = join(dir, "module.yaml");
-  writeFileSync(file, `kind: switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1 }\n`);
+  writeFileSync(file, `kind: io.switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1 }\n`);
   const runtime = await Runtime.start({ modules: [file], dataDir: join(dir, "data") });
   t.after(() => runtime.stop());
   const argument = { typename: INT, hasValue: true, value: encodeInt(1) };
@@ -123,7 +123,7 @@ test("a module YAML naming a typename the module does not register fails at star
   const file = join(dir, "module.yaml");
   writeFileSync(
     file,
-    `kind: switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1, functions: [hosted/missing] }\n`,
+    `kind: io.switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1, functions: [hosted/missing] }\n`,
   );
   await assert.rejects(
     Runtime.start({ modules: [file], dataDir: join(dir, "data") }),
@@ -140,7 +140,7 @@ test("a module that throws while loading fails start-up with its error", async (
   const broken = join(dir, "broken.ts");
   writeFileSync(broken, `throw new Error("cannot start: no config");\n`);
   const file = join(dir, "module.yaml");
-  writeFileSync(file, "kind: switchboard.functions.v1/module\nspec: { module: ./broken.ts, workers: 1 }\n");
+  writeFileSync(file, "kind: io.switchboard.functions.v1/module\nspec: { module: ./broken.ts, workers: 1 }\n");
   await assert.rejects(
     Runtime.start({ modules: [file], dataDir: join(dir, "data") }),
     /cannot start: no config/,

@@ -99,7 +99,7 @@ test("1 GiB relays through the proxy in bounded memory", { timeout: 300_000 }, a
     file,
     [
       moduleDoc(["limits: { timeout: 5min }", "outbound: { timeout: 5min }"]),
-      "kind: switchboard.functions.v1/web\nspec: { port: 0 }",
+      "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }",
     ].join("\n---\n"),
   );
   const child = spawn(

@@ -54,8 +54,8 @@ interface StagedModules {
 type ReusePool = (key: string) => WorkerPool | undefined;
 
 /**
- * The function host: worker pools for `switchboard.functions.v1/module` components, web
- * listeners for `switchboard.functions.v1/web`, and the router and invoker that make
+ * The function host: worker pools for `io.switchboard.functions.v1/module` components, web
+ * listeners for `io.switchboard.functions.v1/web`, and the router and invoker that make
  * embedded stateful functions look like any other endpoint to the dispatcher.
  */
 export class FunctionHost {

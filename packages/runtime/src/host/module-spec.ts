@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { parseDuration } from "../config/duration.js";
 
-export const MODULE_KIND = "switchboard.functions.v1/module";
+export const MODULE_KIND = "io.switchboard.functions.v1/module";
 
 const duration = z.union([z.string(), z.number()]).transform((value, context) => {
   const parsed = parseDuration(value);
@@ -110,7 +110,7 @@ export const moduleSpec = z.object({
 });
 export type ModuleSpec = z.output<typeof moduleSpec>;
 
-export const WEB_KIND = "switchboard.functions.v1/web";
+export const WEB_KIND = "io.switchboard.functions.v1/web";
 
 export const webListenerSpec = z.object({
   port: z.number().int().min(0).max(65535),

@@ -11,7 +11,7 @@ export const CACHE_MODULE_B = new URL("./host/cache-module-b.ts", import.meta.ur
 /** A module YAML document for `file` with `workers` workers and extra spec lines. */
 export function cacheModuleDoc(file: string, workers: number, spec: readonly string[] = []): string {
   return [
-    "kind: switchboard.functions.v1/module",
+    "kind: io.switchboard.functions.v1/module",
     "spec:",
     `  module: ${file}`,
     `  workers: ${workers}`,
@@ -32,7 +32,7 @@ export async function startCacheHost(documents: readonly string[]): Promise<Cach
   const file = join(dir, "module.yaml");
   writeFileSync(
     file,
-    [...documents, "kind: switchboard.functions.v1/web\nspec:\n  port: 0\n"].join("\n---\n"),
+    [...documents, "kind: io.switchboard.functions.v1/web\nspec:\n  port: 0\n"].join("\n---\n"),
   );
   let runtime: Runtime;
   try {

@@ -10,7 +10,7 @@ export const WEB_MODULE = new URL("./host/web-module.ts", import.meta.url).pathn
 /** Lines of module YAML for the web-module fixture with one worker and the given extra spec lines. */
 export function moduleDoc(spec: readonly string[] = [], module = WEB_MODULE): string {
   return [
-    "kind: switchboard.functions.v1/module",
+    "kind: io.switchboard.functions.v1/module",
     "spec:",
     `  module: ${module}`,
     "  workers: 1",
@@ -30,7 +30,7 @@ export async function startHost(
   const file = join(dir, "module.yaml");
   writeFileSync(
     file,
-    [...documents, `kind: switchboard.functions.v1/web\nspec: { ${listener} }\n`].join("\n---\n"),
+    [...documents, `kind: io.switchboard.functions.v1/web\nspec: { ${listener} }\n`].join("\n---\n"),
   );
   const runtime = await Runtime.start({
     modules: [file],

@@ -50,7 +50,7 @@ export function projectFiles(paths: ProjectPaths): Record<string, string> {
 }
 
 const MODULE_YAML = `# The functions in functions.ts, run inside Switchboard's host (no separate server).
-kind: switchboard.functions.v1/module
+kind: io.switchboard.functions.v1/module
 spec:
   module: ./functions.ts
   functions: [app/counter]
@@ -59,7 +59,7 @@ spec:
     timeout: 10s
 ---
 # Web functions: http://127.0.0.1:8092/functions/<name>
-kind: switchboard.functions.v1/web
+kind: io.switchboard.functions.v1/web
 spec:
   port: 8092
 ---
