@@ -99,7 +99,10 @@ test("embedded and remote functions are routed side by side, exact bindings firs
 test("an embedded function that throws suspends only its address, like a failing endpoint", async (t) => {
   const dir = tempDir(t);
   const file = join(dir, "module.yaml");
-  writeFileSync(file, `kind: io.switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1 }\n`);
+  writeFileSync(
+    file,
+    `kind: io.switchboard.functions.v1/module\nspec: { module: ${WEB_MODULE}, workers: 1 }\n`,
+  );
   const runtime = await Runtime.start({ modules: [file], dataDir: join(dir, "data") });
   t.after(() => runtime.stop());
   const argument = { typename: INT, hasValue: true, value: encodeInt(1) };
@@ -140,7 +143,10 @@ test("a module that throws while loading fails start-up with its error", async (
   const broken = join(dir, "broken.ts");
   writeFileSync(broken, `throw new Error("cannot start: no config");\n`);
   const file = join(dir, "module.yaml");
-  writeFileSync(file, "kind: io.switchboard.functions.v1/module\nspec: { module: ./broken.ts, workers: 1 }\n");
+  writeFileSync(
+    file,
+    "kind: io.switchboard.functions.v1/module\nspec: { module: ./broken.ts, workers: 1 }\n",
+  );
   await assert.rejects(
     Runtime.start({ modules: [file], dataDir: join(dir, "data") }),
     /cannot start: no config/,
