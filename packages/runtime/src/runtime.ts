@@ -101,14 +101,18 @@ export class Runtime {
     let host: FunctionHost | undefined;
     let ops: Ops | undefined;
     try {
-      cache = await createCacheFromConfig(config, { logger });
-      host = await FunctionHost.start({
+      cache = await createCacheFromConfig(config, { logger, observer: metrics });
+      const started = await FunctionHost.start({
         components: config.components,
         remoteRouter: config.router,
         transport,
         logger,
         cache,
+        observer: metrics,
       });
+      host = started;
+      // Read at each scrape: a reload (switchboard dev) replaces pools behind this.
+      metrics.addWorkerPools(() => started.poolStats());
       for (const component of config.components) {
         const sink = createEgress(component, store, transport, logger);
         if (!sink) continue;

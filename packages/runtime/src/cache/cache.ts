@@ -2,6 +2,7 @@ import { type Logger, silentLogger } from "../dispatch/logger.js";
 import { CacheErrors } from "../errors/cache-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
+import type { CacheObserver } from "./cache-observer.js";
 import { type CacheValue, valueBytes } from "./cache-value.js";
 import { SingleFlight } from "./single-flight.js";
 import { decodeJson, decodeText, encodeJson, type JsonValidator } from "./typed-values.js";
@@ -17,6 +18,8 @@ export interface CacheOptions {
   readonly maxKeyBytes?: number;
   /** Where failed background refreshes are reported. */
   readonly logger?: Logger;
+  /** Told of every lookup a caller makes (get, getEntry, getOrSet and the typed reads), once each. */
+  readonly observer?: CacheObserver;
 }
 
 /**
@@ -62,6 +65,7 @@ export class Cache {
   private readonly prefix: string;
   private readonly flights = new SingleFlight<Uint8Array>();
   private readonly logger: Logger;
+  private readonly observer: CacheObserver | undefined;
   private closed = false;
 
   /**
@@ -84,6 +88,7 @@ export class Cache {
     this.defaultTtlMs = checkTtl(options.defaultTtlMs, "defaultTtl");
     this.maxValueBytes = options.maxValueBytes;
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    this.observer = options.observer;
     this.logger = (options.logger ?? silentLogger).child({
       cache: backend.kind,
       application: this.application,
@@ -105,6 +110,7 @@ export class Cache {
         maxValueBytes: this.maxValueBytes,
         maxKeyBytes: this.maxKeyBytes,
         logger: this.logger,
+        ...(this.observer ? { observer: this.observer } : {}),
       },
       false,
     );
@@ -119,7 +125,7 @@ export class Cache {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.backend.get(scoped).then(entryValue);
+    return this.backend.get(scoped).then(this.observer ? this.countedValue : entryValue);
   }
 
   /** The value under `key` as UTF-8 text (SB_CACHE_DECODE_FAILED if it is not). */
@@ -136,7 +142,7 @@ export class Cache {
 
   /** Value, version (for compare-and-swap) and remaining TTL, or undefined on a miss. */
   async getEntry(key: string): Promise<CacheEntry | undefined> {
-    return this.backend.get(this.scope(key));
+    return this.counted(await this.backend.get(this.scope(key)));
   }
 
   /** Stores `value` for `ttlMs` (default: the configured TTL); returns the new version. */
@@ -185,7 +191,7 @@ export class Cache {
     const scoped = this.scope(key);
     const ttl = this.resolveTtl(ttlMs);
     const staleMs = checkStaleWindow(options.staleWhileRevalidateMs);
-    const entry = await this.backend.get(scoped);
+    const entry = this.counted(await this.backend.get(scoped));
     if (entry) {
       if (staleMs > 0 && entry.ttlRemainingMs <= staleMs)
         this.refreshInBackground(scoped, ttl, staleMs, loader);
@@ -222,6 +228,16 @@ export class Cache {
     clearTimeout(timer);
     if (this.ownsBackend) await this.backend.close();
   }
+
+  /** Counts a read made on a caller's behalf; the cache's own re-reads (in load) are not counted. */
+  private counted(entry: CacheEntry | undefined): CacheEntry | undefined {
+    this.observer?.cacheLookup(this.backend.kind, entry !== undefined);
+    return entry;
+  }
+
+  /** get()'s continuation, made once: a lookup allocates no closure for counting. */
+  private readonly countedValue = (entry: CacheEntry | undefined): Uint8Array | undefined =>
+    this.counted(entry)?.value;
 
   private async load(scoped: string, ttl: number, staleMs: number, loader: CacheLoader): Promise<Uint8Array> {
     // Another caller (or process) may have stored a fresh value since this caller's read.

@@ -10,11 +10,14 @@ import {
   REDIS_CACHE_KIND,
   type RedisCacheSpec,
 } from "./cache-kinds.js";
+import type { CacheObserver } from "./cache-observer.js";
 import { MemoryCacheBackend } from "./memory-backend.js";
 import { RedisCacheBackend } from "./redis-backend.js";
 
 export interface CreateCacheOptions {
   readonly logger?: Logger;
+  /** Told of every lookup (metrics). */
+  readonly observer?: CacheObserver;
 }
 
 /**
@@ -51,6 +54,7 @@ export function createMemoryCache(spec: MemoryCacheSpec, options: CreateCacheOpt
     maxValueBytes: spec.maxValueBytes,
     maxKeyBytes: spec.maxKeyBytes,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
 }
 
@@ -84,6 +88,7 @@ export async function createRedisCache(
     maxValueBytes: spec.maxValueBytes,
     maxKeyBytes: spec.maxKeyBytes,
     logger,
+    ...(options.observer ? { observer: options.observer } : {}),
   });
 }
 

@@ -17,6 +17,7 @@ export {
   redisCacheSpec,
   registerCacheKinds,
 } from "./cache-kinds.js";
+export type { CacheObserver } from "./cache-observer.js";
 export type { ByteSource, CacheValue } from "./cache-value.js";
 export {
   type CreateCacheOptions,

@@ -15,13 +15,14 @@ import { registerCoreHostCalls } from "./core-host-calls.js";
 import { DataStore } from "./data-store.js";
 import { EmbeddedInvoker } from "./embedded-invoker.js";
 import { HostCallTable } from "./host-calls.js";
+import type { HostObserver } from "./host-observer.js";
 import { combinedRouter, type EmbeddedBinding } from "./host-router.js";
 import { MODULE_KIND, type ModuleSpec, WEB_KIND, type WebListenerSpec } from "./module-spec.js";
 import type { ResolvedUpstream } from "./outbound-http.js";
 import { OutboundPolicy } from "./outbound-policy.js";
 import { redactor, resolveVariable, resolveVariables } from "./variables.js";
 import { WebListener, type WebRoute } from "./web-listener.js";
-import { WorkerPool } from "./worker-pool.js";
+import { type PoolStats, WorkerPool } from "./worker-pool.js";
 
 export interface HostOptions {
   readonly components: readonly LoadedComponent[];
@@ -33,6 +34,8 @@ export interface HostOptions {
   readonly cache?: Cache;
   /** Where `fromEnv` values come from; default process.env. */
   readonly environment?: NodeJS.ProcessEnv;
+  /** Told of every answered web request (metrics). */
+  readonly observer?: HostObserver;
 }
 
 /** A module once started: its pool and what it serves. */
@@ -105,6 +108,31 @@ export class FunctionHost {
       () => this.nextId(),
       (id) => this.data.releaseAll(id),
     );
+  }
+
+  /**
+   * Busy, idle and queued per module, keyed by the module file as configured (bounded by
+   * configuration; modules written the same way are summed). Read at scrape time from the
+   * pools serving now and those a reload is retiring, so it follows `switchboard dev`.
+   */
+  poolStats(): Map<string, PoolStats> {
+    const out = new Map<string, PoolStats>();
+    const counted = new Set<WorkerPool>();
+    const add = (pool: WorkerPool) => {
+      if (counted.has(pool)) return;
+      counted.add(pool);
+      const stats = pool.stats();
+      const seen = out.get(pool.module);
+      out.set(
+        pool.module,
+        seen
+          ? { busy: seen.busy + stats.busy, idle: seen.idle + stats.idle, queued: seen.queued + stats.queued }
+          : stats,
+      );
+    };
+    for (const module of this.modules) add(module.pool);
+    for (const pool of this.retiring) add(pool);
+    return out;
   }
 
   /** Data entries held right now (tests and admin views). */
@@ -375,6 +403,7 @@ export class FunctionHost {
       this.data,
       () => this.nextId(),
       this.options.logger.child({ component: "web" }),
+      this.options.observer,
     );
     await listener.start();
     this.listeners.push(listener);

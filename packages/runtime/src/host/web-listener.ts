@@ -10,6 +10,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { readBody, sendError, sendJson } from "../io/http-util.js";
 import { closeServer, listen } from "../io/listen.js";
 import type { DataStore } from "./data-store.js";
+import { type HostObserver, UNKNOWN_WEB_ROUTE } from "./host-observer.js";
 import type { WebListenerSpec } from "./module-spec.js";
 import type { WebFunctionInfo } from "./worker/messages.js";
 import type { RunningInvocation, WorkerPool } from "./worker-pool.js";
@@ -38,6 +39,7 @@ export class WebListener {
     private readonly data: DataStore,
     private readonly nextId: () => number,
     private readonly logger: Logger,
+    private readonly observer?: HostObserver,
   ) {}
 
   async start(): Promise<number> {
@@ -64,6 +66,9 @@ export class WebListener {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const id = this.nextId();
+    const started = this.observer ? performance.now() : 0;
+    // The function's name once it is known to be one: the requested name never becomes a label.
+    let routeName = UNKNOWN_WEB_ROUTE;
     let invocation: RunningInvocation | undefined;
     try {
       const target = request.url ?? "/";
@@ -87,6 +92,7 @@ export class WebListener {
           },
         );
       }
+      routeName = name;
       const body = await this.bodyRef(id, route.info, request);
       const wire: WireWebRequest = {
         name,
@@ -110,6 +116,8 @@ export class WebListener {
       this.fail(id, request, response, error);
     } finally {
       this.data.releaseAll(id);
+      // Measured to the end of the response, streamed bodies included.
+      this.observer?.observeWebRequest(routeName, response.statusCode, (performance.now() - started) / 1000);
     }
   }
 

@@ -35,6 +35,16 @@ export interface ModuleManifest {
   readonly web: readonly WebFunctionInfo[];
 }
 
+/** A pool's figures at one moment, for metrics. */
+export interface PoolStats {
+  /** Workers running at least one invocation. */
+  readonly busy: number;
+  /** Ready workers running nothing. */
+  readonly idle: number;
+  /** Invocations waiting for a ready worker. */
+  readonly queued: number;
+}
+
 /** How long a worker may take to answer a ping after an invocation timed out before it is replaced. */
 const PROBE_MS = 1000;
 const RESPAWN_BACKOFF_MS = 1000;
@@ -163,6 +173,28 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** The module file as configured (the pool's name in logs and metrics). */
+  get module(): string {
+    return this.options.module;
+  }
+
+  /**
+   * Busy, idle and queued right now; read at scrape time, never on the hot path. A worker
+   * starting or being replaced, with nothing running, is neither busy nor idle.
+   */
+  stats(): PoolStats {
+    let busy = 0;
+    let idle = 0;
+    for (const slot of this.slots) {
+      if (slot.inflight.size > 0) busy++;
+      else if (slot.ready) idle++;
+    }
+    let queued = 0;
+    // Cancelled invocations stay in the queue until it drains; they wait for nothing.
+    for (const invocation of this.queue) if (!invocation.settled) queued++;
+    return { busy, idle, queued };
   }
 
   /** Invocations running or queued (a pool being replaced is closed once this reaches 0). */

@@ -1,9 +1,12 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import type { CacheObserver } from "../cache/cache-observer.js";
 import type { DispatchObserver } from "../dispatch/dispatch-observer.js";
+import type { HostObserver } from "../host/host-observer.js";
 import { FastHistogram } from "./fast-histogram.js";
 import { LabelledCounts } from "./labelled-counts.js";
 import type { RuntimeSnapshot, WorkerPoolStats } from "./metric-sources.js";
 import { registerRuntimeGauges, registerWorkerPoolGauges } from "./scrape-metrics.js";
+import { WebRequestHistogram } from "./web-request-histogram.js";
 
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const COMMIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -15,32 +18,34 @@ const NO_LABELS = () => ({});
 
 type FnLabels = { function_type: string };
 type FailedLabels = { function_type: string; code: string };
-type CacheLabels = { backend: string; result: "hit" | "miss" };
+/** Worker pools by name, read at scrape time (the function host's pools change on reload). */
+type WorkerPoolSource = () => Iterable<readonly [string, WorkerPoolStats]>;
 
 /**
  * Every Switchboard metric, in one registry. Hot-path events (messages, invocations,
- * commits) are counted cheaply as they happen; everything that is already a number
- * somewhere (backlogs, pools, outbox) is read at scrape time. The function host and the
- * cache import this object and call `observeWebRequest`, `cacheLookup` and
- * `addWorkerPool`; their metrics appear once they do.
+ * commits, web requests, cache lookups) are counted cheaply as they happen; everything
+ * that is already a number somewhere (backlogs, pools, outbox) is read at scrape time. The
+ * dispatcher, the function host and the cache see it only through their observer
+ * interfaces; the runtime registers the host's pools with `addWorkerPools`.
  */
-export class Metrics implements DispatchObserver {
+export class Metrics implements DispatchObserver, HostObserver, CacheObserver {
   readonly registry = new Registry();
   private readonly acceptedCounts = new LabelledCounts<FnLabels>();
   private readonly appliedCounts = new LabelledCounts<FnLabels>();
   private readonly failedCounts = new LabelledCounts<FailedLabels>();
-  private readonly cacheCounts = new LabelledCounts<CacheLabels>();
+  /** Hits and misses per backend: a lookup bumps a number, building no key. */
+  private readonly cacheCounts = new Map<string, { hit: number; miss: number }>();
   private readonly invocationSeconds: FastHistogram<{ endpoint: string; outcome: string }>;
   private readonly batchSize: FastHistogram<{ endpoint: string }>;
   private readonly commitSeconds: FastHistogram;
   private readonly commitGroupSize: FastHistogram;
-  private readonly webSeconds: Histogram<"route" | "status">;
+  private readonly webSeconds: WebRequestHistogram;
   private readonly workerPools = new Map<string, () => WorkerPoolStats>();
+  private readonly workerPoolSources: WorkerPoolSource[] = [];
   private source: (() => RuntimeSnapshot) | undefined;
   private snapshot: { at: number; value: RuntimeSnapshot } | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
     this.countsCounter(
@@ -89,20 +94,27 @@ export class Metrics implements DispatchObserver {
 
     registerRuntimeGauges(this.registry, () => this.read());
 
-    this.webSeconds = new Histogram({
-      name: "switchboard_web_request_duration_seconds",
-      help: "Duration of web function requests, per route and status class.",
-      labelNames: ["route", "status"] as const,
-      buckets: SECONDS_BUCKETS,
-      registers,
-    });
-    this.countsCounter(
-      "switchboard_cache_requests_total",
-      "Cache lookups per backend and result (hit, miss).",
-      ["backend", "result"],
-      this.cacheCounts,
+    this.webSeconds = new WebRequestHistogram(
+      "switchboard_web_request_duration_seconds",
+      "Duration of answered web function requests, per route (web function name) and status class.",
+      SECONDS_BUCKETS,
+      this.registry,
     );
-    registerWorkerPoolGauges(this.registry, this.workerPools);
+    const cacheCounts = this.cacheCounts;
+    new Counter({
+      name: "switchboard_cache_requests_total",
+      help: "Cache lookups per backend and result (hit, miss).",
+      labelNames: ["backend", "result"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [backend, counts] of cacheCounts) {
+          this.inc({ backend, result: "hit" }, counts.hit);
+          this.inc({ backend, result: "miss" }, counts.miss);
+        }
+      },
+    });
+    registerWorkerPoolGauges(this.registry, () => this.readWorkerPools());
   }
 
   /** Where scrape-time gauges read from (the runtime sets it once it is assembled). */
@@ -141,22 +153,30 @@ export class Metrics implements DispatchObserver {
     this.commitGroupSize.observe("", NO_LABELS, groupSize);
   }
 
-  /** For the function host: one served web request. `route` is the route pattern, never a raw path. */
+  /** HostObserver: one answered web request. `route` is a web function's name, never a raw path. */
   observeWebRequest(route: string, status: number, seconds: number): void {
-    this.webSeconds.observe({ route, status: `${Math.floor(status / 100)}xx` }, seconds);
+    this.webSeconds.observe(route, status, seconds);
   }
 
-  /** For the cache: one lookup on `backend` (memory, redis, ...). */
+  /** CacheObserver: one lookup on `backend` (memory, redis, ...). */
   cacheLookup(backend: string, hit: boolean): void {
-    this.cacheCounts.add(hit ? `${backend}\u0000h` : `${backend}\u0000m`, () => ({
-      backend,
-      result: hit ? "hit" : "miss",
-    }));
+    let counts = this.cacheCounts.get(backend);
+    if (!counts) {
+      counts = { hit: 0, miss: 0 };
+      this.cacheCounts.set(backend, counts);
+    }
+    if (hit) counts.hit++;
+    else counts.miss++;
   }
 
-  /** For the function host: read a pool's figures at each scrape. */
+  /** One pool under a fixed name, read at each scrape. */
   addWorkerPool(pool: string, read: () => WorkerPoolStats): void {
     this.workerPools.set(pool, read);
+  }
+
+  /** Pools whose set changes (the function host's, across reloads), all read at each scrape. */
+  addWorkerPools(read: WorkerPoolSource): void {
+    this.workerPoolSources.push(read);
   }
 
   /** Totals for the admin view (counted here, so they include what stats() does not split). */
@@ -172,6 +192,11 @@ export class Metrics implements DispatchObserver {
   async exposition(): Promise<{ contentType: string; body: string }> {
     this.snapshot = undefined;
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private *readWorkerPools(): Iterable<readonly [string, WorkerPoolStats]> {
+    for (const [pool, read] of this.workerPools) yield [pool, read()];
+    for (const source of this.workerPoolSources) yield* source();
   }
 
   private read(): RuntimeSnapshot | undefined {

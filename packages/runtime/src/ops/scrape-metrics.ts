@@ -99,10 +99,10 @@ export function registerRuntimeGauges(registry: Registry, read: () => RuntimeSna
   });
 }
 
-/** Worker pool figures, read from the callbacks the function host registers per pool. */
+/** Worker pool figures, read once per gauge at each scrape. */
 export function registerWorkerPoolGauges(
   registry: Registry,
-  pools: ReadonlyMap<string, () => WorkerPoolStats>,
+  pools: () => Iterable<readonly [string, WorkerPoolStats]>,
 ): void {
   new Gauge({
     name: "switchboard_worker_pool_workers",
@@ -111,8 +111,7 @@ export function registerWorkerPoolGauges(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [pool, read] of pools) {
-        const stats = read();
+      for (const [pool, stats] of pools()) {
         this.set({ pool, state: "busy" }, stats.busy);
         this.set({ pool, state: "idle" }, stats.idle);
       }
@@ -125,8 +124,7 @@ export function registerWorkerPoolGauges(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [pool, read] of pools) {
-        const { busy, idle } = read();
+      for (const [pool, { busy, idle }] of pools()) {
         this.set({ pool }, busy + idle === 0 ? 0 : busy / (busy + idle));
       }
     },
@@ -138,7 +136,7 @@ export function registerWorkerPoolGauges(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [pool, read] of pools) this.set({ pool }, read().queued);
+      for (const [pool, stats] of pools()) this.set({ pool }, stats.queued);
     },
   });
 }
