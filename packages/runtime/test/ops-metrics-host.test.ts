@@ -32,7 +32,7 @@ test("after real web traffic /metrics reports web latency by route and status, c
     [
       cacheModuleDoc(CACHE_MODULE, 2),
       moduleDoc(["limits: { timeout: 300ms }", "web: [loops, echo-text, order]"]),
-      "kind: switchboard.functions.v1/web\nspec: { port: 0 }\n",
+      "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }\n",
     ].join("\n---\n"),
   );
   const upstream = await countingUpstream();
@@ -153,9 +153,10 @@ test("worker pool metrics follow the pools a reload puts in place", async (t) =>
   const write = (workers: number) =>
     writeFileSync(
       file,
-      [cacheModuleDoc(WEB_MODULE, workers), "kind: switchboard.functions.v1/web\nspec: { port: 0 }\n"].join(
-        "\n---\n",
-      ),
+      [
+        cacheModuleDoc(WEB_MODULE, workers),
+        "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }\n",
+      ].join("\n---\n"),
     );
   write(1);
   const runtime = await Runtime.start({ modules: [file], dataDir: join(dir, "data"), adminPort: 0 });
