@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { FunctionInvoker } from "../src/invoke/function-invoker.js";
 import { Runtime } from "../src/runtime.js";
+import { PLAYGROUND_INGRESS, UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { tempDir } from "./support/temp-dir.js";
 
 /** Never answers, so the first message of an address stays in flight and the rest queue. */
@@ -11,21 +11,8 @@ const hanging: FunctionInvoker = { invoke: () => new Promise(() => {}) };
 
 test("by default an address is refused with 429 and Retry-After exactly when 1000 messages wait, while another address is still accepted", async (t) => {
   const dir = tempDir(t);
-  const file = join(dir, "module.yaml");
   // No maxNumBatchRequests: the StateFun default of 1000 applies.
-  writeFileSync(
-    file,
-    [
-      "kind: io.statefun.endpoints.v2/http",
-      "spec:",
-      "  functions: test/*",
-      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
-      "---",
-      "kind: io.statefun.playground.v1/ingress",
-      "spec: { port: 0 }",
-      "",
-    ].join("\n"),
-  );
+  const file = writeModuleYaml(dir, UNREACHABLE_TEST_ENDPOINT, PLAYGROUND_INGRESS);
   const runtime = await Runtime.start({ modules: [file], dataDir: join(dir, "data"), invoker: hanging });
   t.after(() => runtime.stop(10));
   const base = runtime.ingresses[0]?.url;

@@ -1,7 +1,6 @@
 /** The cache component kinds: YAML in, a working Cache out; mistakes reported at their line. */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { registerCacheKinds } from "../src/cache/cache-kinds.js";
@@ -12,6 +11,7 @@ import { CacheErrors } from "../src/errors/cache-errors.js";
 import { ConfigErrors } from "../src/errors/config-errors.js";
 import { isError } from "../src/errors/switchboard-error.js";
 import { Runtime } from "../src/runtime.js";
+import { UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { tempDir } from "./support/temp-dir.js";
 
 function load(yaml: string) {
@@ -118,18 +118,12 @@ test("two cache components are a configuration error naming both", async () => {
 
 test("the runtime creates its cache at start and closes it at stop", async (t) => {
   const dir = tempDir(t);
-  const file = join(dir, "module.yaml");
-  writeFileSync(
-    file,
+  const file = writeModuleYaml(
+    dir,
+    UNREACHABLE_TEST_ENDPOINT,
     [
-      "kind: io.statefun.endpoints.v2/http",
-      "spec:",
-      "  functions: test/*",
-      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
-      "---",
       "kind: io.switchboard.cache.v1/memory",
       "spec: { application: shop, maxTotalBytes: 1048576, maxValueBytes: 1024 }",
-      "",
     ].join("\n"),
   );
   const runtime = await Runtime.start({ modules: [file], dataDir: join(dir, "data") });

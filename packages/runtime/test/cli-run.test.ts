@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { decodeToFunction, encodeFromFunction } from "@switchboard/sdk/protocol";
 import { Runtime } from "../src/runtime.js";
 import { Store } from "../src/store/store.js";
+import { PLAYGROUND_INGRESS, UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
 
@@ -143,20 +144,7 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
 
 test("switchboard send posts one message to a running ingress and fails with the answer when it is refused", async (t) => {
   const dir = tempDir(t);
-  const file = join(dir, "module.yaml");
-  writeFileSync(
-    file,
-    [
-      "kind: io.statefun.endpoints.v2/http",
-      "spec:",
-      "  functions: test/*",
-      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
-      "---",
-      "kind: io.statefun.playground.v1/ingress",
-      "spec: { port: 0 }",
-      "",
-    ].join("\n"),
-  );
+  const file = writeModuleYaml(dir, UNREACHABLE_TEST_ENDPOINT, PLAYGROUND_INGRESS);
   const runtime = await Runtime.start({
     modules: [file],
     dataDir: join(dir, "data"),

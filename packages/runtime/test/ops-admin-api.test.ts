@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "../src/runtime.js";
+import { UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { startOpsFixture, until } from "./support/ops-fixture.js";
 import { tempDir } from "./support/temp-dir.js";
 
@@ -257,17 +257,7 @@ test("a taken admin port fails start-up with SB_IO_LISTEN_FAILED and leaves the 
   t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
   const port = (blocker.address() as AddressInfo).port;
   const dir = tempDir(t);
-  const file = join(dir, "module.yaml");
-  writeFileSync(
-    file,
-    [
-      "kind: io.statefun.endpoints.v2/http",
-      "spec:",
-      "  functions: test/*",
-      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
-      "",
-    ].join("\n"),
-  );
+  const file = writeModuleYaml(dir, UNREACHABLE_TEST_ENDPOINT);
   await assert.rejects(Runtime.start({ modules: [file], dataDir: join(dir, "data"), adminPort: port }), {
     code: "SB_IO_LISTEN_FAILED",
   });
@@ -277,17 +267,7 @@ test("a taken admin port fails start-up with SB_IO_LISTEN_FAILED and leaves the 
 
 test("switchboard run --admin-port serves the admin API and stops on SIGTERM", async (t) => {
   const dir = tempDir(t);
-  const file = join(dir, "module.yaml");
-  writeFileSync(
-    file,
-    [
-      "kind: io.statefun.endpoints.v2/http",
-      "spec:",
-      "  functions: test/*",
-      "  urlPathTemplate: http://127.0.0.1:1/{function.name}",
-      "",
-    ].join("\n"),
-  );
+  const file = writeModuleYaml(dir, UNREACHABLE_TEST_ENDPOINT);
   const child = spawn(
     process.execPath,
     [
