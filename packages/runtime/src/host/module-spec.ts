@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { parseDuration } from "../config/duration.js";
+import { listenAddressShape } from "../io/listen-spec.js";
 
 export const MODULE_KIND = "io.switchboard.functions.v1/module";
 
@@ -113,8 +114,7 @@ export type ModuleSpec = z.output<typeof moduleSpec>;
 export const WEB_KIND = "io.switchboard.functions.v1/web";
 
 export const webListenerSpec = z.object({
-  port: z.number().int().min(0).max(65535),
-  host: z.string().default("127.0.0.1"),
+  ...listenAddressShape,
   /** Largest request body read into a function (input bytes/text/json); Data input streams. */
   maxBodyBytes: z
     .number()

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { DataRef, WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
@@ -8,7 +8,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { readBody, sendError, sendJson } from "../io/http-util.js";
-import { closeServer, listen } from "../io/listen.js";
+import { HttpListener } from "../io/listen.js";
 import type { DataStore } from "./data-store.js";
 import { type HostObserver, UNKNOWN_WEB_ROUTE } from "./host-observer.js";
 import type { WebListenerSpec } from "./module-spec.js";
@@ -30,8 +30,7 @@ const PREFIX = "/functions/";
  * A function's failure is answered 500 with an error id only; the log has the error.
  */
 export class WebListener {
-  private server: Server | undefined;
-  private boundPort = 0;
+  private readonly listener: HttpListener;
 
   constructor(
     private readonly spec: WebListenerSpec,
@@ -40,28 +39,32 @@ export class WebListener {
     private readonly nextId: () => number,
     private readonly logger: Logger,
     private readonly observer?: HostObserver,
-  ) {}
+  ) {
+    this.listener = new HttpListener(
+      {
+        host: this.spec.host,
+        port: this.spec.port,
+        what: "web function listener",
+        closeConnectionsOnStop: true,
+      },
+      (request, response) => this.handle(request, response),
+    );
+  }
 
   async start(): Promise<number> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.server.keepAliveTimeout = 65_000;
-    this.boundPort = await listen(this.server, this.spec.port, this.spec.host, "web function listener");
-    return this.boundPort;
+    return this.listener.start();
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `http://${this.spec.host}:${this.boundPort}`;
+    return this.listener.url;
   }
 
   async stop(): Promise<void> {
-    if (this.server) {
-      this.server.closeAllConnections?.();
-      await closeServer(this.server);
-    }
+    await this.listener.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

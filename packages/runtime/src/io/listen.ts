@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 
@@ -31,4 +31,55 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeIdleConnections?.();
   });
+}
+
+export interface HttpListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Names the server in a listen error: "playground ingress", "admin server", ... */
+  readonly what: string;
+  /**
+   * Cut open keep-alive connections on stop: for servers whose clients poll (the admin
+   * page) or hold requests open (web functions), which would otherwise hold close() forever.
+   */
+  readonly closeConnectionsOnStop?: boolean;
+}
+
+/**
+ * One HTTP server of Switchboard's own (ingress, egress, web functions, admin): listens on
+ * start, knows its bound port and URL, stops cleanly. The owner supplies the handler.
+ */
+export class HttpListener {
+  private server: Server | undefined;
+  private boundPort = 0;
+
+  constructor(
+    private readonly options: HttpListenerOptions,
+    private readonly handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  ) {}
+
+  async start(): Promise<number> {
+    const server = createServer((request, response) => void this.handler(request, response));
+    // Longer than the usual client idle timeouts, so clients close first and never race a reuse.
+    server.keepAliveTimeout = 65_000;
+    this.server = server;
+    this.boundPort = await listen(server, this.options.port, this.options.host, this.options.what);
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    const { host } = this.options;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    const closed = closeServer(this.server);
+    if (this.options.closeConnectionsOnStop) this.server.closeAllConnections();
+    await closed;
+  }
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Logger } from "../dispatch/logger.js";
 import { IoErrors } from "../errors/io-errors.js";
@@ -7,7 +7,8 @@ import type { NewEgressRecord, StoredEgressRecord, StoredValue } from "../store/
 import type { Store } from "../store/store.js";
 import type { EgressSink } from "./egress-sink.js";
 import { sendError, sendJson } from "./http-util.js";
-import { closeServer, listen } from "./listen.js";
+import { HttpListener } from "./listen.js";
+import { listenAddressShape } from "./listen-spec.js";
 
 export const PLAYGROUND_EGRESS_KIND = "io.statefun.playground.v1/egress";
 /** The egress id functions send to, fixed by the playground. */
@@ -15,10 +16,9 @@ export const PLAYGROUND_EGRESS_ID = "io.statefun.playground/egress";
 export const PLAYGROUND_RECORD_TYPE = "io.statefun.playground/EgressRecord";
 
 export const playgroundEgressSpec = z.object({
-  port: z.number().int().min(0).max(65535),
+  // `host` is a Switchboard extension: StateFun's playground bound every interface.
+  ...listenAddressShape,
   topics: z.array(z.string().min(1)).min(1),
-  /** Switchboard extension: the interface to bind. */
-  host: z.string().default("127.0.0.1"),
 });
 export type PlaygroundEgressSpec = z.output<typeof playgroundEgressSpec>;
 
@@ -30,10 +30,9 @@ const recordShape = z.object({ topic: z.string(), payload: z.unknown() });
  * never dropped; a pop is committed before the record is handed out.
  */
 export class PlaygroundEgress implements EgressSink {
+  private readonly listener: HttpListener;
   readonly id = PLAYGROUND_EGRESS_ID;
   readonly kind = PLAYGROUND_EGRESS_KIND;
-  private server: Server | undefined;
-  private boundPort = 0;
   private readonly topics: ReadonlySet<string>;
 
   constructor(
@@ -41,6 +40,10 @@ export class PlaygroundEgress implements EgressSink {
     private readonly store: Store,
     private readonly logger: Logger,
   ) {
+    this.listener = new HttpListener(
+      { host: this.spec.host, port: this.spec.port, what: "playground egress" },
+      (request, response) => this.handle(request, response),
+    );
     this.topics = new Set(spec.topics);
   }
 
@@ -79,16 +82,15 @@ export class PlaygroundEgress implements EgressSink {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.boundPort = await listen(this.server, this.spec.port, this.spec.host, "playground egress");
+    await this.listener.start();
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
+    await this.listener.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,11 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { formatAddress } from "../dispatch/address.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
@@ -15,14 +9,14 @@ import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { AddressRef, StoredMessage, StoredValue } from "../store/records.js";
 import { readBody, sendAccepted, sendError } from "./http-util.js";
-import { closeServer, listen } from "./listen.js";
+import { HttpListener } from "./listen.js";
+import { listenAddressShape } from "./listen-spec.js";
 
 export const PLAYGROUND_INGRESS_KIND = "io.statefun.playground.v1/ingress";
 
 export const playgroundIngressSpec = z.object({
-  port: z.number().int().min(0).max(65535),
-  /** Switchboard extension: the interface to bind (StateFun's playground bound every interface). */
-  host: z.string().default("127.0.0.1"),
+  // `host` is a Switchboard extension: StateFun's playground bound every interface.
+  ...listenAddressShape,
   /** Switchboard extension: largest accepted body. */
   maxBodyBytes: z
     .number()
@@ -52,33 +46,34 @@ const RETRY_AFTER_SECONDS = "1";
  * Answers 202 only once the message is durable.
  */
 export class PlaygroundIngress {
-  private server: Server | undefined;
-  private boundPort = 0;
+  private readonly listener: HttpListener;
 
   constructor(
     private readonly spec: PlaygroundIngressSpec,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
     private readonly wrapAccept?: AcceptWrapper,
-  ) {}
+  ) {
+    this.listener = new HttpListener(
+      { host: this.spec.host, port: this.spec.port, what: "playground ingress" },
+      (request, response) => this.handle(request, response),
+    );
+  }
 
   async start(): Promise<number> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.server.keepAliveTimeout = 65_000;
-    this.boundPort = await listen(this.server, this.spec.port, this.spec.host, "playground ingress");
-    return this.boundPort;
+    return this.listener.start();
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.listener.port;
   }
 
   get url(): string {
-    return `http://${this.spec.host}:${this.boundPort}`;
+    return this.listener.url;
   }
 
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
+    await this.listener.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../dispatch/logger.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { sendError } from "../io/http-util.js";
-import { closeServer, listen } from "../io/listen.js";
+import { HttpListener } from "../io/listen.js";
 import type { AdminContext } from "./admin-context.js";
 import { parseRequest, route } from "./admin-routes.js";
 
@@ -11,32 +11,30 @@ import { parseRequest, route } from "./admin-routes.js";
  * page. It binds loopback by default: the API can move and drop messages.
  */
 export class AdminServer {
-  private server: Server | undefined;
-  private boundPort = 0;
+  private readonly listener: HttpListener;
 
   constructor(
     private readonly context: AdminContext,
     private readonly host: string,
     private readonly port: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.listener = new HttpListener(
+      { host: this.host, port: this.port, what: "admin server", closeConnectionsOnStop: true },
+      (request, response) => this.handle(request, response),
+    );
+  }
 
   async start(): Promise<number> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.boundPort = await listen(this.server, this.port, this.host, "admin server");
-    return this.boundPort;
+    return this.listener.start();
   }
 
   get url(): string {
-    return `http://${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.boundPort}`;
+    return this.listener.url;
   }
 
-  /** Cuts open connections too: a live page polls on keep-alive and would hold close() forever. */
   async stop(): Promise<void> {
-    if (!this.server) return;
-    const closed = closeServer(this.server);
-    this.server.closeAllConnections();
-    await closed;
+    await this.listener.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,16 +1,9 @@
 import type Database from "better-sqlite3";
+import { type MessageRow, toMessage } from "./message-table.js";
 import type { AddressRef, StoredMessage } from "./records.js";
 
-interface DeadLetterRow {
-  seq: number;
-  fn: string;
-  id: string;
-  caller_fn: string | null;
-  caller_id: string | null;
-  typename: string;
-  has_value: number;
-  value: Uint8Array | null;
-  accepted_at: number;
+/** A message row (`seq` is the dead letter's own) plus what took it out of dispatch. */
+interface DeadLetterRow extends MessageRow {
   original_seq: number;
   error_code: string;
   error_message: string;
@@ -97,19 +90,8 @@ export class DeadLetterTable {
 function toDeadLetter(row: DeadLetterRow): DeadLetter {
   return {
     seq: row.seq,
-    message: {
-      seq: row.original_seq,
-      target: { fn: row.fn, id: row.id },
-      ...(row.caller_fn !== null && row.caller_id !== null
-        ? { caller: { fn: row.caller_fn, id: row.caller_id } }
-        : {}),
-      argument: {
-        typename: row.typename,
-        hasValue: row.has_value === 1,
-        value: row.value ?? new Uint8Array(0),
-      },
-      acceptedAt: row.accepted_at,
-    },
+    // The message as it was in the backlog: its own seq, not the dead letter's.
+    message: toMessage({ ...row, seq: row.original_seq }),
     errorCode: row.error_code,
     errorMessage: row.error_message,
     deadLetteredAt: row.dead_lettered_at,

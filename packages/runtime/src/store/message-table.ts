@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { AddressRef, NewMessage, StoredMessage } from "./records.js";
 
-interface MessageRow {
+/** A message's columns, as the messages and dead_letters tables both store them. */
+export interface MessageRow {
   seq: number;
   fn: string;
   id: string;
@@ -69,7 +70,7 @@ export class MessageTable {
   }
 }
 
-function toMessage(row: MessageRow): StoredMessage {
+export function toMessage(row: MessageRow): StoredMessage {
   return {
     seq: row.seq,
     target: { fn: row.fn, id: row.id },
