@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { DataRef, WireHttpRequest, WireHttpResponse } from "@switchboard/sdk/internal";
+import { NOT_FORWARDED_HEADERS } from "@switchboard/sdk/internal";
 import { transportDefaults } from "../config/transport-defaults.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -22,19 +23,6 @@ export interface OutboundContext {
   readonly upstreams: ReadonlyMap<string, ResolvedUpstream>;
   readonly defaultTimeoutMs: number;
 }
-
-/** Hop-by-hop headers never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "host",
-  "content-length",
-]);
 
 /**
  * Outbound calls for functions share the runtime's transport (and so its pools) with a
@@ -60,7 +48,7 @@ export async function invokeHttp(
   await context.policy.checkResolved(url);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers) {
-    if (HOP_BY_HOP.has(name)) continue;
+    if (NOT_FORWARDED_HEADERS.has(name)) continue;
     const existing = headers[name];
     headers[name] =
       existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];

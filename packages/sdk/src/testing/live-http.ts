@@ -1,19 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { NOT_FORWARDED_HEADERS } from "../web/not-forwarded-headers.js";
 import type { CallAnswer, OutboundCall } from "./outbound-call.js";
-
-/** Hop-by-hop headers the host never forwards (its transport sets its own). */
-const NOT_FORWARDED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "host",
-  "content-length",
-]);
 
 /**
  * Makes a call for real (record mode, or `unmatched: "network"`). node:http keeps repeated
@@ -23,7 +11,7 @@ export function callLive(call: OutboundCall, timeoutMs: number): Promise<CallAns
   const url = new URL(call.url);
   const headers: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(call.headers)) {
-    if (!NOT_FORWARDED.has(name)) headers[name] = [...values];
+    if (!NOT_FORWARDED_HEADERS.has(name)) headers[name] = [...values];
   }
   if (call.body.length > 0) headers["content-length"] = [String(call.body.length)];
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
