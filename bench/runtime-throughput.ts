@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "../packages/runtime/src/runtime.js";
-import { type LoadResult, runJsonProcess, startServerProcess, stopProcess } from "./support/processes.js";
+import { loadGenerator, runLoad } from "./support/load.js";
+import { type LoadResult, startServerProcess, stopProcess } from "./support/processes.js";
 
 const durationMs = Number(process.argv[2] ?? 5000);
 const durability = process.argv[3] === "normal" ? "normal" : "full";
@@ -29,12 +30,7 @@ async function baseline(keys: number, concurrency: number, twoHops: boolean): Pr
     : undefined;
   try {
     const port = proxy?.port ?? plain.port;
-    return await runJsonProcess<LoadResult>("load-generator.ts", [
-      `http://127.0.0.1:${port}/bench/counter`,
-      String(keys),
-      String(concurrency),
-      String(durationMs),
-    ]);
+    return await runLoad(`http://127.0.0.1:${port}/bench/counter`, keys, concurrency, durationMs);
   } finally {
     if (proxy) await stopProcess(proxy.child);
     await stopProcess(plain.child);
@@ -65,12 +61,12 @@ async function switchboard(keys: number, concurrency: number) {
   try {
     const started = Date.now();
     const busyBefore = machineBusyMs();
-    const load = await runJsonProcess<LoadResult>("load-generator.ts", [
+    const load = await runLoad(
       `http://127.0.0.1:${ingressPort}/bench/counter`,
-      String(keys),
-      String(concurrency),
-      String(durationMs),
-    ]);
+      keys,
+      concurrency,
+      durationMs,
+    );
     await runtime.dispatcher.settled();
     const drainedMs = Date.now() - started;
     const busyPercent = ((machineBusyMs() - busyBefore) / drainedMs) * 100;
@@ -96,7 +92,7 @@ async function switchboard(keys: number, concurrency: number) {
 const fmt = (n: number | undefined, digits = 0) =>
   n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
 console.log(
-  `runtime-throughput: ${durationMs} ms per cell, durability=${durability}, node ${process.version}`,
+  `runtime-throughput: ${durationMs} ms per cell, durability=${durability}, load from ${loadGenerator()}, node ${process.version}`,
 );
 console.log(
   "| scenario | c | one hop req/s | two hops req/s | switchboard applied/s | vs one hop | vs two hops | accept->applied p50 / p99 ms | median batch | ingress p50 / p99 ms | machine busy % |",

@@ -11,7 +11,8 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LoadResult, runJsonProcess, startServerProcess, stopProcess } from "./support/processes.js";
+import { loadGenerator, runLoad } from "./support/load.js";
+import { type LoadResult, startServerProcess, stopProcess } from "./support/processes.js";
 
 const durationMs = Number(process.argv[2] ?? 5000);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -29,8 +30,7 @@ async function measure(which: "bare" | "host"): Promise<{ load: LoadResult; late
       ? await startServerProcess("bare-web-server.ts")
       : await startServerProcess("host-server.ts", [MODULE, String(workers)]);
   const url = `http://127.0.0.1:${server.port}/functions/price`;
-  const run = (c: number, ms: number) =>
-    runJsonProcess<LoadResult>("load-generator.ts", [url, "1", String(c), String(ms), "application/json"]);
+  const run = (c: number, ms: number) => runLoad(url, 1, c, ms, "application/json");
   try {
     await run(concurrency, 1000);
     const load = await run(concurrency, durationMs);
@@ -42,7 +42,7 @@ async function measure(which: "bare" | "host"): Promise<{ load: LoadResult; late
 }
 
 console.log(
-  `web-function: ${durationMs} ms per run, c=${concurrency}, ${workers} workers, node ${process.version}`,
+  `web-function: ${durationMs} ms per run, c=${concurrency}, ${workers} workers, load from ${loadGenerator()}, node ${process.version}`,
 );
 console.log(
   "| round | bare req/s | host req/s | host / bare | bare p50 / p99 ms (c=1) | host p50 / p99 ms (c=1) | added p50 ms | host p99 ms (c) | errors |",

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "../../packages/runtime/src/runtime.js";
-import { type LoadResult, runJsonProcess, startServerProcess, stopProcess } from "./processes.js";
+import { runLoad } from "./load.js";
+import { startServerProcess, stopProcess } from "./processes.js";
 
 const [keys = "1000", concurrency = "64", durationMs = "3000", durability = "full"] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "switchboard-profile-"));
@@ -39,12 +40,12 @@ const started = Date.now();
 const cpuBefore = process.cpuUsage();
 const fnBefore = procCpuMs(fn.child.pid);
 const machineBefore = machineBusyMs();
-const load = await runJsonProcess<LoadResult>("load-generator.ts", [
+const load = await runLoad(
   `${ingress.url}/bench/counter`,
-  keys,
-  concurrency,
-  durationMs,
-]);
+  Number(keys),
+  Number(concurrency),
+  Number(durationMs),
+);
 await runtime.dispatcher.settled();
 const elapsed = Date.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
