@@ -21,7 +21,7 @@ const scenarios = [
   { name: "1000 random keys", keys: 1000 },
   { name: "one hot key", keys: 1 },
 ];
-const concurrencies = [16, 64];
+const concurrencies = [16, 64, 256];
 
 async function baseline(keys: number, concurrency: number, twoHops: boolean): Promise<LoadResult> {
   const plain = await startServerProcess("plain-counter-server.ts");

@@ -56,6 +56,8 @@ export class OutboxDeliverer {
         for (;;) {
           const records = this.store.egress.pending(this.egressId, afterSeq, BATCH);
           if (records.length === 0 || this.stopped) break;
+          // A record read here may be committed but not yet on disk: it leaves only once it is.
+          await this.store.commits.whenDurable();
           for (const record of records) {
             if (this.stopped) break;
             await this.deliver(record);

@@ -6,8 +6,24 @@
  * A unit that is a single write statement needs no savepoint (SQLite undoes a failing
  * statement by itself), which is why `submitStatement` exists: ingress inserts are most of
  * the units and their savepoints were a visible share of the commit.
+ *
+ * With a `durable` sync (durability "full") a committed group settles only after the WAL
+ * fsync that covers it, and that fsync runs off the event loop: while one group reaches the
+ * disk the next one commits. Groups committed during one fsync share the next.
  */
 import type Database from "better-sqlite3";
+
+/** Makes everything committed so far durable (the WAL fsync). */
+export interface DurableSync {
+  sync(done: (error: Error | null) => void): void;
+  syncNow(): void;
+}
+
+/** A committed group whose promises wait for durability. */
+interface Committed {
+  readonly units: readonly Pending[];
+  readonly results: readonly unknown[];
+}
 
 interface Pending {
   readonly work: () => unknown;
@@ -42,6 +58,10 @@ export class CommitQueue {
   /** Called inside the group transaction, a better-sqlite3 transaction function runs as a savepoint. */
   private readonly inSavepoint: (work: () => unknown) => unknown;
   private readonly flushNow = () => this.flush();
+  /** Committed, not yet covered by an fsync. */
+  private unsynced: Committed[] = [];
+  /** Covered by the fsync in flight. */
+  private syncing: Committed[] | undefined;
 
   /**
    * `onRollback` runs whenever written work did not become durable (a unit rolled back or
@@ -50,6 +70,7 @@ export class CommitQueue {
   constructor(
     db: Database.Database,
     private readonly onRollback: () => void = () => {},
+    private readonly durable?: DurableSync,
   ) {
     // Both wrappers are built once: building one per unit costs more than the unit's own SQL.
     this.inSavepoint = db.transaction((work: () => unknown) => work());
@@ -83,10 +104,22 @@ export class CommitQueue {
     };
   }
 
-  /** Commits whatever is pending now, then refuses new work. */
+  /** Resolves once everything committed or submitted before this call is durable. */
+  whenDurable(): Promise<void> {
+    if (this.pending.length === 0 && this.unsynced.length === 0 && !this.syncing) return Promise.resolve();
+    return this.enqueue(() => undefined, false);
+  }
+
+  /** Commits whatever is pending now and makes it durable, then refuses new work. */
   close(): void {
     this.flush();
     this.closed = true;
+    if (!this.durable || (this.unsynced.length === 0 && !this.syncing)) return;
+    this.durable.syncNow();
+    const covered = [...(this.syncing ?? []), ...this.unsynced];
+    this.syncing = undefined;
+    this.unsynced = [];
+    for (const group of covered) settle(group, null);
   }
 
   private enqueue<T>(work: () => T, atomic: boolean): Promise<T> {
@@ -120,18 +153,26 @@ export class CommitQueue {
     this.lastGroupSize = group.length;
     this.lastCommitMicros = Number(process.hrtime.bigint() - started) / 1000;
     this.onCommit?.(group.length, this.lastCommitMicros / 1e6);
-    let rolledBack = false;
-    for (let index = 0; index < group.length; index++) {
-      const unit = group[index] as Pending;
-      const result = results[index];
-      if (result instanceof UnitFailure) {
-        rolledBack = true;
-        unit.reject(result.error);
-      } else {
-        unit.resolve(result);
-      }
+    if (!this.durable) {
+      settle({ units: group, results }, null);
+    } else {
+      this.unsynced.push({ units: group, results });
+      if (!this.syncing) this.syncUnsynced();
     }
-    if (rolledBack) this.onRollback();
+    // In-memory mirrors of the store drop what a rolled-back unit wrote before anyone reads them.
+    if (results.some((result) => result instanceof UnitFailure)) this.onRollback();
+  }
+
+  private syncUnsynced(): void {
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = covered;
+    (this.durable as DurableSync).sync((error) => {
+      if (this.syncing !== covered) return; // close() settled them already
+      this.syncing = undefined;
+      for (const group of covered) settle(group, error);
+      if (this.unsynced.length > 0) this.syncUnsynced();
+    });
   }
 
   private runUnit(unit: Pending): unknown {
@@ -140,5 +181,19 @@ export class CommitQueue {
     } catch (error) {
       return new UnitFailure(error);
     }
+  }
+}
+
+/**
+ * Settles a committed group's promises: each unit with its result, a failed unit with its
+ * own error, and every unit with `syncError` when the commit could not be made durable.
+ */
+function settle(group: Committed, syncError: Error | null): void {
+  for (let index = 0; index < group.units.length; index++) {
+    const unit = group.units[index] as Pending;
+    const result = group.results[index];
+    if (result instanceof UnitFailure) unit.reject(result.error);
+    else if (syncError) unit.reject(syncError);
+    else unit.resolve(result);
   }
 }

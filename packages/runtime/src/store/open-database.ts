@@ -8,18 +8,20 @@ export type Durability = "full" | "normal";
 export interface OpenDatabaseOptions {
   /** Directory holding switchboard.db (created when missing). */
   readonly dataDir: string;
-  /**
-   * "full" fsyncs every group commit before anything it covers is acknowledged (survives a
-   * power cut); "normal" survives a process crash but may lose the last commits on power loss.
-   */
-  readonly durability?: Durability;
 }
 
+export const DATABASE_FILE = "switchboard.db";
+
+/**
+ * Opens (creating when missing) the store's database. SQLite itself never fsyncs at commit
+ * (`synchronous=NORMAL`): under "full" durability the store fsyncs the WAL off the event
+ * loop before acknowledging a commit (see WalSync), which is the guarantee FULL would give.
+ */
 export function openDatabase(options: OpenDatabaseOptions): Database.Database {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, "switchboard.db"));
+  const db = new Database(join(options.dataDir, DATABASE_FILE));
   db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+  db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = OFF");
   db.pragma("busy_timeout = 5000");
   db.exec(SCHEMA_SQL);

@@ -1,13 +1,22 @@
+import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { CommitQueue } from "./commit-queue.js";
 import { DeadLetterTable } from "./dead-letter-table.js";
 import { EgressTable } from "./egress-table.js";
 import { MessageTable } from "./message-table.js";
-import { type Durability, openDatabase } from "./open-database.js";
+import { DATABASE_FILE, openDatabase } from "./open-database.js";
 import { SpecTable } from "./spec-table.js";
 import { StateTable } from "./state-table.js";
 import { SuspensionTable } from "./suspension-table.js";
 import { TimerTable } from "./timer-table.js";
+import { WalSync } from "./wal-sync.js";
+
+/**
+ * "full" makes every group commit durable on disk (fsync) before anything it covers is
+ * acknowledged: it survives a power cut. "normal" survives a process crash but may lose the
+ * last commits on power loss.
+ */
+export type Durability = "full" | "normal";
 
 /**
  * The embedded durable store (SQLite in WAL mode). Reads are synchronous; every write goes
@@ -23,9 +32,12 @@ export class Store {
   readonly suspensions: SuspensionTable;
   readonly deadLetters: DeadLetterTable;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly wal: WalSync | undefined,
+  ) {
     this.state = new StateTable(db);
-    this.commits = new CommitQueue(db, () => this.state.dropCache());
+    this.commits = new CommitQueue(db, () => this.state.dropCache(), wal);
     this.messages = new MessageTable(db);
     this.specs = new SpecTable(db);
     this.timers = new TimerTable(db);
@@ -35,7 +47,13 @@ export class Store {
   }
 
   static open(dataDir: string, durability: Durability = "full"): Store {
-    return new Store(openDatabase({ dataDir, durability }));
+    const db = openDatabase({ dataDir });
+    try {
+      return new Store(db, durability === "full" ? new WalSync(join(dataDir, DATABASE_FILE)) : undefined);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   get isOpen(): boolean {
@@ -46,8 +64,7 @@ export class Store {
   close(): void {
     if (!this.db.open) return;
     this.commits.close();
+    this.wal?.close();
     this.db.close();
   }
 }
-
-export type { Durability };
