@@ -60,14 +60,25 @@ class HookedHandler {
   }
 }
 
-/** An undici Pool whose requests may carry `hooks` (see RequestHooks). */
+/** The handler to dispatch: `handler` itself, or wrapped to call the request's hooks. */
+export function hooked(
+  options: Dispatcher.DispatchOptions,
+  handler: Dispatcher.DispatchHandler,
+): Dispatcher.DispatchHandler {
+  const hooks = (options as { hooks?: RequestHooks }).hooks;
+  if (!hooks) return handler;
+  return new HookedHandler(
+    handler as unknown as LegacyHandler,
+    hooks,
+  ) as unknown as Dispatcher.DispatchHandler;
+}
+
+/**
+ * An undici Pool whose requests may carry `hooks` (see RequestHooks). Used for HTTP/2
+ * origins, where one connection multiplexes; HTTP/1.1 origins use ClientPool.
+ */
 export class HookedPool extends Pool {
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const hooks = (options as { hooks?: RequestHooks }).hooks;
-    if (!hooks) return super.dispatch(options, handler);
-    return super.dispatch(
-      options,
-      new HookedHandler(handler as unknown as LegacyHandler, hooks) as unknown as Dispatcher.DispatchHandler,
-    );
+    return super.dispatch(options, hooked(options, handler));
   }
 }

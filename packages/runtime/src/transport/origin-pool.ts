@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import type { Dispatcher } from "undici";
 import { buildConnector } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { TransportErrors } from "../errors/transport-errors.js";
+import { ClientPool } from "./client-pool.js";
 import type { EndpointUrl } from "./endpoint-url.js";
 import { HookedPool } from "./hooked-pool.js";
 import { isTlsErrorCode } from "./transport-error.js";
@@ -22,7 +24,7 @@ const KEEP_ALIVE_MS = 30_000;
 /**
  * The connection pool of one origin (host:port or socket file). `poolSize` caps its
  * connections. `poolTtlMs` bounds each connection's age, counted from its own connect:
- * undici retires an older connection when the pool next picks one, closing it gracefully
+ * the pool retires an older connection when it next picks or frees it, closing it gracefully
  * (an idle one at once, a busy one right after its request), as StateFun's async transport
  * does. Connections age one by one, so a TTL never drops a whole warm pool at once unless
  * it was all opened at once.
@@ -34,7 +36,7 @@ export class OriginPool {
     retries: 0,
     timeouts: { connect: 0, read: 0, write: 0, call: 0 },
   };
-  private readonly pool: HookedPool;
+  private readonly pool: ClientPool | HookedPool;
 
   /** Throws SB_TRANSPORT_TLS when the TLS files cannot be used; nothing is cached then. */
   constructor(
@@ -43,7 +45,7 @@ export class OriginPool {
     options: TransportOptions,
     rawUrl: string,
   ) {
-    this.pool = new HookedPool(url.origin, {
+    const poolOptions = {
       connections: options.poolSize,
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
@@ -55,14 +57,18 @@ export class OriginPool {
       bodyTimeout: 0,
       allowH2: options.http2 === true,
       connect: tlsAwareConnector(url, options, rawUrl),
-    });
+    };
+    this.pool =
+      options.http2 === true
+        ? new HookedPool(url.origin, poolOptions)
+        : new ClientPool(url.origin, poolOptions);
     this.pool.on("connect", () => {
       this.counters.connects++;
     });
   }
 
   /** The pool to send the next request on. */
-  current(): HookedPool {
+  current(): Dispatcher {
     return this.pool;
   }
 
