@@ -40,3 +40,75 @@ test("module mistakes are reported with line:col and what is expected", () => {
   assert.match(all, /spec\.functions\.0: .*namespace\/name/);
   assert.ok(result.warnings.some((warning) => /did you mean "limits"/.test(warning.message)));
 });
+
+test("per-function overrides parse with only what they set; the module's settings stay the defaults", () => {
+  const text = [
+    "kind: io.switchboard.functions.v1/module",
+    "spec:",
+    "  module: ./f.ts",
+    "  overrides:",
+    "    embed: { limits: { timeout: 60s, memory: 1024 }, outbound: { allow: ['https://api.openai.com'] } }",
+    "    example/*: { env: { MODEL: { fromEnv: EMBED_MODEL } }, workers: 1 }",
+  ].join("\n");
+  const result = loadModuleText(text, "m.yaml", registry());
+  assert.ok(result.ok, result.ok ? "" : result.errors.map(formatDiagnostic).join("\n"));
+  const spec = result.config.components[0]?.spec as ModuleSpec;
+  assert.deepEqual(spec.overrides, {
+    embed: { limits: { timeout: 60_000, memory: 1024 }, outbound: { allow: ["https://api.openai.com"] } },
+    "example/*": { env: { MODEL: { fromEnv: "EMBED_MODEL", required: true } }, workers: 1 },
+  });
+  assert.equal(spec.limits.timeout, 30_000);
+});
+
+test("override mistakes are reported at their line: keys, names, allow patterns, functions not routed here", () => {
+  const text = [
+    "kind: io.switchboard.functions.v1/module",
+    "spec:",
+    "  module: ./f.ts",
+    "  web: [embed]",
+    "  functions: [example/greeter]",
+    "  outbound: { allow: [api.example.com] }",
+    "  overrides:",
+    "    embed: { limits: { timout: 1s } }",
+    "    chat: { workers: 1 }",
+    "    example/other: { workers: 1 }",
+    "    'bad name': { workers: 1 }",
+    "    example/greeter: { outbound: { allow: ['ftp://x'] } }",
+  ].join("\n");
+  const result = loadModuleText(text, "m.yaml", registry());
+  assert.equal(result.ok, false);
+  const all = (result.ok ? [] : result.errors.map(formatDiagnostic)).join("\n");
+  assert.match(all, /m\.yaml:6:\d+ .*spec\.outbound\.allow\.0: "api\.example\.com" is not a host pattern/);
+  assert.match(all, /m\.yaml:8:\d+ .*spec\.overrides\.embed\.limits: .*timout/);
+  assert.match(
+    all,
+    /m\.yaml:11:\d+ .*spec\.overrides\.bad name: an override is named by a web function name/,
+  );
+  assert.match(
+    all,
+    /m\.yaml:12:\d+ .*spec\.overrides\.example\/greeter\.outbound\.allow\.0: "ftp:\/\/x" is not a host pattern/,
+  );
+  // Names the module's own lists do not route here: checked once the rest is valid.
+  const routed = loadModuleText(
+    text
+      .replace("  outbound: { allow: [api.example.com] }\n", "")
+      .replace(/ {4}embed: .*\n/, "    embed: { limits: { timeout: 1s } }\n")
+      .replace(/ {4}'bad name'.*\n/, "")
+      .replace(/ {4}example\/greeter: .*/, ""),
+    "m.yaml",
+    registry(),
+  );
+  const lines = (routed.ok ? [] : routed.errors.map(formatDiagnostic)).join("\n");
+  assert.match(lines, /m\.yaml:8:\d+ .*spec\.overrides\.chat: chat is not among this module's web \(embed\)/);
+  assert.match(
+    lines,
+    /m\.yaml:9:\d+ .*spec\.overrides\.example\/other: example\/other is not among this module's functions \(example\/greeter\)/,
+  );
+  assert.doesNotMatch(lines, /overrides\.embed/);
+});
+
+test("switchboard schema describes the overrides", () => {
+  const schema = JSON.stringify(registry().jsonSchema());
+  assert.match(schema, /"overrides"/);
+  assert.match(schema, /allowLinkLocal/);
+});

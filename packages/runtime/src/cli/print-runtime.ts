@@ -11,9 +11,14 @@ export function printRuntime(runtime: Runtime): void {
     );
   }
   for (const module of runtime.host.modules) {
-    const { typenames, web } = module.pool.manifest;
+    const { pool } = module;
+    if (pool.override !== undefined) {
+      console.log(`module    ${module.file} overrides.${pool.override} (${pool.size} workers of its own)`);
+      continue;
+    }
+    const { typenames, web } = pool.manifest;
     console.log(
-      `module    ${module.file} (${module.pool.size} workers): ${[...typenames, ...web.map((fn) => `web ${fn.name}`)].join(", ")}`,
+      `module    ${module.file} (${pool.size} workers): ${[...typenames, ...web.map((fn) => `web ${fn.name}`)].join(", ")}`,
     );
   }
   for (const listener of runtime.host.listeners) console.log(`web       ${listener.url}/functions/<name>`);

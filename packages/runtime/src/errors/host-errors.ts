@@ -18,7 +18,7 @@ export const HostErrors = {
   BODY_TOO_LARGE: { code: "SB_HOST_BODY_TOO_LARGE", status: 413 },
   /** The function threw; the body carries only an error id, the log has the error. */
   FUNCTION_FAILED: { code: "SB_HOST_FUNCTION_FAILED", status: 500 },
-  /** The invocation ran past its module's `limits.timeout`. */
+  /** The invocation ran past its function's `limits.timeout` (the module's, or its override's). */
   TIMEOUT: { code: "SB_HOST_TIMEOUT", status: 504 },
   /** The worker ran out of its `limits.memory`; it was replaced. */
   OUT_OF_MEMORY: { code: "SB_HOST_OUT_OF_MEMORY", status: 500 },
@@ -38,7 +38,7 @@ export const HostErrors = {
   UNKNOWN_DATA: { code: "SB_HOST_UNKNOWN_DATA", status: 500 },
   /** A streamed Data was already consumed (relayed or read) and cannot be used twice. */
   DATA_CONSUMED: { code: "SB_HOST_DATA_CONSUMED", status: 500 },
-  /** Reading a Data into the function would pass the module's `limits.dataBytes`. */
+  /** Reading a Data into the function would pass its `limits.dataBytes` (module's or override's). */
   DATA_TOO_LARGE: { code: "SB_HOST_DATA_TOO_LARGE", status: 500 },
   /** A worker asked for a host call that does not exist. */
   UNKNOWN_HOST_CALL: { code: "SB_HOST_UNKNOWN_HOST_CALL", status: 500 },

@@ -5,7 +5,7 @@ import {
   type ToFunction,
 } from "@switchboard/sdk/protocol";
 import { type FunctionInvoker, type InvocationCall, invokeEncoded } from "../invoke/function-invoker.js";
-import type { WorkerPool } from "./worker-pool.js";
+import type { FunctionTarget } from "./function-targets.js";
 
 /**
  * Runs stateful functions in the host's workers: the same ToFunction/FromFunction exchange
@@ -14,7 +14,7 @@ import type { WorkerPool } from "./worker-pool.js";
  */
 export class EmbeddedInvoker implements FunctionInvoker {
   constructor(
-    private readonly poolFor: (typename: string) => WorkerPool | undefined,
+    private readonly targetOf: (typename: string) => FunctionTarget | undefined,
     private readonly fallback: FunctionInvoker,
     private readonly nextId: () => number,
     /** Lets go of whatever Data the invocation still holds (it may have called out). */
@@ -22,20 +22,20 @@ export class EmbeddedInvoker implements FunctionInvoker {
   ) {}
 
   invoke(fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
-    const pool = this.poolFor(fn);
-    if (!pool) return this.fallback.invoke(fn, request, call);
-    return this.run(pool, encodeToFunction(request));
+    const target = this.targetOf(fn);
+    if (!target) return this.fallback.invoke(fn, request, call);
+    return this.run(target, encodeToFunction(request));
   }
 
   invokeEncoded(fn: string, body: Uint8Array, call?: InvocationCall): Promise<FromFunction> {
-    const pool = this.poolFor(fn);
-    if (!pool) return invokeEncoded(this.fallback, fn, body, call);
-    return this.run(pool, body);
+    const target = this.targetOf(fn);
+    if (!target) return invokeEncoded(this.fallback, fn, body, call);
+    return this.run(target, body);
   }
 
-  private async run(pool: WorkerPool, bytes: Uint8Array): Promise<FromFunction> {
+  private async run({ pool, profile }: FunctionTarget, bytes: Uint8Array): Promise<FromFunction> {
     const id = this.nextId();
-    const invocation = pool.run(id, { kind: "stateful", bytes });
+    const invocation = pool.run(id, { kind: "stateful", bytes }, profile);
     try {
       return decodeFromFunction((await invocation.result) as Uint8Array);
     } finally {

@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Cache } from "../cache/cache.js";
 import type { FunctionEndpoint, FunctionRouter, LoadedComponent } from "../config/model.js";
 import { transportDefaults } from "../config/transport-defaults.js";
@@ -10,19 +7,17 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { Transport } from "../transport/types.js";
 import { CacheFlights } from "./cache-flights.js";
-import { registerCacheHostCalls } from "./cache-host-calls.js";
-import { registerCoreHostCalls } from "./core-host-calls.js";
 import { DataStore } from "./data-store.js";
 import { EmbeddedInvoker } from "./embedded-invoker.js";
-import { HostCallTable } from "./host-calls.js";
+import type { FunctionTarget } from "./function-targets.js";
 import type { HostObserver } from "./host-observer.js";
 import { combinedRouter, type EmbeddedBinding } from "./host-router.js";
 import { MODULE_KIND, type ModuleSpec, WEB_KIND, type WebListenerSpec } from "./module-spec.js";
-import type { ResolvedUpstream } from "./outbound-http.js";
-import { OutboundPolicy } from "./outbound-policy.js";
-import { redactor, resolveVariable, resolveVariables } from "./variables.js";
+import { type HostedModule, stageModule } from "./stage-module.js";
 import { WebListener, type WebRoute } from "./web-listener.js";
-import { type PoolStats, WorkerPool } from "./worker-pool.js";
+import type { PoolStats, WorkerPool } from "./worker-pool.js";
+
+export type { HostedModule } from "./stage-module.js";
 
 export interface HostOptions {
   readonly components: readonly LoadedComponent[];
@@ -38,16 +33,10 @@ export interface HostOptions {
   readonly observer?: HostObserver;
 }
 
-/** A module once started: its pool and what it serves. */
-export interface HostedModule {
-  readonly file: string;
-  readonly pool: WorkerPool;
-}
-
 /** Modules, routes and web routes built from components, not yet serving. */
 interface StagedModules {
   readonly modules: HostedModule[];
-  readonly bindings: EmbeddedBinding<WorkerPool>[];
+  readonly bindings: EmbeddedBinding<FunctionTarget>[];
   readonly web: Map<string, WebRoute>;
   /** Pools started for this stage (the rest were reused). */
   readonly started: WorkerPool[];
@@ -68,10 +57,9 @@ export class FunctionHost {
   private readonly flights = new CacheFlights();
   readonly modules: HostedModule[] = [];
   readonly listeners: WebListener[] = [];
-  private bindings: EmbeddedBinding<WorkerPool>[] = [];
-  private routing: ReturnType<typeof combinedRouter<WorkerPool>> | undefined;
-  /** Spec fingerprint of each module's pool, and of each listener: what a reload compares. */
-  private readonly poolKeys = new WeakMap<WorkerPool, string>();
+  private bindings: EmbeddedBinding<FunctionTarget>[] = [];
+  private routing: ReturnType<typeof combinedRouter<FunctionTarget>> | undefined;
+  /** Spec fingerprint of each listener: what a reload compares (pools carry theirs). */
   private listenerKeys: string[] = [];
   /** Pools replaced by a reload, closing once their invocations finish. */
   private readonly retiring = new Set<WorkerPool>();
@@ -161,16 +149,16 @@ export class FunctionHost {
   ): Promise<{ started: string[]; retired: string[]; commit(): void }> {
     const running = new Map<string, WorkerPool>();
     for (const module of this.modules) {
-      const key = this.poolKeys.get(module.pool);
-      if (key !== undefined && !isStale(module.file)) running.set(key, module.pool);
+      if (!isStale(module.file)) running.set(module.key, module.pool);
     }
     const staged = await this.startModules(components, remoteRouter, (key) => running.get(key));
     const kept = new Set(staged.modules.map((module) => module.pool));
     const retired = this.modules.filter((module) => !kept.has(module.pool));
     const fileOf = (pool: WorkerPool) => staged.modules.find((module) => module.pool === pool)?.file ?? "";
+    // A module with overrides has several pools: each file is named once.
     return {
-      started: staged.started.map(fileOf),
-      retired: retired.map((module) => module.file),
+      started: [...new Set(staged.started.map(fileOf))],
+      retired: [...new Set(retired.map((module) => module.file))],
       commit: () => {
         this.commitModules(staged);
         for (const module of retired) this.retire(module.pool);
@@ -203,7 +191,7 @@ export class FunctionHost {
     return result;
   }
 
-  private currentRouting(): ReturnType<typeof combinedRouter<WorkerPool>> {
+  private currentRouting(): ReturnType<typeof combinedRouter<FunctionTarget>> {
     this.routing ??= combinedRouter(this.options.remoteRouter, this.bindings);
     return this.routing;
   }
@@ -259,79 +247,22 @@ export class FunctionHost {
     reuse: ReusePool,
     staged: StagedModules,
   ): Promise<void> {
-    const environment = this.options.environment ?? process.env;
+    const context = {
+      environment: this.options.environment ?? process.env,
+      transport: this.options.transport,
+      data: this.data,
+      cache: this.options.cache,
+      flights: this.flights,
+      logger: this.options.logger,
+      reuse,
+    };
     const web = new Map<string, WebRoute & { file: string }>();
     const exact = new Map<string, string>();
     for (const component of components) {
       if (component.kind !== MODULE_KIND) continue;
-      const spec = component.spec as ModuleSpec;
-      const where = `${component.source.file}:${component.source.line}:${component.source.col}`;
-      const file = resolve(dirname(component.source.file), spec.module);
-      if (!existsSync(file)) {
-        throw new SwitchboardError(
-          HostErrors.MODULE_LOAD_FAILED,
-          `${where} module ${spec.module} does not exist (${file})`,
-        );
-      }
-      const env = resolveVariables(spec.env, `${where} env`, environment);
-      const secrets = resolveVariables(spec.secrets, `${where} secret`, environment);
-      const redact = redactor(Object.values(secrets));
-      const upstreams = resolveUpstreams(spec, secrets, where, environment);
-      let policy: OutboundPolicy;
-      try {
-        policy = new OutboundPolicy(spec.outbound.allow, spec.outbound.allowLinkLocal);
-      } catch (error) {
-        throw new SwitchboardError(
-          HostErrors.MODULE_LOAD_FAILED,
-          `${where} outbound.allow: ${(error as Error).message}`,
-        );
-      }
-      const calls = registerCoreHostCalls(new HostCallTable(), {
-        transport: this.options.transport,
-        data: this.data,
-        policy,
-        upstreams,
-        defaultTimeoutMs: spec.outbound.timeout,
-        dataBytes: spec.limits.dataBytes,
-      });
-      const { cache } = this.options;
-      if (cache) {
-        registerCacheHostCalls(calls, {
-          cache: spec.cache ? cache.forApplication(spec.cache.application) : cache,
-          data: this.data,
-          flights: this.flights,
-        });
-      }
-      const key = JSON.stringify([file, component.spec]);
-      const kept = reuse(key);
-      const pool =
-        kept ??
-        (await WorkerPool.start({
-          module: spec.module,
-          moduleUrl: pathToFileURL(file).href,
-          workers: spec.workers,
-          memoryMb: spec.limits.memory,
-          timeoutMs: spec.limits.timeout,
-          env,
-          calls,
-          logger: this.options.logger.child({ module: spec.module }),
-          redact,
-        }));
-      if (!kept) {
-        staged.started.push(pool);
-        this.poolKeys.set(pool, key);
-      }
-      staged.modules.push({ file, pool });
-      const { manifest } = pool;
-      const exported = new Map(manifest.web.map((info) => [info.name, info]));
-      for (const name of spec.web ?? [...exported.keys()]) {
-        const info = exported.get(name);
-        if (!info) {
-          throw new SwitchboardError(
-            HostErrors.MODULE_LOAD_FAILED,
-            `${where} web function ${name} is not exported by ${spec.module} (it exports: ${[...exported.keys()].join(", ") || "none"})`,
-          );
-        }
+      const { file, where, spec, pools, targets } = await stageModule(component, context, staged.started);
+      staged.modules.push(...pools);
+      for (const { name, info, target } of targets.web) {
         const taken = web.get(name);
         if (taken) {
           throw new SwitchboardError(
@@ -339,17 +270,11 @@ export class FunctionHost {
             `${where} web function ${name} is already served by ${taken.file}`,
           );
         }
-        web.set(name, { pool, info, file });
+        web.set(name, { ...target, info, file });
       }
-      for (const pattern of spec.functions ?? manifest.typenames) {
+      for (const { pattern, target } of targets.typenames) {
         const slash = pattern.lastIndexOf("/");
         const binding = { namespace: pattern.slice(0, slash), name: pattern.slice(slash + 1) };
-        if (binding.name !== "*" && !manifest.typenames.includes(pattern)) {
-          throw new SwitchboardError(
-            HostErrors.MODULE_LOAD_FAILED,
-            `${where} ${pattern} is not registered by ${spec.module} (it registers: ${manifest.typenames.join(", ") || "none"})`,
-          );
-        }
         const remote = remoteRouter.tryResolve(binding.name === "*" ? `${binding.namespace}/x` : pattern);
         const clash =
           remote &&
@@ -364,20 +289,10 @@ export class FunctionHost {
         exact.set(pattern, where);
         staged.bindings.push({
           pattern: binding,
-          target: pool,
+          target,
           endpoint: embeddedEndpoint(binding, spec, file, component),
         });
       }
-      if (kept) continue;
-      this.options.logger.info(
-        {
-          module: spec.module,
-          workers: pool.size,
-          typenames: manifest.typenames,
-          web: manifest.web.map((info) => info.name),
-        },
-        "module started",
-      );
     }
     for (const [name, route] of web) staged.web.set(name, route);
   }
@@ -416,35 +331,6 @@ export class FunctionHost {
 const RETIRE_DEADLINE_MS = 60_000;
 /** How long a replaced pool must have had nothing running before it is closed. */
 const RETIRE_IDLE_MS = 500;
-
-function resolveUpstreams(
-  spec: ModuleSpec,
-  secrets: Readonly<Record<string, string>>,
-  where: string,
-  environment: NodeJS.ProcessEnv,
-): Map<string, ResolvedUpstream> {
-  const out = new Map<string, ResolvedUpstream>();
-  for (const [name, upstream] of Object.entries(spec.upstreams)) {
-    const url = resolveVariable(upstream.url, `${where} upstream ${name} url`, environment);
-    if (url === undefined) continue;
-    const headers: Record<string, string> = {};
-    for (const [header, value] of Object.entries(upstream.headers)) {
-      if (typeof value === "string") headers[header.toLowerCase()] = value;
-      else {
-        const secret = secrets[value.secret];
-        if (secret === undefined) {
-          throw new SwitchboardError(
-            HostErrors.MISSING_VARIABLE,
-            `${where} upstream ${name} header ${header} uses secret ${value.secret}, which is not declared under secrets (or has no value)`,
-          );
-        }
-        headers[header.toLowerCase()] = value.prefix + secret;
-      }
-    }
-    out.set(name, { url, headers });
-  }
-  return out;
-}
 
 function embeddedEndpoint(
   pattern: { namespace: string; name: string },

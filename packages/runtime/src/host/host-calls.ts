@@ -27,7 +27,7 @@ export class HostCallTable {
     return this;
   }
 
-  /** Runs `hook` once for every invocation of this table's module when it ends, however it ends. */
+  /** Runs `hook` once for every invocation run with this table when it ends, however it ends. */
   onInvocationEnd(hook: InvocationEndHook): this {
     this.endHooks.push(hook);
     return this;

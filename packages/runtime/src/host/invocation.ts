@@ -1,7 +1,21 @@
 import type { Readable } from "node:stream";
+import type { HostCallTable } from "./host-calls.js";
 
 /** What a streamed web response does with each chunk: resolves when the socket takes more. */
 export type StreamSink = (chunk: Uint8Array | Readable) => Promise<void>;
+
+/**
+ * The host-side settings an invocation runs under: its function's. Functions of one pool
+ * may differ here (a time limit, an outbound policy), because the host applies these per
+ * invocation; only heap, process.env and thread count need a pool of their own.
+ */
+export interface InvocationProfile {
+  readonly timeoutMs: number;
+  /** The setting the time limit comes from, named in the timeout error. */
+  readonly timeoutSetting: string;
+  /** Host calls bound to the function's outbound policy, upstreams and data limit. */
+  readonly calls: HostCallTable;
+}
 
 /**
  * One invocation on the host side: its id (which owns its Data and host calls), its abort

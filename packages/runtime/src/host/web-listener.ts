@@ -10,13 +10,13 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { readBody, sendError, sendJson } from "../io/http-util.js";
 import { HttpListener } from "../io/listen.js";
 import type { DataStore } from "./data-store.js";
+import type { FunctionTarget } from "./function-targets.js";
 import { type HostObserver, UNKNOWN_WEB_ROUTE } from "./host-observer.js";
 import type { WebListenerSpec } from "./module-spec.js";
 import type { WebFunctionInfo } from "./worker/messages.js";
-import type { RunningInvocation, WorkerPool } from "./worker-pool.js";
+import type { RunningInvocation } from "./worker-pool.js";
 
-export interface WebRoute {
-  readonly pool: WorkerPool;
+export interface WebRoute extends FunctionTarget {
   readonly info: WebFunctionInfo;
 }
 
@@ -106,7 +106,7 @@ export class WebListener {
         invocationId: String(id),
         body,
       };
-      invocation = route.pool.run(id, { kind: "web", request: wire });
+      invocation = route.pool.run(id, { kind: "web", request: wire }, route.profile);
       const running = invocation;
       response.on("close", () => {
         if (!response.writableFinished)

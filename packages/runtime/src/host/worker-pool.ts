@@ -3,8 +3,7 @@ import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal"
 import type { Logger } from "../dispatch/logger.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-error.js";
-import type { HostCallTable } from "./host-calls.js";
-import type { Invocation } from "./invocation.js";
+import type { Invocation, InvocationProfile } from "./invocation.js";
 import { loadErrorText } from "./worker/load-error-text.js";
 import {
   type FromWorker,
@@ -18,12 +17,12 @@ import { spawnWorker } from "./worker/spawn-worker.js";
 export interface PoolOptions {
   /** For logs and errors: the module file as configured. */
   readonly module: string;
+  /** The override this pool runs, when it is not the module's own pool. */
+  readonly override?: string;
   readonly moduleUrl: string;
   readonly workers: number;
   readonly memoryMb: number;
-  readonly timeoutMs: number;
   readonly env: Readonly<Record<string, string>>;
-  readonly calls: HostCallTable;
   readonly logger: Logger;
   /** Scrubs secrets out of text bound for logs and errors. */
   readonly redact: (text: string) => string;
@@ -86,6 +85,7 @@ export class RunningInvocation implements Invocation {
     readonly id: number,
     readonly module: string,
     readonly task: Task,
+    readonly profile: InvocationProfile,
   ) {
     this.result = new Promise((resolve, reject) => {
       this.resolveResult = resolve;
@@ -143,10 +143,13 @@ interface Slot {
 }
 
 /**
- * A module's worker threads. Invocations go to the least busy ready worker and run there
- * concurrently; a throwing function fails only its invocation; an invocation over the time
- * limit fails, and if its worker no longer answers (a loop) the worker is terminated and
- * replaced; a worker out of memory is replaced and its invocations fail.
+ * A module's worker threads, or those of one of its overrides (the same module with its own
+ * heap limit, process.env and thread count). Invocations go to the least busy ready worker
+ * and run there concurrently, each under its function's profile (time limit, host calls), so
+ * functions whose limits differ only host-side share a pool. A throwing function fails only
+ * its invocation; an invocation over its time limit fails, and if its worker no longer
+ * answers (a loop) the worker is terminated and replaced; a worker out of memory is replaced
+ * and its invocations fail.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -202,9 +205,14 @@ export class WorkerPool {
     return this.invocations.size;
   }
 
-  /** Starts an invocation; the caller must call `finish` once it is done with the result. */
-  run(id: number, task: Task): RunningInvocation {
-    const invocation = new RunningInvocation(id, this.options.module, task);
+  /** The override this pool runs, if it is not the module's own pool. */
+  get override(): string | undefined {
+    return this.options.override;
+  }
+
+  /** Starts an invocation under its function's `profile` (time limit, host calls). */
+  run(id: number, task: Task, profile: InvocationProfile): RunningInvocation {
+    const invocation = new RunningInvocation(id, this.options.module, task, profile);
     if (this.stopping) {
       invocation.settled = true;
       invocation.rejectResult(new SwitchboardError(HostErrors.STOPPING, "the function host is stopping"));
@@ -240,8 +248,9 @@ export class WorkerPool {
   private dispatch(slot: Slot, invocation: RunningInvocation): void {
     invocation.slot = slot;
     slot.inflight.set(invocation.id, invocation);
-    invocation.deadlineAt = performance.now() + this.options.timeoutMs;
-    invocation.timer = setTimeout(() => this.timedOut(invocation), this.options.timeoutMs);
+    const { timeoutMs } = invocation.profile;
+    invocation.deadlineAt = performance.now() + timeoutMs;
+    invocation.timer = setTimeout(() => this.timedOut(invocation), timeoutMs);
     const { task } = invocation;
     const message: ToWorker =
       task.kind === "stateful"
@@ -256,7 +265,7 @@ export class WorkerPool {
       moduleUrl: options.moduleUrl,
       env: options.env,
       memoryMb: options.memoryMb,
-      name: `switchboard ${options.module} #${index}`,
+      name: `switchboard ${options.module}${options.override ? ` overrides.${options.override}` : ""} #${index}`,
     });
     const slot: Slot = { index, worker, ready: false, inflight: new Map(), probing: false, pingSeq: 0 };
     this.slots[index] = slot;
@@ -285,7 +294,7 @@ export class WorkerPool {
         const why = outOfMemory
           ? new SwitchboardError(
               HostErrors.OUT_OF_MEMORY,
-              `the worker ran out of memory (limits.memory ${options.memoryMb} MB) and was replaced`,
+              `the worker ran out of memory (${options.override ? `overrides.${options.override}.` : ""}limits.memory ${options.memoryMb} MB) and was replaced`,
               { module: options.module },
             )
           : new SwitchboardError(
@@ -376,7 +385,7 @@ export class WorkerPool {
     try {
       if (!invocation || invocation.settled)
         throw new SwitchboardError(HostErrors.STOPPING, `invocation ${message.id} has already ended`);
-      const result = await this.options.calls.call(message.op, invocation, message.args);
+      const result = await invocation.profile.calls.call(message.op, invocation, message.args);
       reply = { t: "reply", callId: message.callId, ok: true, value: result.value };
       transfer = result.transfer;
     } catch (error) {
@@ -415,12 +424,13 @@ export class WorkerPool {
   private timedOut(invocation: RunningInvocation): void {
     if (invocation.settled) return;
     const slot = invocation.slot;
+    const { timeoutMs, timeoutSetting } = invocation.profile;
     this.fail(
       invocation,
       new SwitchboardError(
         HostErrors.TIMEOUT,
-        `the invocation ran longer than limits.timeout (${this.options.timeoutMs} ms)`,
-        { module: this.options.module, timeoutMs: this.options.timeoutMs },
+        `the invocation ran longer than ${timeoutSetting} (${timeoutMs} ms)`,
+        { module: this.options.module, timeoutMs },
       ),
     );
     if (slot) this.probe(slot);
@@ -458,6 +468,6 @@ export class WorkerPool {
     if (invocation.timer) clearTimeout(invocation.timer);
     invocation.slot?.inflight.delete(invocation.id);
     this.invocations.delete(invocation.id);
-    this.options.calls.ended(invocation);
+    invocation.profile.calls.ended(invocation);
   }
 }
