@@ -12,6 +12,7 @@ import {
   type ToWorker,
   type WebFunctionInfo,
 } from "./worker/messages.js";
+import { type Batch, Outbox, unbatch } from "./worker/outbox.js";
 import { spawnWorker } from "./worker/spawn-worker.js";
 
 export interface PoolOptions {
@@ -134,6 +135,7 @@ export class RunningInvocation implements Invocation {
 interface Slot {
   readonly index: number;
   worker: Worker;
+  readonly outbox: Outbox<ToWorker>;
   ready: boolean;
   readonly inflight: Map<number, RunningInvocation>;
   probing: boolean;
@@ -256,7 +258,7 @@ export class WorkerPool {
       task.kind === "stateful"
         ? { t: "run", id: invocation.id, kind: "stateful", bytes: task.bytes }
         : { t: "run", id: invocation.id, kind: "web", request: task.request };
-    slot.worker.postMessage(message, transferable(task));
+    slot.outbox.send(message, transferable(task));
   }
 
   private spawn(index: number): Promise<ModuleManifest> {
@@ -267,19 +269,28 @@ export class WorkerPool {
       memoryMb: options.memoryMb,
       name: `switchboard ${options.module}${options.override ? ` overrides.${options.override}` : ""} #${index}`,
     });
-    const slot: Slot = { index, worker, ready: false, inflight: new Map(), probing: false, pingSeq: 0 };
+    const slot: Slot = {
+      index,
+      worker,
+      outbox: new Outbox<ToWorker>((message, transfer) => worker.postMessage(message, transfer)),
+      ready: false,
+      inflight: new Map(),
+      probing: false,
+      pingSeq: 0,
+    };
     this.slots[index] = slot;
     return new Promise((resolve, reject) => {
       let loadError: SerializedError | undefined;
       let outOfMemory = false;
-      worker.on("message", (message: FromWorker) => {
+      worker.on("message", (batch: FromWorker | Batch<FromWorker>) => unbatch(batch, onMessage));
+      const onMessage = (message: FromWorker) => {
         if (message.t === "ready") {
           slot.ready = true;
           resolve({ typenames: message.typenames, web: message.web });
           this.drainQueue();
         } else if (message.t === "load-failed") loadError = message.error;
         else this.onMessage(slot, message);
-      });
+      };
       worker.on("error", (error: Error & { code?: string }) => {
         if (error.code === "ERR_WORKER_OUT_OF_MEMORY") outOfMemory = true;
         else if (!slot.ready) loadError ??= serializeError(error);
@@ -397,7 +408,7 @@ export class WorkerPool {
         error: { ...serialized, message: this.options.redact(serialized.message), stack: "" },
       };
     }
-    if (slot.worker && this.slots[slot.index] === slot) slot.worker.postMessage(reply, transfer);
+    if (slot.worker && this.slots[slot.index] === slot) slot.outbox.send(reply, transfer);
   }
 
   private functionError(error: SerializedError): SwitchboardError {
@@ -443,7 +454,7 @@ export class WorkerPool {
     slot.probing = true;
     slot.ready = false;
     const n = ++slot.pingSeq;
-    slot.worker.postMessage({ t: "ping", n } satisfies ToWorker);
+    slot.outbox.send({ t: "ping", n } satisfies ToWorker);
     setTimeout(() => {
       if (!slot.probing || slot.pingSeq !== n || this.slots[slot.index] !== slot) return;
       this.options.logger.warn(

@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction } from "@switchboard/sdk";
 import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
 import { type FromWorker, type SerializedError, serializeError, type ToWorker } from "./messages.js";
+import { type Batch, Outbox, unbatch } from "./outbox.js";
 
 interface WorkerData {
   readonly moduleUrl: string;
@@ -20,7 +21,8 @@ const invocation = new AsyncLocalStorage<number>();
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextCallId = 1;
 
-const send = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+const outbox = new Outbox<FromWorker>((message, transfer) => port.postMessage(message, transfer));
+const send = (message: FromWorker, transfer?: ArrayBuffer[]) => outbox.send(message, transfer);
 
 installHostBridge({
   call(op, args) {
@@ -94,6 +96,7 @@ try {
   loaded = await load();
 } catch (error) {
   send({ t: "load-failed", error: serializeError(error) });
+  outbox.flush(); // before exiting, which would drop a scheduled flush
   process.exit(1);
 }
 const { stateful, web } = loaded;
@@ -125,7 +128,9 @@ async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   }
 }
 
-port.on("message", (message: ToWorker) => {
+port.on("message", (message: ToWorker | Batch<ToWorker>) => unbatch(message, onMessage));
+
+function onMessage(message: ToWorker): void {
   switch (message.t) {
     case "run":
       void invocation.run(message.id, () => run(message));
@@ -142,7 +147,7 @@ port.on("message", (message: ToWorker) => {
       send({ t: "pong", n: message.n });
       break;
   }
-});
+}
 
 send({
   t: "ready",
