@@ -13,6 +13,7 @@ import {
   type WebFunctionInfo,
 } from "./worker/messages.js";
 import { type Batch, Outbox, unbatch } from "./worker/outbox.js";
+import { packWebRun, unpackWebDone } from "./worker/packed-web.js";
 import { spawnWorker } from "./worker/spawn-worker.js";
 
 export interface PoolOptions {
@@ -257,7 +258,7 @@ export class WorkerPool {
     const message: ToWorker =
       task.kind === "stateful"
         ? { t: "run", id: invocation.id, kind: "stateful", bytes: task.bytes }
-        : { t: "run", id: invocation.id, kind: "web", request: task.request };
+        : packWebRun(invocation.id, task.request);
     slot.outbox.send(message, transferable(task));
   }
 
@@ -284,7 +285,8 @@ export class WorkerPool {
       let outOfMemory = false;
       worker.on("message", (batch: FromWorker | Batch<FromWorker>) => unbatch(batch, onMessage));
       const onMessage = (message: FromWorker) => {
-        if (message.t === "ready") {
+        if (Array.isArray(message)) this.onMessage(slot, message);
+        else if (message.t === "ready") {
           slot.ready = true;
           resolve({ typenames: message.typenames, web: message.web });
           this.drainQueue();
@@ -347,6 +349,14 @@ export class WorkerPool {
   }
 
   private onMessage(slot: Slot, message: FromWorker): void {
+    if (Array.isArray(message)) {
+      const { id, response } = unpackWebDone(message);
+      const invocation = slot.inflight.get(id);
+      if (!invocation || invocation.settled) return;
+      invocation.resolveResult(response);
+      this.settle(invocation);
+      return;
+    }
     switch (message.t) {
       case "done": {
         const invocation = slot.inflight.get(message.id);

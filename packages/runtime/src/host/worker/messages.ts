@@ -4,6 +4,7 @@
  * Host calls: worker `call` -> host `reply`. Liveness: host `ping` -> worker `pong`.
  */
 import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
+import type { PackedWebDone, PackedWebRun } from "./packed-web.js";
 
 export interface SerializedError {
   readonly name: string;
@@ -23,7 +24,8 @@ export type ToWorker =
   | { readonly t: "run"; readonly id: number; readonly kind: "web"; readonly request: WireWebRequest }
   | { readonly t: "reply"; readonly callId: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "reply"; readonly callId: number; readonly ok: false; readonly error: SerializedError }
-  | { readonly t: "ping"; readonly n: number };
+  | { readonly t: "ping"; readonly n: number }
+  | PackedWebRun;
 
 export type FromWorker =
   | { readonly t: "ready"; readonly typenames: string[]; readonly web: WebFunctionInfo[] }
@@ -43,7 +45,8 @@ export type FromWorker =
       readonly op: string;
       readonly args: unknown;
     }
-  | { readonly t: "pong"; readonly n: number };
+  | { readonly t: "pong"; readonly n: number }
+  | PackedWebDone;
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {

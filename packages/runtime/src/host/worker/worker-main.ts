@@ -9,6 +9,7 @@ import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction
 import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
 import { type FromWorker, type SerializedError, serializeError, type ToWorker } from "./messages.js";
 import { type Batch, Outbox, unbatch } from "./outbox.js";
+import { packWebDone, unpackWebRun } from "./packed-web.js";
 
 interface WorkerData {
   readonly moduleUrl: string;
@@ -112,10 +113,8 @@ async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
     const fn = web.get(message.request.name);
     if (!fn) throw new Error(`no web function ${message.request.name} in this module`);
     const { response, pump } = await runWebFunction(fn, message.request);
-    send(
-      { t: "done", id, ok: true, value: response },
-      response.body.kind === "bytes" ? owned(response.body.bytes) : undefined,
-    );
+    const transfer = response.body.kind === "bytes" ? owned(response.body.bytes) : undefined;
+    send(packWebDone(id, response) ?? { t: "done", id, ok: true, value: response }, transfer);
     if (!pump) return;
     try {
       await pump();
@@ -131,6 +130,11 @@ async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
 port.on("message", (message: ToWorker | Batch<ToWorker>) => unbatch(message, onMessage));
 
 function onMessage(message: ToWorker): void {
+  if (Array.isArray(message)) {
+    const { id, request } = unpackWebRun(message);
+    void invocation.run(id, () => run({ t: "run", id, kind: "web", request }));
+    return;
+  }
   switch (message.t) {
     case "run":
       void invocation.run(message.id, () => run(message));
