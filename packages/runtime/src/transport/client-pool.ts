@@ -139,7 +139,7 @@ export class ClientPool extends Dispatcher {
 
   private send(client: Client, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
     const releasing = new ReleasingHandler(hooked(options, handler), () => this.released(client));
-    client.dispatch(options, releasing as unknown as Dispatcher.DispatchHandler);
+    client.dispatch(options, releasing.asDispatchHandler());
   }
 
   /** `client` can take a request again: give it the oldest waiting one, or put it back. */

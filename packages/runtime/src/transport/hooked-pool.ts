@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool } from "undici";
+import { DelegatingHandler } from "./delegating-handler.js";
 
 /**
  * Moments of one request's life that undici's `request()` does not expose but our timers
@@ -15,48 +16,27 @@ export interface RequestHooks {
 
 export type HookedRequestOptions = Dispatcher.RequestOptions & { readonly hooks?: RequestHooks };
 
-type LegacyHandler = Record<string, ((...args: unknown[]) => unknown) | undefined>;
-
-/**
- * Passes every callback on to undici's own request handler and calls the hooks on the way.
- * A plain delegate (not `Dispatcher.compose`) keeps the hot path free of header re-parsing.
- */
-class HookedHandler {
+/** Calls the request's hooks on the way through to its own handler. */
+class HookedHandler extends DelegatingHandler {
   constructor(
-    private readonly inner: LegacyHandler,
+    handler: Dispatcher.DispatchHandler,
     private readonly hooks: RequestHooks,
-  ) {}
+  ) {
+    super(handler);
+  }
 
-  onConnect(...args: unknown[]): unknown {
-    const result = this.inner.onConnect?.(...args);
+  override onConnect(...args: unknown[]): unknown {
+    const result = super.onConnect(...args);
     this.hooks.onConnect(args[0] as (error: Error) => void);
     return result;
   }
-  onBodySent(...args: unknown[]): unknown {
+  override onBodySent(...args: unknown[]): unknown {
     this.hooks.onBodySent();
-    return this.inner.onBodySent?.(...args);
+    return super.onBodySent(...args);
   }
-  onRequestSent(): unknown {
+  override onRequestSent(): unknown {
     this.hooks.onRequestSent();
-    return this.inner.onRequestSent?.();
-  }
-  onResponseStarted(): unknown {
-    return this.inner.onResponseStarted?.();
-  }
-  onHeaders(...args: unknown[]): unknown {
-    return this.inner.onHeaders?.(...args);
-  }
-  onUpgrade(...args: unknown[]): unknown {
-    return this.inner.onUpgrade?.(...args);
-  }
-  onData(...args: unknown[]): unknown {
-    return this.inner.onData?.(...args);
-  }
-  onComplete(...args: unknown[]): unknown {
-    return this.inner.onComplete?.(...args);
-  }
-  onError(...args: unknown[]): unknown {
-    return this.inner.onError?.(...args);
+    return super.onRequestSent();
   }
 }
 
@@ -67,10 +47,7 @@ export function hooked(
 ): Dispatcher.DispatchHandler {
   const hooks = (options as { hooks?: RequestHooks }).hooks;
   if (!hooks) return handler;
-  return new HookedHandler(
-    handler as unknown as LegacyHandler,
-    hooks,
-  ) as unknown as Dispatcher.DispatchHandler;
+  return new HookedHandler(handler, hooks).asDispatchHandler();
 }
 
 /**
