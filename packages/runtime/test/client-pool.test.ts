@@ -58,7 +58,6 @@ test("a connection older than clientTtl is retired when next picked", async (t) 
 
 test("requests waiting for a connection get a new one when a connection fails to connect", async (t) => {
   const { origin, server: srv } = await server(t);
-  const port = (srv.address() as AddressInfo).port;
   srv.close();
   srv.closeAllConnections();
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -70,7 +69,6 @@ test("requests waiting for a connection get a new one when a connection fails to
     results.map((r) => r.status),
     ["rejected", "rejected"],
   );
-  assert.ok(port > 0);
 });
 
 test("destroy fails the requests still waiting; close lets running ones finish", async (t) => {

@@ -4,28 +4,23 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type TestContext, test } from "node:test";
+import { upstream } from "./support/http-server.js";
 import { startHost } from "./support/start-host.js";
 
 const EXAMPLES = new URL("../../../examples/", import.meta.url);
 
-async function upstream(
+/** An upstream whose handler gets the request body read in full. */
+function upstreamWithBody(
   t: TestContext,
   handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void,
 ): Promise<string> {
-  const server = createServer((request, response) => {
+  return upstream(t, (request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => handler(request, response, Buffer.concat(chunks)));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** The example's own module.yaml, with the module path made absolute. */
@@ -47,7 +42,7 @@ function withEnv(t: TestContext, values: Record<string, string>): void {
 test("examples/embeddings posts documents with the bearer token and returns vectors sorted by index", async (t) => {
   const key = "sk-example-8c1e0d55";
   let seen: { authorization?: string; body?: unknown; path?: string } = {};
-  const base = await upstream(t, (request, response, body) => {
+  const base = await upstreamWithBody(t, (request, response, body) => {
     seen = {
       authorization: request.headers.authorization,
       body: JSON.parse(body.toString()),
@@ -85,7 +80,7 @@ test("examples/embeddings posts documents with the bearer token and returns vect
 });
 
 test("examples/proxy relays method, path, query, body and chosen headers both ways", async (t) => {
-  const base = await upstream(t, (request, response, body) => {
+  const base = await upstreamWithBody(t, (request, response, body) => {
     response.writeHead(201, { "content-type": "text/plain", etag: '"v1"', "x-internal": "dropped" });
     response.end(`${request.method} ${request.url} ${request.headers["content-type"]} ${body.toString()}`);
   });

@@ -1,27 +1,14 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { join } from "node:path";
-import { type TestContext, test } from "node:test";
+import { test } from "node:test";
 import { Runtime } from "../src/runtime.js";
+import { upstream } from "./support/http-server.js";
 import { moduleDoc, recordingLogger, startHost } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
 
 const SECRET = "sk-test-4f9d2c7a1b";
-
-async function upstream(
-  t: TestContext,
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<string> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 test("http.invoke reaches an upstream through the host and non-2xx comes back as a response", async (t) => {
   const base = await upstream(t, (request, response) => {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { STRING } from "@switchboard/sdk";
 import { Runtime } from "../src/runtime.js";
+import { upstream } from "./support/http-server.js";
 import { writeModuleYaml } from "./support/module-yaml.js";
 import { encodeInt, INT } from "./support/protocol-function.js";
 import { moduleDoc, recordingLogger, startHost } from "./support/start-host.js";
@@ -17,19 +16,6 @@ const doc = (spec: readonly string[]) => moduleDoc(spec, MODULE);
 
 async function errorOf(response: Response): Promise<{ code: string; message: string }> {
   return ((await response.json()) as { error: { code: string; message: string } }).error;
-}
-
-async function upstream(
-  t: TestContext,
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 async function startFails(t: TestContext, spec: readonly string[]): Promise<Error & { code?: string }> {

@@ -36,3 +36,13 @@ export async function startServer(
       }),
   };
 }
+
+/** A loopback server that lives as long as test `t`; resolves to its base URL. */
+export async function upstream(
+  t: import("node:test").TestContext,
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<string> {
+  const server = await startServer(handler);
+  t.after(() => server.close());
+  return server.url;
+}
