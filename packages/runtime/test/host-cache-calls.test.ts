@@ -20,6 +20,7 @@ function setup() {
     signal: new AbortController().signal,
     deadlineAt: Number.POSITIVE_INFINITY,
     module: "test",
+    streamSink: () => Promise.reject(new Error("not a streamed response")),
   });
   const call = async (op: string, who: Invocation, args: unknown) => (await table.call(op, who, args)).value;
   const code = (promise: Promise<unknown>) =>

@@ -1,6 +1,4 @@
 import type { DataRef, WireHttpRequest } from "@switchboard/sdk/internal";
-import { HostErrors } from "../errors/host-errors.js";
-import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { DataStore } from "./data-store.js";
 import type { HostCallTable } from "./host-calls.js";
 import { invokeHttp, type OutboundContext } from "./outbound-http.js";
@@ -27,9 +25,7 @@ export function registerCoreHostCalls(table: HostCallTable, context: CoreCallCon
     })
     .register("http.invoke", (invocation, args) => invokeHttp(context, invocation, args as WireHttpRequest))
     .register("stream.write", async (invocation, args) => {
-      const sink = invocation.streamSink;
-      if (!sink)
-        throw new SwitchboardError(HostErrors.UNKNOWN_HOST_CALL, "stream.write outside a streamed response");
+      const sink = await invocation.streamSink();
       const ref = args as DataRef;
       if ("bytes" in ref) await sink(ref.bytes);
       else {

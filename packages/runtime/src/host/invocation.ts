@@ -28,5 +28,6 @@ export interface Invocation {
   /** performance.now() at which the invocation times out. */
   readonly deadlineAt: number;
   readonly module: string;
-  streamSink?: StreamSink;
+  /** Where the next chunk of a streamed body goes; fails if the response is not streamed. */
+  streamSink(): Promise<StreamSink>;
 }

@@ -112,7 +112,6 @@ export class WebListener {
         if (!response.writableFinished)
           route.pool.cancel(running, new SwitchboardError(HostErrors.CLIENT_GONE, "the client went away"));
       });
-      running.streamSink = (chunk) => this.writeChunk(response, running, chunk);
       const result = (await running.result) as WireWebResponse;
       await this.respond(id, running, result, response);
     } catch (error) {
@@ -186,6 +185,7 @@ export class WebListener {
     }
     response.writeHead(result.status, flatten(headers.filter(([name]) => name !== "content-length")));
     response.flushHeaders();
+    invocation.openStream((chunk) => this.writeChunk(response, invocation, chunk));
     await invocation.ended;
     response.end();
   }

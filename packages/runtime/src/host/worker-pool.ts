@@ -3,7 +3,8 @@ import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal"
 import type { Logger } from "../dispatch/logger.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-error.js";
-import type { Invocation, InvocationProfile } from "./invocation.js";
+import { IdTable } from "./id-table.js";
+import type { Invocation, InvocationProfile, StreamSink } from "./invocation.js";
 import { loadErrorText } from "./worker/load-error-text.js";
 import {
   type FromWorker,
@@ -71,8 +72,8 @@ export class RunningInvocation implements Invocation {
   timer: NodeJS.Timeout | undefined;
   slot: Slot | undefined;
   settled = false;
+  /** The function answered with a streamed body: its chunks come as stream.write calls. */
   streaming = false;
-  streamSink?: Invocation["streamSink"];
   readonly result: Promise<Uint8Array | WireWebResponse>;
   resolveResult!: (value: Uint8Array | WireWebResponse) => void;
   rejectResult!: (error: Error) => void;
@@ -82,6 +83,11 @@ export class RunningInvocation implements Invocation {
   private abortReason: Error | undefined;
   private endOutcome: { error?: Error } | undefined;
   private endWaiter: { resolve(): void; reject(error: Error): void } | undefined;
+  // Set only once a streamed head is sent, never per request: a sink closure reaching the
+  // response from every invocation measurably kept requests alive through young-generation
+  // collections (scavenges 3x longer in the web-function benchmark).
+  private sink: StreamSink | undefined;
+  private sinkWaiter: { resolve(sink: StreamSink): void; reject(error: Error): void } | undefined;
 
   constructor(
     readonly id: number,
@@ -109,6 +115,31 @@ export class RunningInvocation implements Invocation {
     if (this.abortReason) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
+    this.sinkWaiter?.reject(reason);
+    this.sinkWaiter = undefined;
+  }
+
+  /** Called by the web listener once the head of a streamed response is sent. */
+  openStream(sink: StreamSink): void {
+    this.sink = sink;
+    this.sinkWaiter?.resolve(sink);
+    this.sinkWaiter = undefined;
+  }
+
+  /**
+   * Where the next chunk of a streamed body goes. A chunk can arrive in the same batch as the
+   * answer that starts the stream, before the listener has sent the head: it waits for it.
+   */
+  streamSink(): Promise<StreamSink> {
+    if (this.sink) return Promise.resolve(this.sink);
+    if (!this.streaming)
+      return Promise.reject(
+        new SwitchboardError(HostErrors.UNKNOWN_HOST_CALL, "stream.write outside a streamed response"),
+      );
+    if (this.abortReason) return Promise.reject(this.abortReason);
+    return new Promise((resolve, reject) => {
+      this.sinkWaiter = { resolve, reject };
+    });
   }
 
   /** Resolves when a streamed body has been sent completely. */
@@ -138,7 +169,7 @@ interface Slot {
   worker: Worker;
   readonly outbox: Outbox<ToWorker>;
   ready: boolean;
-  readonly inflight: Map<number, RunningInvocation>;
+  readonly inflight: IdTable<RunningInvocation>;
   probing: boolean;
   pingSeq: number;
   /** Why the worker is going away, when the host decided it. */
@@ -157,7 +188,7 @@ interface Slot {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: RunningInvocation[] = [];
-  private readonly invocations = new Map<number, RunningInvocation>();
+  private readonly invocations = new IdTable<RunningInvocation>();
   private stopping = false;
   manifest: ModuleManifest = { typenames: [], web: [] };
 
@@ -236,7 +267,7 @@ export class WorkerPool {
   async stop(): Promise<void> {
     this.stopping = true;
     const stopping = new SwitchboardError(HostErrors.STOPPING, "the function host is stopping");
-    for (const invocation of [...this.invocations.values()]) this.fail(invocation, stopping);
+    for (const invocation of this.invocations.values()) this.fail(invocation, stopping);
     await Promise.all(this.slots.map((slot) => slot.worker.terminate().catch(() => 0)));
   }
 
@@ -275,7 +306,7 @@ export class WorkerPool {
       worker,
       outbox: new Outbox<ToWorker>((message, transfer) => worker.postMessage(message, transfer)),
       ready: false,
-      inflight: new Map(),
+      inflight: new IdTable(),
       probing: false,
       pingSeq: 0,
     };
@@ -317,7 +348,7 @@ export class WorkerPool {
                 : `the worker exited (code ${code}) and was replaced`,
               { module: options.module },
             );
-        for (const invocation of [...slot.inflight.values()]) this.fail(invocation, why);
+        for (const invocation of slot.inflight.values()) this.fail(invocation, why);
         const failure = new SwitchboardError(
           HostErrors.MODULE_LOAD_FAILED,
           `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError)) : `worker exited with code ${code}`}`,
