@@ -4,7 +4,7 @@ import { HostErrors } from "../src/errors/host-errors.js";
 import { SwitchboardError } from "../src/errors/switchboard-error.js";
 import { HostCallTable } from "../src/host/host-calls.js";
 import type { StreamSink } from "../src/host/invocation.js";
-import { RunningInvocation } from "../src/host/worker-pool.js";
+import { RunningInvocation } from "../src/host/running-invocation.js";
 
 function invocation(): RunningInvocation {
   return new RunningInvocation(

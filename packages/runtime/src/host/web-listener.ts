@@ -13,8 +13,8 @@ import type { DataStore } from "./data-store.js";
 import type { FunctionTarget } from "./function-targets.js";
 import { type HostObserver, UNKNOWN_WEB_ROUTE } from "./host-observer.js";
 import type { WebListenerSpec } from "./module-spec.js";
+import type { RunningInvocation } from "./running-invocation.js";
 import type { WebFunctionInfo } from "./worker/messages.js";
-import type { RunningInvocation } from "./worker-pool.js";
 
 export interface WebRoute extends FunctionTarget {
   readonly info: WebFunctionInfo;
