@@ -21,6 +21,7 @@ import type { CacheFlights } from "./cache-flights.js";
 import type { DataStore } from "./data-store.js";
 import type { HostCallResult, HostCallTable } from "./host-calls.js";
 import type { Invocation } from "./invocation.js";
+import { movableBuffer } from "./worker/movable-buffer.js";
 
 export interface CacheCallContext {
   /** The module's view of the runtime's cache (its application scope). */
@@ -135,10 +136,8 @@ function entryResult(
   const { version, ttlRemainingMs } = entry;
   if (into === "bytes") {
     const bytes = ownBuffer(entry.value);
-    return {
-      value: wrap({ value: { bytes }, version, ttlRemainingMs }),
-      transfer: [bytes.buffer as ArrayBuffer],
-    };
+    const transfer = movableBuffer(bytes);
+    return { value: wrap({ value: { bytes }, version, ttlRemainingMs }), ...(transfer ? { transfer } : {}) };
   }
   const id = data.put(invocation.id, { kind: "bytes", bytes: entry.value });
   return { value: wrap({ value: { id }, version, ttlRemainingMs }) };

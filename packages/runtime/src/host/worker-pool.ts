@@ -13,6 +13,7 @@ import {
   type ToWorker,
   type WebFunctionInfo,
 } from "./worker/messages.js";
+import { movableBuffer } from "./worker/movable-buffer.js";
 import { type Batch, Outbox, unbatch } from "./worker/outbox.js";
 import { packWebRun, unpackWebDone } from "./worker/packed-web.js";
 import { spawnWorker } from "./worker/spawn-worker.js";
@@ -53,14 +54,9 @@ const RESPAWN_BACKOFF_MS = 1000;
 
 /** Moves a body the host does not keep to the worker instead of copying it. */
 function transferable(task: Task): ArrayBuffer[] | undefined {
-  const bytes =
-    task.kind === "stateful"
-      ? task.bytes
-      : "bytes" in task.request.body
-        ? task.request.body.bytes
-        : undefined;
-  if (bytes?.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return undefined;
-  return bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : undefined;
+  if (task.kind === "stateful") return movableBuffer(task.bytes);
+  const { body } = task.request;
+  return "bytes" in body ? movableBuffer(body.bytes) : undefined;
 }
 
 export interface Slot {

@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction } from "@switchboard/sdk";
 import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
 import { type FromWorker, type SerializedError, serializeError, type ToWorker } from "./messages.js";
+import { movableBuffer } from "./movable-buffer.js";
 import { type Batch, Outbox, unbatch } from "./outbox.js";
 import { packWebDone, unpackWebRun } from "./packed-web.js";
 
@@ -81,17 +82,6 @@ function isRegistry(value: unknown): value is StatefulFunctions {
   );
 }
 
-/** A buffer exactly covered by `bytes` can move to the host instead of being copied. */
-function owned(bytes: Uint8Array): ArrayBuffer[] | undefined {
-  const { buffer } = bytes;
-  return buffer instanceof ArrayBuffer &&
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === buffer.byteLength &&
-    buffer.byteLength > 0
-    ? [buffer]
-    : undefined;
-}
-
 let loaded: Awaited<ReturnType<typeof load>>;
 try {
   loaded = await load();
@@ -107,13 +97,13 @@ async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   try {
     if (message.kind === "stateful") {
       const reply = await stateful.handle(message.bytes);
-      send({ t: "done", id, ok: true, value: reply }, owned(reply));
+      send({ t: "done", id, ok: true, value: reply }, movableBuffer(reply));
       return;
     }
     const fn = web.get(message.request.name);
     if (!fn) throw new Error(`no web function ${message.request.name} in this module`);
     const { response, pump } = await runWebFunction(fn, message.request);
-    const transfer = response.body.kind === "bytes" ? owned(response.body.bytes) : undefined;
+    const transfer = response.body.kind === "bytes" ? movableBuffer(response.body.bytes) : undefined;
     send(packWebDone(id, response) ?? { t: "done", id, ok: true, value: response }, transfer);
     if (!pump) return;
     try {
