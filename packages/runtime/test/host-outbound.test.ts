@@ -215,3 +215,19 @@ test("a caller that disconnects while its function waits on an upstream aborts t
     ),
   ]);
 });
+
+test("a host call whose arguments hold a callback fails alone; the worker and its other invocations carry on", async (t) => {
+  const base = await upstream(t, (_request, response) => response.end("ok"));
+  const { url } = await startHost(t, [moduleDoc()]);
+  const slow = fetch(`${url}/slow`, { method: "POST", body: "300" });
+  const bad = await fetch(`${url}/fetch-with-callback?url=${encodeURIComponent(`${base}/a`)}`);
+  assert.equal(bad.status, 200);
+  const outcome = (await bad.json()) as { threw: boolean; code?: string; message?: string };
+  assert.equal(outcome.threw, true);
+  assert.equal(outcome.code, "SB_HOST_UNSENDABLE");
+  assert.match(outcome.message ?? "", /http\.invoke\(\): its arguments cannot be sent between threads/);
+  const running = await slow;
+  assert.equal(running.status, 200, "the invocation running beside it on the same worker finishes");
+  const after = await fetch(`${url}/echo-text`, { method: "POST", body: "still here" });
+  assert.equal(await after.text(), "got still here");
+});

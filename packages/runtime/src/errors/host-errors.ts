@@ -42,4 +42,6 @@ export const HostErrors = {
   DATA_TOO_LARGE: { code: "SB_HOST_DATA_TOO_LARGE", status: 500 },
   /** A worker asked for a host call that does not exist. */
   UNKNOWN_HOST_CALL: { code: "SB_HOST_UNKNOWN_HOST_CALL", status: 500 },
+  /** A message between the host and a worker holds a value threads cannot share (a function, a symbol). */
+  UNSENDABLE: { code: "SB_HOST_UNSENDABLE", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

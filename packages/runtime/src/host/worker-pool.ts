@@ -11,6 +11,7 @@ import {
   type SerializedError,
   serializeError,
   type ToWorker,
+  unsendableError,
   type WebFunctionInfo,
 } from "./worker/messages.js";
 import { movableBuffer } from "./worker/movable-buffer.js";
@@ -199,7 +200,10 @@ export class WorkerPool {
     const slot: Slot = {
       index,
       worker,
-      outbox: new Outbox<ToWorker>((message, transfer) => worker.postMessage(message, transfer)),
+      outbox: new Outbox<ToWorker>(
+        (message, transfer) => worker.postMessage(message, transfer),
+        (message, error) => this.undeliverable(slot, message, error),
+      ),
       ready: false,
       inflight: new IdTable(),
       probing: false,
@@ -345,6 +349,28 @@ export class WorkerPool {
       };
     }
     if (slot.worker && this.slots[slot.index] === slot) slot.outbox.send(reply, transfer);
+  }
+
+  /** A message the worker cannot be sent fails only its invocation or host call. */
+  private undeliverable(slot: Slot, message: ToWorker, error: Error): void {
+    if (Array.isArray(message) || message.t === "run") {
+      const id = Array.isArray(message) ? message[1] : message.id;
+      const invocation = slot.inflight.get(id);
+      const { message: text } = unsendableError("the invocation's request", error);
+      if (invocation) this.fail(invocation, new SwitchboardError(HostErrors.UNSENDABLE, text));
+      return;
+    }
+    if (message.t === "reply") {
+      slot.outbox.send({
+        t: "reply",
+        callId: message.callId,
+        ok: false,
+        error: unsendableError("the host call's answer", error),
+      });
+      return;
+    }
+    // A ping is plain data.
+    throw error;
   }
 
   private functionError(error: SerializedError): SwitchboardError {

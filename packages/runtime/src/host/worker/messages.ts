@@ -4,6 +4,7 @@
  * Host calls: worker `call` -> host `reply`. Liveness: host `ping` -> worker `pong`.
  */
 import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
+import { HostErrors } from "../../errors/host-errors.js";
 import type { PackedWebDone, PackedWebRun } from "./packed-web.js";
 
 export interface SerializedError {
@@ -60,4 +61,17 @@ export function serializeError(error: unknown): SerializedError {
     };
   }
   return { name: "Error", message: String(error) };
+}
+
+/**
+ * The error for a message that could not be posted: `what` (a host call's arguments, a
+ * function's answer) holds a value threads cannot share, as the clone error says.
+ */
+export function unsendableError(what: string, cause: Error): SerializedError {
+  return {
+    name: "UnsendableError",
+    message: `${what} cannot be sent between threads: ${cause.message}`,
+    code: HostErrors.UNSENDABLE.code,
+    status: HostErrors.UNSENDABLE.status,
+  };
 }

@@ -7,7 +7,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction } from "@switchboard/sdk";
 import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
-import { type FromWorker, type SerializedError, serializeError, type ToWorker } from "./messages.js";
+import {
+  type FromWorker,
+  type SerializedError,
+  serializeError,
+  type ToWorker,
+  unsendableError,
+} from "./messages.js";
 import { movableBuffer } from "./movable-buffer.js";
 import { type Batch, Outbox, unbatch } from "./outbox.js";
 import { packWebDone, unpackWebRun } from "./packed-web.js";
@@ -23,7 +29,10 @@ const invocation = new AsyncLocalStorage<number>();
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextCallId = 1;
 
-const outbox = new Outbox<FromWorker>((message, transfer) => port.postMessage(message, transfer));
+const outbox = new Outbox<FromWorker>(
+  (message, transfer) => port.postMessage(message, transfer),
+  (message, error) => undeliverable(message, error),
+);
 const send = (message: FromWorker, transfer?: ArrayBuffer[]) => outbox.send(message, transfer);
 
 installHostBridge({
@@ -37,6 +46,35 @@ installHostBridge({
     });
   },
 });
+
+/**
+ * A message that cannot reach the host (a function's value holds a callback, say) fails only
+ * the host call or the invocation it belongs to, never the worker and the other invocations
+ * running on it.
+ */
+function undeliverable(message: FromWorker, error: Error): void {
+  if (Array.isArray(message)) {
+    send({ t: "done", id: message[1], ok: false, error: unsendableError("the function's answer", error) });
+    return;
+  }
+  switch (message.t) {
+    case "call": {
+      const pending = waiting.get(message.callId);
+      waiting.delete(message.callId);
+      pending?.reject(hostCallError(unsendableError(`${message.op}(): its arguments`, error)));
+      return;
+    }
+    case "done":
+      send({ t: "done", id: message.id, ok: false, error: unsendableError("the function's answer", error) });
+      return;
+    case "end":
+      send({ t: "end", id: message.id, error: unsendableError("the end of the stream", error) });
+      return;
+    default:
+      // The worker's own messages (ready, pong, load-failed) are plain data.
+      throw error;
+  }
+}
 
 function hostCallError(error: SerializedError): Error {
   const out = new Error(error.message) as Error & { code?: string; status?: number };

@@ -248,3 +248,20 @@ export const upstreamPath = webFunction({
     }
   },
 });
+
+/**
+ * Calls ?url= with a callback among its options, as plain JavaScript callers of other HTTP
+ * clients do: a value no thread can be sent. Reports what the call threw.
+ */
+export const fetchWithCallback = webFunction({
+  name: "fetch-with-callback",
+  handler: async (_body, request) => {
+    try {
+      const retry = { attempts: 2, shouldRetry: () => true };
+      await http.invoke({ url: request.query.url?.[0] ?? "", retry: retry as never });
+      return { threw: false };
+    } catch (error) {
+      return { threw: true, code: (error as { code?: string }).code, message: (error as Error).message };
+    }
+  },
+});
