@@ -44,8 +44,10 @@ export interface RuntimeOptions {
   /** Where the store lives; default `./.switchboard`. */
   readonly dataDir?: string;
   readonly durability?: Durability;
-  /** Global cap on batches in flight; default 32768. */
+  /** Global cap on batches in flight; default 1024. */
   readonly maxInFlight?: number;
+  /** Addresses dispatch holds in memory; the rest of the backlog waits in the store. Default 8192. */
+  readonly maxActiveAddresses?: number;
   readonly logger?: Logger;
   /** Replaces the remote invoker (tests, embedded functions). */
   readonly invoker?: FunctionInvoker;
@@ -138,6 +140,9 @@ export class Runtime {
         logger,
         observer: metrics,
         ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+        ...(options.maxActiveAddresses !== undefined
+          ? { maxActiveAddresses: options.maxActiveAddresses }
+          : {}),
       });
       // The admin port opens before any work starts: a taken port fails start-up cleanly,
       // and /healthz and /metrics answer during recovery (/readyz only once started).

@@ -8,6 +8,7 @@ export interface RunFlags {
   dataDir: string;
   durability: "full" | "normal";
   maxInFlight?: string;
+  maxActiveAddresses?: string;
   adminPort: string;
   adminHost: string;
   admin: boolean;
@@ -45,7 +46,12 @@ export function withRuntimeFlags(command: Command): Command {
   return command
     .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
     .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
-    .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
+    .option("--max-in-flight <n>", "global cap on batches in flight (default 1024)", undefined)
+    .option(
+      "--max-active-addresses <n>",
+      "addresses dispatch holds in memory at once; the rest of the backlog waits in the store (default 8192)",
+      undefined,
+    )
     .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
     .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
     .option("--no-admin", "run without the admin server")
@@ -61,7 +67,10 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
     modules: paths,
     dataDir: flags.dataDir,
     durability: flags.durability === "normal" ? "normal" : "full",
-    ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
+    ...(flags.maxInFlight ? { maxInFlight: positiveInteger("--max-in-flight", flags.maxInFlight) } : {}),
+    ...(flags.maxActiveAddresses
+      ? { maxActiveAddresses: positiveInteger("--max-active-addresses", flags.maxActiveAddresses) }
+      : {}),
     ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
     logger,
@@ -74,4 +83,11 @@ function parsePort(raw: string): number {
     throw new Error(`--admin-port must be a port number 0..65535, not ${raw}`);
   }
   return port;
+}
+
+function positiveInteger(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${flag} must be a whole number >= 1, not ${raw}`);
+  return value;
 }

@@ -3,19 +3,22 @@ import type {
   FromFunction_PersistedValueSpec,
 } from "@switchboard/sdk/protocol";
 import { endpointLabel } from "../config/endpoint-label.js";
-import type { FunctionRouter } from "../config/model.js";
+import type { FunctionEndpoint, FunctionRouter } from "../config/model.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { buildBatchRequest } from "../invoke/build-request.js";
 import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
+import type { AddressRow } from "../store/message-table.js";
 import type { AddressRef, ExpireMode, NewMessage, StateSpec, StoredMessage } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { addressKey, formatAddress } from "./address.js";
+import { BacklogScanner, type Consideration } from "./backlog-scanner.js";
 import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
 import type { DispatchObserver } from "./dispatch-observer.js";
+import { DEFAULT_ENDPOINT_BREAKER, type EndpointBreakerOptions, EndpointHealth } from "./endpoint-health.js";
 import { InFlightLimiter } from "./in-flight-limiter.js";
 import { LatencyWindow } from "./latency-window.js";
 import { type Logger, redactUrls, silentLogger } from "./logger.js";
@@ -32,8 +35,15 @@ export interface DispatcherOptions {
   readonly clock?: () => number;
   /** Global cap on batches in flight (StateFun: statefun.async.max-per-task). */
   readonly maxInFlight?: number;
+  /**
+   * Addresses held in memory at once (those with work, not counting suspended ones). The
+   * rest of the backlog waits in the store; this bounds memory whatever is queued.
+   */
+  readonly maxActiveAddresses?: number;
   /** Backoff for retrying a suspended address: doubles from `initialMs` up to `maxMs`. */
   readonly suspendBackoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** When an endpoint counts as down, and how it is probed (see EndpointHealth). */
+  readonly endpointBreaker?: Partial<EndpointBreakerOptions>;
   /** How many IncompleteInvocationContext round trips one batch may take. */
   readonly maxRegistrationRounds?: number;
   /** Metrics hook; absent = nothing is counted beyond stats(). */
@@ -44,13 +54,17 @@ export interface DispatcherStats {
   readonly accepted: number;
   readonly applied: number;
   readonly failedBatches: number;
+  /** Addresses held in memory (with work, suspended, or in flight). */
   readonly addresses: number;
   readonly inFlight: number;
   readonly waitingForSlot: number;
+  /** Messages waiting for the addresses held in memory (parked addresses' are in the store only). */
   readonly backlog: number;
   readonly suspended: number;
   readonly backpressured: number;
   readonly delayedPending: number;
+  /** Endpoints marked down, whose addresses are parked. */
+  readonly endpointsDown: number;
 }
 
 export interface SuspendedAddress {
@@ -61,28 +75,52 @@ export interface SuspendedAddress {
   readonly lastError?: { readonly code: string; readonly message: string };
 }
 
+export interface EndpointDown {
+  readonly endpoint: string;
+  readonly since: number;
+  readonly nextProbeAt: number;
+  readonly failedProbes: number;
+  readonly messagesWhileDown: number;
+  readonly lastError?: { readonly code: string; readonly message: string };
+}
+
 /** How often expired state rows are deleted (they are never read once expired). */
 const PURGE_INTERVAL_MS = 60_000;
+
+/** In-flight batches sent before this many more are admitted (StateFun's documented default). */
+const DEFAULT_MAX_IN_FLIGHT = 1024;
+
+/** Addresses held in memory; each costs a few hundred bytes, and none holds its messages. */
+const DEFAULT_MAX_ACTIVE_ADDRESSES = 8192;
 
 const EMPTY_PLAN: ResultPlan = { outgoing: [], delayed: [], egress: [], mutations: [] };
 
 /**
- * The heart of the runtime: routes accepted messages to per-address mailboxes, keeps one
- * batch in flight per address, applies each reply atomically and sends the backlog as the
- * next batch. A failing address is suspended and retried with backoff; it never stalls the
- * others.
+ * The heart of the runtime. Accepted messages stay in the store; dispatch holds a bounded
+ * set of addresses in memory (mailboxes), keeps one batch in flight per address, applies
+ * each reply atomically and reads the address's next batch from the store. A failing address
+ * is suspended and retried with backoff; a failing endpoint is backed off as a whole (its
+ * addresses parked in the store, one probe at a time). Neither stalls anything else.
  */
 export class Dispatcher {
   private readonly mailboxes = new Map<string, Mailbox>();
+  /** Ingress messages being committed for addresses not in memory (back-pressure counts them). */
+  private readonly reservations = new Map<string, number>();
+  private readonly health = new Map<FunctionEndpoint, EndpointHealth>();
+  private readonly scanner: BacklogScanner;
   private readonly limiter: InFlightLimiter;
   private readonly registry: StateRegistry;
   private readonly scheduler: DelayedMessageScheduler;
   private readonly logger: Logger;
   private readonly clock: () => number;
   private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly breaker: EndpointBreakerOptions;
   private readonly maxRounds: number;
+  private readonly maxActive: number;
+  private suspendedCount = 0;
   private stopping = false;
   private purgeTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private accepted = 0;
   private applied = 0;
   private failedBatches = 0;
@@ -97,39 +135,45 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? Date.now;
-    this.limiter = new InFlightLimiter(options.maxInFlight ?? 32_768);
+    const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.limiter = new InFlightLimiter(maxInFlight);
+    this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
     this.backoff = options.suspendBackoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.breaker = { ...DEFAULT_ENDPOINT_BREAKER, ...options.endpointBreaker };
     this.maxRounds = options.maxRegistrationRounds ?? 8;
     this.registry = new StateRegistry(options.store.specs.all());
+    this.scanner = new BacklogScanner({
+      page: (afterSeq, limit) => options.store.messages.pageAfter(afterSeq, limit),
+      consider: (row) => this.consider(row),
+      hasRoom: () => this.hasRoom(),
+      onError: (error) =>
+        this.logger.warn({ err: error }, "reading the stored backlog failed; will try again"),
+    });
     this.scheduler = new DelayedMessageScheduler(
       options.store,
       (messages) => {
-        for (const message of messages) this.enqueue(message);
+        for (const message of messages) this.stored(message);
       },
       this.clock,
       this.logger,
     );
   }
 
-  /** Recovers everything the store holds: backlogs (in-flight batches first), suspensions, timers. */
+  /**
+   * Starts dispatching what the store holds: suspended addresses keep their backoff, and the
+   * backlog is read from the store a page at a time (never loaded whole), so starting takes
+   * the same time with a million queued messages as with none.
+   */
   start(): void {
     const { store } = this.options;
     for (const suspension of store.suspensions.all()) {
       const mailbox = this.mailbox(suspension.address);
-      mailbox.failures = suspension.failures;
+      this.setFailures(mailbox, suspension.failures);
       mailbox.retryAt = suspension.retryAt;
       mailbox.lastError = { code: suspension.errorCode, message: suspension.errorMessage };
       this.armRetry(mailbox);
     }
-    const recovered = store.messages.all();
-    for (const message of recovered) this.mailbox(message.target).backlog.push(message);
-    if (recovered.length > 0) {
-      this.logger.info(
-        { messages: recovered.length, addresses: this.mailboxes.size },
-        "recovered stored messages",
-      );
-    }
-    for (const mailbox of this.mailboxes.values()) this.kick(mailbox);
+    this.scanner.rewind();
     this.scheduler.start();
     this.purgeTimer = setInterval(() => void this.purgeExpiredState(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref?.();
@@ -151,28 +195,31 @@ export class Dispatcher {
         },
       );
     }
-    const mailbox = this.mailbox(message.target);
+    const { store } = this.options;
+    const key = addressKey(message.target);
+    const mailbox = this.mailboxes.get(key);
     const limit = resolved.endpoint.maxNumBatchRequests;
-    if (mailbox.backlog.length + mailbox.reserved >= limit) {
+    const reserved = mailbox ? mailbox.reserved : (this.reservations.get(key) ?? 0);
+    const waiting = mailbox ? mailbox.queued : store.messages.countFor(message.target).count;
+    if (waiting + reserved >= limit) {
       throw new SwitchboardError(
         DispatchErrors.BACKPRESSURE,
         `${formatAddress(message.target)} has ${limit} messages waiting (maxNumBatchRequests); retry later`,
         { address: formatAddress(message.target), limit },
       );
     }
-    mailbox.reserved++;
+    this.reserve(key, mailbox, 1);
     let stored: StoredMessage;
     try {
       // One INSERT: atomic on its own, so it skips the per-unit savepoint.
-      const { store } = this.options;
       const now = this.clock();
       stored = await store.commits.submitStatement(() => store.messages.insert(message, now));
     } finally {
-      mailbox.reserved--;
+      this.reserve(key, this.mailboxes.get(key), -1);
     }
     this.accepted++;
     this.options.observer?.accepted(message.target.fn);
-    this.enqueue(stored);
+    this.stored(stored);
     return stored;
   }
 
@@ -197,7 +244,7 @@ export class Dispatcher {
     });
     this.accepted++;
     this.options.observer?.accepted(message.target.fn);
-    this.enqueue(stored);
+    this.stored(stored);
     return stored;
   }
 
@@ -212,26 +259,29 @@ export class Dispatcher {
   ): Promise<StoredMessage[] | undefined> {
     const mailbox = this.mailboxes.get(addressKey(address));
     if (!mailbox?.suspended || mailbox.inFlight || mailbox.waitingForSlot) return undefined;
-    const taken = mailbox.backlog;
     const error = mailbox.lastError ?? { code: "SB_INTERNAL", message: "unknown" };
-    mailbox.backlog = [];
     if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
     mailbox.retryTimer = undefined;
     const { store } = this.options;
+    let taken: StoredMessage[];
     try {
-      await store.commits.submit(() => {
-        for (const message of taken) {
+      taken = await store.commits.submit(() => {
+        const messages = store.messages.forAddress(address);
+        for (const message of messages) {
           moveEach(message, error);
           store.messages.delete(message.seq);
         }
         store.suspensions.delete(address);
+        return messages;
       });
     } catch (failure) {
-      mailbox.backlog = [...taken, ...mailbox.backlog];
       this.armRetry(mailbox);
       throw failure;
     }
-    mailbox.failures = 0;
+    mailbox.queued = 0;
+    for (const message of taken)
+      if (message.seq > mailbox.countedThrough) mailbox.countedThrough = message.seq;
+    this.setFailures(mailbox, 0);
     mailbox.retryAt = 0;
     mailbox.lastError = undefined;
     this.kick(mailbox);
@@ -257,14 +307,12 @@ export class Dispatcher {
 
   stats(): DispatcherStats {
     let backlog = 0;
-    let suspended = 0;
     let backpressured = 0;
     for (const mailbox of this.mailboxes.values()) {
-      backlog += mailbox.backlog.length;
-      if (mailbox.suspended) suspended++;
+      backlog += mailbox.queued;
       const limit =
         this.options.router.tryResolve(mailbox.address.fn)?.endpoint.maxNumBatchRequests ?? Infinity;
-      if (mailbox.backlog.length >= limit) backpressured++;
+      if (mailbox.queued >= limit) backpressured++;
     }
     return {
       accepted: this.accepted,
@@ -274,9 +322,10 @@ export class Dispatcher {
       inFlight: this.limiter.active,
       waitingForSlot: this.limiter.queued,
       backlog,
-      suspended,
+      suspended: this.suspendedCount,
       backpressured,
       delayedPending: this.scheduler.pending(),
+      endpointsDown: this.endpointsDown().length,
     };
   }
 
@@ -287,16 +336,36 @@ export class Dispatcher {
         address: formatAddress(mailbox.address),
         failures: mailbox.failures,
         retryAt: mailbox.retryAt,
-        backlog: mailbox.backlog.length,
+        backlog: mailbox.queued + (mailbox.inFlight?.length ?? 0),
         ...(mailbox.lastError ? { lastError: mailbox.lastError } : {}),
       }));
+  }
+
+  /** Endpoints backed off as a whole, with what they are holding back. */
+  endpointsDown(): EndpointDown[] {
+    const down: EndpointDown[] = [];
+    for (const health of this.health.values()) {
+      if (!health.down) continue;
+      down.push({
+        endpoint: health.label,
+        since: health.downSince,
+        nextProbeAt: health.probeAt,
+        failedProbes: health.failedProbes,
+        messagesWhileDown: health.messagesWhileDown,
+        ...(health.lastError ? { lastError: health.lastError } : {}),
+      });
+    }
+    return down;
   }
 
   registeredSpecs(): ReadonlyMap<string, readonly StateSpec[]> {
     return this.registry.all();
   }
 
-  /** Resolves when no batch is in flight or waiting, apart from suspended addresses. */
+  /**
+   * Resolves when no batch is in flight or waiting and the stored backlog has been read,
+   * apart from suspended addresses and endpoints that are down.
+   */
   settled(): Promise<void> {
     if (this.isSettled()) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
@@ -304,12 +373,14 @@ export class Dispatcher {
 
   /**
    * Stops taking work and sending batches, waits (up to `graceMs`) for the batches already in
-   * flight to be applied, stops timers. Backlogs stay stored for the next start.
+   * flight to be applied, then abandons the rest. Backlogs stay stored for the next start.
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    this.scanner.stop();
     this.scheduler.stop();
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     this.limiter.clearWaiting();
     for (const mailbox of this.mailboxes.values()) {
       mailbox.waitingForSlot = false;
@@ -324,12 +395,60 @@ export class Dispatcher {
         resolve();
       });
     });
+    // Whatever is still in flight is abandoned: its messages stay stored for the next start.
+    for (const mailbox of this.mailboxes.values()) mailbox.abort?.abort();
   }
 
-  private enqueue(message: StoredMessage): void {
-    const mailbox = this.mailbox(message.target);
-    mailbox.backlog.push(message);
+  /** A message is durably stored: count it for its address, or let the scanner find the address. */
+  private stored(message: StoredMessage): void {
+    const key = addressKey(message.target);
+    const mailbox = this.mailboxes.get(key);
+    if (mailbox) {
+      mailbox.counted(message.seq);
+      this.kick(mailbox);
+      return;
+    }
+    this.scanner.offer({ seq: message.seq, fn: message.target.fn, id: message.target.id });
+  }
+
+  /** The scanner found a stored message of `row`'s address. */
+  private consider(row: AddressRow): Consideration {
+    const key = addressKey(row);
+    if (this.mailboxes.has(key)) return "skipped";
+    const health = this.healthOf(row.fn);
+    if (health?.down) {
+      health.messagesWhileDown++;
+      health.parkedTypes.add(row.fn);
+      return "skipped";
+    }
+    if (!this.hasRoom()) return "full";
+    if (!this.options.router.tryResolve(row.fn)) return "skipped";
+    const mailbox = this.mailbox({ fn: row.fn, id: row.id });
+    this.recount(mailbox);
     this.kick(mailbox);
+    return "taken";
+  }
+
+  private hasRoom(): boolean {
+    return this.mailboxes.size - this.suspendedCount < this.maxActive;
+  }
+
+  /** Reads how many messages the store holds for a mailbox's address. */
+  private recount(mailbox: Mailbox): void {
+    const { count, lastSeq } = this.options.store.messages.countFor(mailbox.address);
+    mailbox.queued = count;
+    if (lastSeq > mailbox.countedThrough) mailbox.countedThrough = lastSeq;
+  }
+
+  private reserve(key: string, mailbox: Mailbox | undefined, delta: number): void {
+    if (mailbox) {
+      mailbox.reserved += delta;
+      if (delta < 0) this.forgetIfIdle(mailbox);
+      return;
+    }
+    const next = (this.reservations.get(key) ?? 0) + delta;
+    if (next > 0) this.reservations.set(key, next);
+    else this.reservations.delete(key);
   }
 
   private mailbox(address: AddressRef): Mailbox {
@@ -337,28 +456,61 @@ export class Dispatcher {
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
       mailbox = new Mailbox({ fn: address.fn, id: address.id });
+      const reserved = this.reservations.get(key);
+      if (reserved !== undefined) {
+        mailbox.reserved = reserved;
+        this.reservations.delete(key);
+      }
       this.mailboxes.set(key, mailbox);
     }
     return mailbox;
   }
 
+  private setFailures(mailbox: Mailbox, failures: number): void {
+    if (mailbox.failures === 0 && failures > 0) this.suspendedCount++;
+    else if (mailbox.failures > 0 && failures === 0) this.suspendedCount--;
+    mailbox.failures = failures;
+  }
+
+  private healthOf(fn: string): EndpointHealth | undefined {
+    const endpoint = this.options.router.tryResolve(fn)?.endpoint;
+    if (!endpoint) return undefined;
+    let health = this.health.get(endpoint);
+    if (!health) {
+      health = new EndpointHealth(endpointLabel(endpoint), this.breaker);
+      this.health.set(endpoint, health);
+    }
+    return health;
+  }
+
   private kick(mailbox: Mailbox): void {
-    if (mailbox.inFlight || mailbox.waitingForSlot || mailbox.backlog.length === 0) {
+    if (mailbox.inFlight || mailbox.waitingForSlot || mailbox.queued === 0) {
       this.forgetIfIdle(mailbox);
       return;
     }
     if (this.stopping) return;
-    if (mailbox.suspended && this.clock() < mailbox.retryAt) {
+    const now = this.clock();
+    if (mailbox.suspended && now < mailbox.retryAt) {
       // A timer may fire a little before Date.now() reaches retryAt (libuv arms it from its
       // cached loop time): re-arm instead of leaving the address suspended for good.
       if (!mailbox.retryTimer) this.armRetry(mailbox);
       return;
     }
+    const health = this.healthOf(mailbox.address.fn);
+    if (health?.down && !mailbox.probe) {
+      if (health.mayProbe(now)) {
+        health.probing = true;
+        mailbox.probe = true;
+      } else {
+        this.park(mailbox, health);
+        return;
+      }
+    }
     mailbox.waitingForSlot = true;
     this.limiter.acquire(() => {
       mailbox.waitingForSlot = false;
       if (this.stopping) {
-        // Granted after stop(): the batch stays in the backlog (and the store) for the next start.
+        // Granted after stop(): the batch stays in the store for the next start.
         this.releaseSlot();
         return;
       }
@@ -366,13 +518,61 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * Takes an address of a down endpoint out of memory; its messages wait in the store until
+   * the endpoint is back. A suspended address stays, waiting for its own retry time.
+   */
+  private park(mailbox: Mailbox, health: EndpointHealth): void {
+    health.parkedTypes.add(mailbox.address.fn);
+    if (mailbox.suspended) {
+      if (mailbox.retryAt < health.probeAt) mailbox.retryAt = health.probeAt;
+      this.armRetry(mailbox);
+      return;
+    }
+    if (mailbox.reserved > 0) return; // dropped once its ingress commits (forgetIfIdle)
+    health.parkedAddresses++;
+    this.drop(mailbox);
+    this.armProbe();
+  }
+
+  private drop(mailbox: Mailbox): void {
+    if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
+    this.mailboxes.delete(addressKey(mailbox.address));
+    this.scanner.wake();
+  }
+
   private async runBatch(mailbox: Mailbox): Promise<void> {
-    const batch = mailbox.backlog;
-    mailbox.backlog = [];
-    mailbox.inFlight = batch;
     const self = mailbox.address;
+    const limit = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
+    let batch: StoredMessage[];
     try {
-      const response = await this.invoke(self, batch);
+      batch = this.options.store.messages.headOf(self, limit > 0 ? limit : 1000);
+    } catch (error) {
+      this.logger.warn({ err: error, address: formatAddress(self) }, "reading a batch failed; will retry");
+      this.releaseSlot();
+      await this.suspend(mailbox, error, []);
+      this.kick(mailbox);
+      return;
+    }
+    mailbox.took(batch, limit > 0 ? limit : 1000);
+    if (batch.length === 0) {
+      mailbox.probe = false;
+      this.releaseSlot();
+      this.kick(mailbox);
+      this.notifyIfSettled();
+      return;
+    }
+    mailbox.inFlight = batch;
+    const abort = new AbortController();
+    mailbox.abort = abort;
+    const health = this.healthOf(self.fn);
+    const key = addressKey(self);
+    try {
+      const response = await this.invoke(self, batch, abort.signal, (error) => {
+        // A probe fails fast: one failed attempt says the endpoint is still down.
+        if (mailbox.probe) abort.abort();
+        else this.endpointFailed(health, key, error);
+      });
       const now = this.clock();
       const plan = response
         ? planResult(self, response, {
@@ -391,32 +591,173 @@ export class Dispatcher {
         return result;
       });
       if (wasSuspended) this.logger.info({ address: formatAddress(self) }, "address recovered");
-      mailbox.failures = 0;
+      if (health?.succeeded()) this.endpointRecovered(health);
+      mailbox.probe = false;
+      this.setFailures(mailbox, 0);
       mailbox.lastError = undefined;
       this.applied += batch.length;
       this.options.observer?.applied(self.fn, batch.length);
       const appliedAt = this.clock();
       for (const message of batch) this.applyLatency.record(appliedAt - message.acceptedAt);
       this.batchSizes.record(batch.length);
-      for (const message of committed.outgoing) this.enqueue(message);
+      for (const message of committed.outgoing) this.stored(message);
       if (committed.earliestTimer !== undefined) this.scheduler.scheduled(committed.earliestTimer);
       for (const id of committed.egressIds) this.options.egress.get(id)?.notify();
     } catch (error) {
-      mailbox.backlog = [...batch, ...mailbox.backlog];
-      this.failedBatches++;
-      await this.suspend(mailbox, error, batch);
+      // Not consumed: the batch is still stored and goes out again.
+      mailbox.queued += batch.length;
+      await this.failed(mailbox, health, error, batch);
     } finally {
       mailbox.inFlight = undefined;
+      mailbox.abort = undefined;
       this.releaseSlot();
       this.kick(mailbox);
       this.notifyIfSettled();
     }
   }
 
+  /** A batch failed: the endpoint's failure (park, probe later) or this address's (suspend). */
+  private async failed(
+    mailbox: Mailbox,
+    health: EndpointHealth | undefined,
+    error: unknown,
+    batch: readonly StoredMessage[],
+  ): Promise<void> {
+    if (this.stopping) return; // abandoned by stop(): stays stored, nothing to report
+    this.failedBatches++;
+    const now = this.clock();
+    if (mailbox.probe && health?.down) {
+      mailbox.probe = false;
+      health.probeFailed(now);
+      health.lastError = describe(error);
+      this.options.observer?.failed(mailbox.address.fn, batch.length, health.lastError.code);
+      if (health.reportDue(now)) this.reportStillDown(health);
+      this.armProbe();
+      return;
+    }
+    mailbox.probe = false;
+    if (health?.down) {
+      // Cut short when the endpoint was marked down: counted there, not against the address.
+      this.options.observer?.failed(mailbox.address.fn, batch.length, describe(error).code);
+      return;
+    }
+    this.endpointFailed(health, addressKey(mailbox.address), error);
+    if (health?.down) {
+      this.options.observer?.failed(mailbox.address.fn, batch.length, describe(error).code);
+      return;
+    }
+    await this.suspend(mailbox, error, batch);
+  }
+
+  /** Counts a failed call or attempt against its endpoint; marks it down past the threshold. */
+  private endpointFailed(health: EndpointHealth | undefined, key: string, error: unknown): void {
+    if (!health || this.stopping) return;
+    if (!health.failed(key, describe(error), this.clock())) return;
+    const label = health.label;
+    this.logger.error(
+      {
+        endpoint: label,
+        code: health.lastError?.code,
+        probeInMs: Math.max(0, health.probeAt - this.clock()),
+      },
+      `endpoint failing, its addresses are parked until a probe succeeds: ${health.lastError?.message ?? ""}`,
+    );
+    // Calls still retrying against it are abandoned: their batches stay stored.
+    for (const mailbox of this.mailboxes.values()) {
+      if (mailbox.abort && !mailbox.probe && this.healthOf(mailbox.address.fn) === health) {
+        mailbox.abort.abort();
+      }
+    }
+    this.armProbe();
+  }
+
+  private endpointRecovered(health: EndpointHealth): void {
+    this.logger.info(
+      {
+        endpoint: health.label,
+        downForMs: this.clock() - health.downSince,
+        messagesWhileDown: health.messagesWhileDown,
+      },
+      "endpoint recovered, draining its backlog",
+    );
+    health.parkedTypes.clear();
+    health.probeCursor.clear();
+    // Its parked addresses are in the store only: read it again from the start.
+    this.scanner.rewind();
+  }
+
+  private reportStillDown(health: EndpointHealth): void {
+    this.logger.warn(
+      {
+        endpoint: health.label,
+        downForMs: this.clock() - health.downSince,
+        failedProbes: health.failedProbes,
+        messagesWhileDown: health.messagesWhileDown,
+        parkedAddresses: health.parkedAddresses,
+        code: health.lastError?.code,
+      },
+      `endpoint still failing: ${health.lastError?.message ?? ""}`,
+    );
+  }
+
+  /** Keeps one timer armed for the earliest probe of any down endpoint. */
+  private armProbe(): void {
+    if (this.stopping) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const health of this.health.values()) {
+      if (health.down && !health.probing) earliest = Math.min(earliest, health.probeAt);
+    }
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    this.probeTimer = setTimeout(() => this.startProbes(), Math.max(0, earliest - this.clock()));
+    this.probeTimer.unref?.();
+  }
+
+  /** For each down endpoint due a probe, takes one of its waiting addresses from the store. */
+  private startProbes(): void {
+    this.probeTimer = undefined;
+    const now = this.clock();
+    for (const health of this.health.values()) {
+      if (!health.mayProbe(now)) continue;
+      const address = this.nextProbeAddress(health);
+      if (!address) {
+        // Nothing waits for it: put it back in service; the next failures will show.
+        health.succeeded();
+        this.endpointRecovered(health);
+        continue;
+      }
+      const mailbox = this.mailbox(address);
+      this.recount(mailbox);
+      health.probing = true;
+      mailbox.probe = true;
+      this.kick(mailbox);
+    }
+    this.armProbe();
+  }
+
+  /** An address with stored messages of one of the endpoint's parked types, rotating. */
+  private nextProbeAddress(health: EndpointHealth): AddressRef | undefined {
+    const { messages } = this.options.store;
+    for (const fn of health.parkedTypes) {
+      const after = health.probeCursor.get(fn) ?? "";
+      const id =
+        messages.nextIdWithMessages(fn, after) ?? (after ? messages.nextIdWithMessages(fn, "") : undefined);
+      if (id === undefined) continue;
+      health.probeCursor.set(fn, id);
+      const key = addressKey({ fn, id });
+      if (this.mailboxes.get(key)?.suspended) continue;
+      return { fn, id };
+    }
+    return undefined;
+  }
+
   /** Sends the batch, registering missing state specs and re-sending as often as asked. */
   private async invoke(
     self: AddressRef,
     batch: readonly StoredMessage[],
+    signal: AbortSignal,
+    onRetry: (error: Error) => void,
   ): Promise<FromFunction_InvocationResponse | undefined> {
     const { store, invoker } = this.options;
     for (let round = 0; ; round++) {
@@ -427,8 +768,11 @@ export class Dispatcher {
         ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch), {
             id: self.id,
             batchSize: batch.length,
+            signal,
+            onRetry,
           })
-        : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch));
+        : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch), { signal, onRetry });
+      if (signal.aborted) throw signal.reason ?? new Error("the call was abandoned");
       if (reply.response.case === "invocationResult") return reply.response.value;
       if (reply.response.case !== "incompleteInvocationContext") return undefined;
       if (round + 1 >= this.maxRounds) {
@@ -449,13 +793,12 @@ export class Dispatcher {
   }
 
   private async suspend(mailbox: Mailbox, error: unknown, batch: readonly StoredMessage[]): Promise<void> {
-    mailbox.failures++;
+    this.setFailures(mailbox, mailbox.failures + 1);
     const now = this.clock();
     const base = Math.min(this.backoff.initialMs * 2 ** (mailbox.failures - 1), this.backoff.maxMs);
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     mailbox.retryAt = now + delay;
-    const code = error instanceof SwitchboardError ? error.code : "SB_INTERNAL";
-    const message = redactUrls(error instanceof Error ? error.message : String(error));
+    const { code, message } = describe(error);
     mailbox.lastError = { code, message };
     this.options.observer?.failed(mailbox.address.fn, batch.length, code);
     const resolved = this.options.router.tryResolve(mailbox.address.fn);
@@ -487,10 +830,12 @@ export class Dispatcher {
       );
     } catch (storeError) {
       // The suspension stays in memory; only the read-out after a restart would miss it.
-      this.logger.warn(
-        { err: storeError, address: formatAddress(mailbox.address) },
-        "could not record suspension",
-      );
+      if (!this.stopping) {
+        this.logger.warn(
+          { err: storeError, address: formatAddress(mailbox.address) },
+          "could not record suspension",
+        );
+      }
     }
   }
 
@@ -507,15 +852,16 @@ export class Dispatcher {
   }
 
   private forgetIfIdle(mailbox: Mailbox): void {
-    if (mailbox.idle && !mailbox.suspended && mailbox.reserved === 0) {
-      this.mailboxes.delete(addressKey(mailbox.address));
-    }
+    if (mailbox.idle && !mailbox.suspended && !mailbox.probe) this.drop(mailbox);
   }
 
   private isSettled(): boolean {
-    if (this.limiter.active > 0 || this.limiter.queued > 0) return false;
+    if (this.limiter.active > 0 || this.limiter.queued > 0 || !this.scanner.isCaughtUp) return false;
+    if (this.reservations.size > 0) return false;
     for (const mailbox of this.mailboxes.values()) {
-      if (!mailbox.suspended && (mailbox.backlog.length > 0 || mailbox.reserved > 0)) return false;
+      if (!mailbox.suspended && (mailbox.queued > 0 || mailbox.reserved > 0)) {
+        if (!this.healthOf(mailbox.address.fn)?.down) return false;
+      }
     }
     return true;
   }
@@ -541,6 +887,13 @@ export class Dispatcher {
     if (this.settledWaiters.length === 0 || !this.isSettled()) return;
     for (const resolve of this.settledWaiters.splice(0)) resolve();
   }
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  return {
+    code: error instanceof SwitchboardError ? error.code : "SB_INTERNAL",
+    message: redactUrls(error instanceof Error ? error.message : String(error)),
+  };
 }
 
 function toStateSpec(spec: FromFunction_PersistedValueSpec): StateSpec {

@@ -23,6 +23,10 @@ export interface InvocationCall {
   /** The target's id and the batch's size, so wrappers need not decode the body to label it. */
   readonly id?: string;
   readonly batchSize?: number;
+  /** Abandons the call (remote invokers abort the HTTP exchange). */
+  readonly signal?: AbortSignal;
+  /** Told about each failed attempt a remote call retries (see TransportRequest.onRetry). */
+  readonly onRetry?: (error: Error) => void;
 }
 
 /** Calls `invoker` with an encoded request, decoding it only for invokers without the fast path. */

@@ -36,6 +36,8 @@ export class RemoteInvoker implements FunctionInvoker {
         headers: call?.headers ? { ...call.headers, ...REQUEST_HEADERS } : REQUEST_HEADERS,
         body,
         options: endpoint.transport,
+        ...(call?.signal ? { signal: call.signal } : {}),
+        ...(call?.onRetry ? { onRetry: call.onRetry } : {}),
       },
       (response) => readReply(fn, response),
     );

@@ -31,6 +31,7 @@ export function overview(context: AdminContext, now = Date.now()): unknown {
     deadLetters: store.deadLetters.count(),
     suspended: suspended.slice(0, SUSPENDED_SHOWN),
     suspendedTotal: suspended.length,
+    endpointsDown: dispatcher.endpointsDown(),
     pools: transport.stats(),
     endpoints: config.endpoints.map((endpoint) => endpointLabel(endpoint)),
   };

@@ -10,7 +10,7 @@ export function registerRuntimeGauges(registry: Registry, read: () => RuntimeSna
     snapshotGauge(registry, read, name, help, readValue);
   gauge(
     "switchboard_backlog_messages",
-    "Messages waiting in address backlogs (in memory).",
+    "Messages waiting for the addresses dispatch holds in memory (parked addresses' wait in the store).",
     (s) => s.dispatcher.backlog,
   );
   gauge("switchboard_addresses_in_flight", "Addresses with a batch in flight.", (s) => s.dispatcher.inFlight);
@@ -23,6 +23,11 @@ export function registerRuntimeGauges(registry: Registry, read: () => RuntimeSna
     "switchboard_addresses_suspended",
     "Addresses suspended after a failed batch.",
     (s) => s.dispatcher.suspended,
+  );
+  gauge(
+    "switchboard_endpoints_down",
+    "Function endpoints backed off as a whole after failing across addresses.",
+    (s) => s.dispatcher.endpointsDown,
   );
   gauge(
     "switchboard_addresses_backpressured",

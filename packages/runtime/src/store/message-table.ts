@@ -14,6 +14,13 @@ export interface MessageRow {
   accepted_at: number;
 }
 
+/** Where a stored message goes, without its payload. */
+export interface AddressRow {
+  seq: number;
+  fn: string;
+  id: string;
+}
+
 /** Accepted messages: the inbox and every address's backlog, in acceptance order. */
 export class MessageTable {
   private readonly insertStatement: Database.Statement;
@@ -21,6 +28,13 @@ export class MessageTable {
   private readonly allStatement: Database.Statement<[], MessageRow>;
   private readonly countStatement: Database.Statement<[], { n: number }>;
   private readonly byAddressStatement: Database.Statement<[string, string], MessageRow>;
+  private readonly headOfAddressStatement: Database.Statement<[string, string, number], MessageRow>;
+  private readonly countForAddressStatement: Database.Statement<
+    [string, string],
+    { n: number; last: number | null }
+  >;
+  private readonly pageStatement: Database.Statement<[number, number], AddressRow>;
+  private readonly nextIdStatement: Database.Statement<[string, string], { id: string }>;
 
   constructor(db: Database.Database) {
     this.insertStatement = db.prepare(
@@ -31,6 +45,16 @@ export class MessageTable {
     this.allStatement = db.prepare("SELECT * FROM messages ORDER BY seq");
     this.countStatement = db.prepare("SELECT count(*) AS n FROM messages");
     this.byAddressStatement = db.prepare("SELECT * FROM messages WHERE fn = ? AND id = ? ORDER BY seq");
+    this.headOfAddressStatement = db.prepare(
+      "SELECT * FROM messages WHERE fn = ? AND id = ? ORDER BY seq LIMIT ?",
+    );
+    this.countForAddressStatement = db.prepare(
+      "SELECT count(*) AS n, max(seq) AS last FROM messages WHERE fn = ? AND id = ?",
+    );
+    this.pageStatement = db.prepare("SELECT seq, fn, id FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.nextIdStatement = db.prepare(
+      "SELECT id FROM messages WHERE fn = ? AND id > ? ORDER BY fn, id, seq LIMIT 1",
+    );
   }
 
   /** Must run inside a commit unit. */
@@ -63,6 +87,30 @@ export class MessageTable {
 
   forAddress(address: AddressRef): StoredMessage[] {
     return this.byAddressStatement.all(address.fn, address.id).map(toMessage);
+  }
+
+  /** The oldest `limit` messages of an address, in order: the next batch. */
+  headOf(address: AddressRef, limit: number): StoredMessage[] {
+    return this.headOfAddressStatement.all(address.fn, address.id, limit).map(toMessage);
+  }
+
+  /** How many messages an address has stored, and the newest one's seq (0 when none). */
+  countFor(address: AddressRef): { count: number; lastSeq: number } {
+    const row = this.countForAddressStatement.get(address.fn, address.id);
+    return { count: row?.n ?? 0, lastSeq: row?.last ?? 0 };
+  }
+
+  /**
+   * The addresses of the messages after `afterSeq`, in acceptance order: how dispatch finds
+   * work in the store a page at a time instead of loading every message.
+   */
+  pageAfter(afterSeq: number, limit: number): AddressRow[] {
+    return this.pageStatement.all(afterSeq, limit);
+  }
+
+  /** The first id after `afterId` (in id order) of function type `fn` that has a message. */
+  nextIdWithMessages(fn: string, afterId: string): string | undefined {
+    return this.nextIdStatement.get(fn, afterId)?.id;
   }
 
   count(): number {

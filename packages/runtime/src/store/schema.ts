@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS state (
   expires_at INTEGER,
   PRIMARY KEY (fn, id, name)
 ) WITHOUT ROWID;
+-- Lets the periodic purge of expired values touch only values that can expire.
+CREATE INDEX IF NOT EXISTS state_by_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
 -- State specs registered per function type (first registration of a name wins).
 CREATE TABLE IF NOT EXISTS specs (

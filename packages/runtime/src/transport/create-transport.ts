@@ -183,6 +183,7 @@ class PooledTransport implements Transport {
             throw deadlineError(call, attempt, error);
           }
           origin.counters.retries++;
+          request.onRetry?.(error);
           await control.sleep(wait);
         }
       }

@@ -67,6 +67,11 @@ export interface TransportRequest {
   readonly options: TransportOptions;
   /** Cancels the call (all attempts) when aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * Told about each failed attempt that is about to be retried, so a caller can see an
+   * origin failing long before the call's whole budget runs out.
+   */
+  readonly onRetry?: (error: Error) => void;
 }
 
 /** A response whose body has not been read yet. */

@@ -1,0 +1,105 @@
+import type { AddressRow } from "../store/message-table.js";
+
+/** What the dispatcher made of one stored message's address. */
+export type Consideration = "taken" | "skipped" | "full";
+
+export interface BacklogScannerOptions {
+  /** Rows after `afterSeq`, in seq order. */
+  readonly page: (afterSeq: number, limit: number) => AddressRow[];
+  /** Takes the address into dispatch, skips it (already there, or parked), or says there is no room. */
+  readonly consider: (row: AddressRow) => Consideration;
+  /** Whether dispatch has room for another address. */
+  readonly hasRoom: () => boolean;
+  readonly onError: (error: unknown) => void;
+  readonly pageSize?: number;
+  /** Pages read per event-loop turn before yielding to other work. */
+  readonly pagesPerTurn?: number;
+}
+
+/**
+ * Finds addresses with stored messages, a page at a time, in acceptance order. Dispatch
+ * keeps only a bounded set of addresses in memory; everything else waits in the store, and
+ * this scanner walks the messages table with a cursor to bring addresses in as room frees.
+ *
+ * Invariant: every message with seq <= `cursor` has been considered, so a message is never
+ * overlooked. Once the scanner has caught up, a newly stored message whose address has room
+ * is taken directly (`offer`), without a read; when there is no room, the cursor moves back
+ * before it and the scanner finds it later.
+ */
+export class BacklogScanner {
+  private cursor = 0;
+  private caughtUp = false;
+  private scheduled = false;
+  private stopped = false;
+  private readonly pageSize: number;
+  private readonly pagesPerTurn: number;
+  private readonly runNow = () => this.run();
+
+  constructor(private readonly options: BacklogScannerOptions) {
+    this.pageSize = options.pageSize ?? 512;
+    this.pagesPerTurn = options.pagesPerTurn ?? 8;
+  }
+
+  /** True when every stored message has been considered since the last rewind. */
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  /** Starts (again) from the oldest stored message: at start-up and when parked work may resume. */
+  rewind(): void {
+    this.cursor = 0;
+    this.caughtUp = false;
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * A message was stored for an address dispatch does not hold. Taken at once when the
+   * scanner is caught up; otherwise the scanner will reach it.
+   */
+  offer(row: AddressRow): void {
+    if (this.caughtUp && this.options.hasRoom()) {
+      const outcome = this.options.consider(row);
+      if (outcome !== "full") {
+        if (row.seq > this.cursor) this.cursor = row.seq;
+        return;
+      }
+    }
+    this.caughtUp = false;
+    if (row.seq - 1 < this.cursor) this.cursor = row.seq - 1;
+    this.wake();
+  }
+
+  /** Room may have freed up: continue scanning if behind. */
+  wake(): void {
+    if (this.caughtUp || this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(this.runNow);
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    if (this.stopped) return;
+    try {
+      for (let pages = 0; pages < this.pagesPerTurn; pages++) {
+        if (!this.options.hasRoom()) return;
+        const rows = this.options.page(this.cursor, this.pageSize);
+        for (const row of rows) {
+          if (this.options.consider(row) === "full") return;
+          this.cursor = row.seq;
+        }
+        if (rows.length < this.pageSize) {
+          this.caughtUp = true;
+          return;
+        }
+      }
+      this.wake();
+    } catch (error) {
+      this.options.onError(error);
+      setTimeout(() => this.wake(), 1000).unref?.();
+    }
+  }
+}
