@@ -113,6 +113,8 @@ test("an endpoint that is down suspends only its address's work, which is applie
   server.down = false;
   runtime.dispatcher.retryNow({ fn: "test/counter", id: "a" });
   await until(() => runtime.store.messages.count() === 0, "the backlog to drain");
+  // The commit is visible in the store a moment before the dispatcher has taken its result in.
+  await runtime.dispatcher.settled();
   assert.equal(
     decodeInt(runtime.store.state.read({ fn: "test/counter", id: "a" }, Date.now()).get("count")?.value),
     1,

@@ -117,6 +117,7 @@ export class Dispatcher {
   private readonly breaker: EndpointBreakerOptions;
   private readonly maxRounds: number;
   private readonly maxActive: number;
+  private readonly maxWaiting: number;
   private suspendedCount = 0;
   private stopping = false;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -138,6 +139,7 @@ export class Dispatcher {
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.limiter = new InFlightLimiter(maxInFlight);
     this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
+    this.maxWaiting = maxInFlight;
     this.backoff = options.suspendBackoff ?? { initialMs: 1000, maxMs: 60_000 };
     this.breaker = { ...DEFAULT_ENDPOINT_BREAKER, ...options.endpointBreaker };
     this.maxRounds = options.maxRegistrationRounds ?? 8;
@@ -429,8 +431,14 @@ export class Dispatcher {
     return "taken";
   }
 
+  /**
+   * Room for another address: under the cap of addresses in memory, and not so many already
+   * waiting for an in-flight slot that taking more would only queue them in memory.
+   */
   private hasRoom(): boolean {
-    return this.mailboxes.size - this.suspendedCount < this.maxActive;
+    return (
+      this.mailboxes.size - this.suspendedCount < this.maxActive && this.limiter.queued < this.maxWaiting
+    );
   }
 
   /** Reads how many messages the store holds for a mailbox's address. */
@@ -512,6 +520,12 @@ export class Dispatcher {
       if (this.stopping) {
         // Granted after stop(): the batch stays in the store for the next start.
         this.releaseSlot();
+        return;
+      }
+      if (!mailbox.probe && this.healthOf(mailbox.address.fn)?.down) {
+        // Its endpoint went down while it waited for the slot.
+        this.releaseSlot();
+        this.kick(mailbox);
         return;
       }
       void this.runBatch(mailbox);
@@ -878,6 +892,7 @@ export class Dispatcher {
 
   private releaseSlot(): void {
     this.limiter.release();
+    this.scanner.wake();
     if (this.stopping && this.limiter.active === 0) {
       for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
