@@ -442,6 +442,7 @@ function cacheSuite(fixture: BackendFixture): void {
 /** Another client of one MemoryCacheBackend's storage, with a close() of its own. */
 class MemoryClient implements CacheBackend {
   readonly kind = "memory";
+  readonly reachable = true;
   private closed = false;
   constructor(private readonly storage: MemoryCacheBackend) {}
   async get(key: string) {

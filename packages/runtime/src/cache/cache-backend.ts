@@ -46,6 +46,8 @@ export interface CacheBackend {
   setIf(key: string, value: Uint8Array, ttlMs: number, condition: SetCondition): Promise<SetIfResult>;
   /** Removes the entry; true when a live entry was removed. */
   delete(key: string): Promise<boolean>;
+  /** Whether calls can reach the storage now; readiness turns false while it cannot. */
+  readonly reachable: boolean;
   /** Releases connections and memory; later calls fail with SB_CACHE_CLOSED. */
   close(): Promise<void>;
 }

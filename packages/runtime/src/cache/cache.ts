@@ -100,6 +100,11 @@ export class Cache {
     return this.backend.kind;
   }
 
+  /** Whether the backend answers right now (false while Redis is away); for readiness. */
+  get reachable(): boolean {
+    return this.backend.reachable;
+  }
+
   /** A cache over the same backend scoped to another application; its close() leaves the backend open. */
   forApplication(application: string): Cache {
     return new Cache(

@@ -81,6 +81,11 @@ export class MemoryCacheBackend implements CacheBackend {
     this.entries.clear();
   }
 
+  /** This process's memory is always there. */
+  get reachable(): boolean {
+    return true;
+  }
+
   /** Entries held right now, expired ones included until touched (tests, metrics). */
   get size(): number {
     return this.entries.size;

@@ -53,7 +53,8 @@ export class RedisCacheBackend implements CacheBackend {
   /** Unique to this client, so versions written by two processes never coincide. */
   private readonly versionPrefix = randomBytes(8).toString("base64url");
   private nextVersion = 0;
-  private reachable = false;
+  /** Flips once per outage and once per recovery, so each logs one line, not one per retry. */
+  private isReachable = false;
   private closed = false;
 
   constructor(options: RedisBackendOptions) {
@@ -71,21 +72,16 @@ export class RedisCacheBackend implements CacheBackend {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
     }) as ScriptedRedis;
     this.redis.defineCommand("sbCacheSetIf", { numberOfKeys: 1, lua: SET_IF });
-    this.redis.on("ready", () => {
-      if (!this.reachable) this.logger.info({}, "cache connected to Redis");
-      this.reachable = true;
-    });
-    this.redis.on("error", (error: Error) => {
-      if (this.reachable || this.closed) {
-        this.logger.warn({ err: error.message }, "cache lost Redis; calls fail until it is back");
-      } else {
-        this.logger.debug({ err: error.message }, "cache cannot reach Redis");
-      }
-      this.reachable = false;
-    });
-    this.redis.on("close", () => {
-      this.reachable = false;
-    });
+    this.redis.on("ready", () => this.markReachable());
+    this.redis.on("error", (error: Error) => this.markUnreachable(error.message));
+    // A clean server shutdown closes the connection without any error event: without this
+    // the outage would go unlogged and readiness would not notice it.
+    this.redis.on("close", () => this.markUnreachable("connection closed"));
+  }
+
+  /** Whether the connection is up right now (readiness); false while reconnecting. */
+  get reachable(): boolean {
+    return this.isReachable;
   }
 
   /** Resolves once connected, or false after `timeoutMs` (calls fail fast until connected). */
@@ -175,6 +171,23 @@ export class RedisCacheBackend implements CacheBackend {
       await this.redis.quit().catch(() => undefined);
     }
     this.redis.disconnect();
+  }
+
+  private markReachable(): void {
+    if (this.isReachable) return;
+    this.isReachable = true;
+    this.logger.info({}, "cache connected to Redis");
+  }
+
+  private markUnreachable(reason: string): void {
+    if (this.closed) return;
+    if (!this.isReachable) {
+      // Every reconnect attempt during an outage ends up here: debug only, not a flood.
+      this.logger.debug({ err: reason }, "cache cannot reach Redis");
+      return;
+    }
+    this.isReachable = false;
+    this.logger.warn({ err: reason }, "cache lost Redis; calls fail until it is back");
   }
 
   private newVersion(): CacheVersion {
