@@ -6,7 +6,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { asBuffer } from "./bytes.js";
 import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
 import { toCacheFailure } from "./redis-failure.js";
-import { SET_IF } from "./redis-scripts.js";
+import { SET_IF, UNLOCK } from "./redis-scripts.js";
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. */
@@ -34,7 +34,14 @@ interface ScriptedRedis extends Redis {
     packed: Buffer,
     ttlMs: number,
   ): Promise<number>;
+  sbCacheUnlock(key: string, token: string): Promise<number>;
 }
+
+/**
+ * Between the namespace and a load lock's key. Every entry's key starts with its application,
+ * which is never empty and never contains '/', so no entry can be a lock.
+ */
+const LOCK_INFIX = "/lock/";
 
 const SEPARATOR = 0x3a; // ':'
 
@@ -72,6 +79,7 @@ export class RedisCacheBackend implements CacheBackend {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
     }) as ScriptedRedis;
     this.redis.defineCommand("sbCacheSetIf", { numberOfKeys: 1, lua: SET_IF });
+    this.redis.defineCommand("sbCacheUnlock", { numberOfKeys: 1, lua: UNLOCK });
     this.redis.on("ready", () => this.markReachable());
     this.redis.on("error", (error: Error) => this.markUnreachable(error.message));
     // A clean server shutdown closes the connection without any error event: without this
@@ -160,6 +168,24 @@ export class RedisCacheBackend implements CacheBackend {
       return (await this.redis.del(this.namespace + key)) > 0;
     } catch (error) {
       throw toCacheFailure(error, "delete");
+    }
+  }
+
+  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    try {
+      return (await this.redis.set(this.namespace + LOCK_INFIX + key, token, "PX", ttlMs, "NX")) === "OK";
+    } catch (error) {
+      throw toCacheFailure(error, "lock");
+    }
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.redis.sbCacheUnlock(this.namespace + LOCK_INFIX + key, token);
+    } catch (error) {
+      throw toCacheFailure(error, "unlock");
     }
   }
 
