@@ -386,6 +386,113 @@ function cacheSuite(fixture: BackendFixture): void {
       await until(async () => (await c.getString("k")) === "v2", "the second refresh to land");
     });
 
+    /** Two caches of one application on separate clients, as two runtime processes have. */
+    async function twoInstances(options: Partial<CacheOptions> = {}): Promise<[Cache, Cache]> {
+      await fixture.backend(); // the memory fixture's second clients share the latest backend
+      const settings = {
+        application: `shared${++app}`,
+        defaultTtlMs: 60_000,
+        maxValueBytes: 1024,
+        ...options,
+      };
+      return [
+        new Cache(await fixture.secondClient(), settings),
+        new Cache(await fixture.secondClient(), settings),
+      ];
+    }
+
+    test("getOrSet on two instances sharing the backend runs one loader for all their callers", async () => {
+      const [a, b] = await twoInstances();
+      const loader = countingLoader("computed", true);
+      const first = Array.from({ length: 10 }, () => a.getOrSet("k", 60_000, loader.load));
+      await until(() => loader.runs === 1, "the first loader to start");
+      const second = Array.from({ length: 10 }, () => b.getOrSet("k", 60_000, loader.load));
+      await sleep(100); // time enough for the second instance to start a loader of its own
+      loader.release();
+      const values = await Promise.all([...first, ...second]);
+      assert.equal(loader.runs, 1, "one loader across both instances");
+      assert.ok(values.every((value) => text(value) === "computed"));
+      await a.close();
+      await b.close();
+    });
+
+    test("when the instance holding the load lock dies, another loads once the lock expires", async () => {
+      const [a, b] = await twoInstances({ loaderDeadlineMs: 300 });
+      const aCalled = Date.now();
+      let aStarted = false;
+      const dying = a.getOrSet("k", 60_000, () => {
+        aStarted = true;
+        return new Promise<string>(() => {}); // its process is gone: it never stores anything
+      });
+      dying.catch(() => {});
+      await until(() => aStarted, "the first loader to start");
+      await a.close(10);
+      let bStartedAt = 0;
+      const value = await b.getOrSet("k", 60_000, () => {
+        bStartedAt = Date.now();
+        return "loaded by b";
+      });
+      assert.equal(text(value), "loaded by b");
+      // Date.now() and Redis's PX both count whole ms: allow a millisecond of rounding.
+      assert.ok(bStartedAt >= aCalled + 299, `b waited for the lock to expire (${bStartedAt - aCalled} ms)`);
+      assert.equal(await b.getString("k"), "loaded by b");
+      await b.close();
+    });
+
+    test("a failed loader fails its own instance's waiters; another instance's waiter then loads", async () => {
+      const [a, b] = await twoInstances();
+      const events: string[] = [];
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const failing = async () => {
+        events.push("a loads");
+        await gate;
+        events.push("a fails");
+        throw new Error("upstream down");
+      };
+      const onA = Array.from({ length: 5 }, () => a.getOrSet("k", 60_000, failing));
+      await until(() => events.length === 1, "a's loader to start");
+      const onB = b.getOrSet("k", 60_000, () => {
+        events.push("b loads");
+        return "ok";
+      });
+      await sleep(100);
+      release();
+      const outcomes = await Promise.allSettled(onA);
+      assert.ok(
+        outcomes.every((o) => o.status === "rejected" && (o.reason as Error).message === "upstream down"),
+      );
+      assert.equal(text(await onB), "ok");
+      assert.deepEqual(events, ["a loads", "a fails", "b loads"]);
+      assert.equal(await a.getString("k"), "ok");
+      await a.close();
+      await b.close();
+    });
+
+    test("stale-while-revalidate refreshes once across instances sharing the backend", async () => {
+      const [a, b] = await twoInstances();
+      const options = { staleWhileRevalidateMs: 60_000 };
+      await a.getOrSet("k", 40, () => "v1", options);
+      await sleep(100); // past the 40 ms TTL, inside the stale window
+      const refresh = countingLoader("v2", true);
+      assert.equal(text(await a.getOrSet("k", 60_000, refresh.load, options)), "v1");
+      await until(() => refresh.runs === 1, "a's refresh to start");
+      const fromB = await Promise.all(
+        Array.from({ length: 10 }, () => b.getOrSet("k", 60_000, refresh.load, options)),
+      );
+      assert.ok(
+        fromB.every((answer) => text(answer) === "v1"),
+        "b answers stale at once",
+      );
+      await sleep(50); // time enough for a refresh of b's own to start
+      assert.equal(refresh.runs, 1, "one refresh across both instances");
+      refresh.release();
+      await until(async () => (await b.getString("k")) === "v2", "the refresh to land");
+      assert.equal(refresh.runs, 1);
+      await a.close();
+      await b.close();
+    });
+
     test("two applications on one backend never see each other's keys", async () => {
       const backend = await fixture.backend();
       const settings = { defaultTtlMs: 60_000, maxValueBytes: 1024 };
@@ -442,6 +549,7 @@ function cacheSuite(fixture: BackendFixture): void {
 /** Another client of one MemoryCacheBackend's storage, with a close() of its own. */
 class MemoryClient implements CacheBackend {
   readonly kind = "memory";
+  readonly reachable = true;
   private closed = false;
   constructor(private readonly storage: MemoryCacheBackend) {}
   async get(key: string) {
@@ -455,6 +563,12 @@ class MemoryClient implements CacheBackend {
   }
   async delete(key: string) {
     return this.open().delete(key);
+  }
+  async tryLock(key: string, token: string, ttlMs: number) {
+    return this.open().tryLock(key, token, ttlMs);
+  }
+  async unlock(key: string, token: string) {
+    return this.open().unlock(key, token);
   }
   async close() {
     this.closed = true;

@@ -34,7 +34,10 @@ test("healthz answers while running; readyz reflects the store, the configuratio
   assert.deepEqual(await call(`${fx.admin}/healthz`), { status: 200, body: { status: "ok" } });
   const ready = await call(`${fx.admin}/readyz`);
   assert.equal(ready.status, 200);
-  assert.deepEqual(ready.body, { ready: true, checks: { store: true, configuration: true, running: true } });
+  assert.deepEqual(ready.body, {
+    ready: true,
+    checks: { store: true, configuration: true, running: true, cache: true },
+  });
   fx.runtime.ops.markStopping();
   const stopping = await call(`${fx.admin}/readyz`);
   assert.equal(stopping.status, 503);

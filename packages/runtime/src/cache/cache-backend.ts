@@ -46,6 +46,15 @@ export interface CacheBackend {
   setIf(key: string, value: Uint8Array, ttlMs: number, condition: SetCondition): Promise<SetIfResult>;
   /** Removes the entry; true when a live entry was removed. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Takes the load lock of `key` (getOrSet's cluster-wide single flight) for `ttlMs` when no
+   * one holds it; true when taken. Locks live apart from entries: no key can name one.
+   */
+  tryLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases the load lock of `key` if `token` still holds it (not once it expired and was retaken). */
+  unlock(key: string, token: string): Promise<void>;
+  /** Whether calls can reach the storage now; readiness turns false while it cannot. */
+  readonly reachable: boolean;
   /** Releases connections and memory; later calls fail with SB_CACHE_CLOSED. */
   close(): Promise<void>;
 }

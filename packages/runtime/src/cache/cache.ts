@@ -4,6 +4,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
 import type { CacheObserver } from "./cache-observer.js";
 import { type CacheValue, valueBytes } from "./cache-value.js";
+import { awaitLoadTurn, type LoadLock, type LoadTurn, tryLoadLock } from "./load-lock.js";
 import { SingleFlight } from "./single-flight.js";
 import { decodeJson, decodeText, encodeJson, type JsonValidator } from "./typed-values.js";
 
@@ -16,6 +17,11 @@ export interface CacheOptions {
   readonly maxValueBytes: number;
   /** Largest key (UTF-8 bytes) accepted; default 1024. */
   readonly maxKeyBytes?: number;
+  /**
+   * How long other instances wait for a getOrSet loader before one of them loads instead
+   * (the TTL of the key's cluster-wide load lock); default 10 s.
+   */
+  readonly loaderDeadlineMs?: number;
   /** Where failed background refreshes are reported. */
   readonly logger?: Logger;
   /** Told of every lookup a caller makes (get, getEntry, getOrSet and the typed reads), once each. */
@@ -40,6 +46,11 @@ export interface GetOrSetOptions {
    * at once while one refresh runs in the background. Default 0 (no stale answers).
    */
   readonly staleWhileRevalidateMs?: number;
+  /**
+   * How long callers elsewhere wait for this loader: the key's load lock expires then and
+   * another instance may load. Default: the cache's `loaderDeadlineMs` (10 s).
+   */
+  readonly loaderDeadlineMs?: number;
 }
 
 export interface GetOrSetJsonOptions<T> extends GetOrSetOptions {
@@ -49,6 +60,7 @@ export interface GetOrSetJsonOptions<T> extends GetOrSetOptions {
 export type CacheLoader = () => CacheValue | Promise<CacheValue>;
 
 const DEFAULT_MAX_KEY_BYTES = 1024;
+const DEFAULT_LOADER_DEADLINE_MS = 10_000;
 /** Far beyond any cache use, and well inside what Redis (PX) and lru-cache accept. */
 const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -62,6 +74,7 @@ export class Cache {
   readonly defaultTtlMs: number;
   readonly maxValueBytes: number;
   readonly maxKeyBytes: number;
+  readonly loaderDeadlineMs: number;
   private readonly prefix: string;
   private readonly flights = new SingleFlight<Uint8Array>();
   private readonly logger: Logger;
@@ -88,6 +101,10 @@ export class Cache {
     this.defaultTtlMs = checkTtl(options.defaultTtlMs, "defaultTtl");
     this.maxValueBytes = options.maxValueBytes;
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    this.loaderDeadlineMs = checkTtl(
+      options.loaderDeadlineMs ?? DEFAULT_LOADER_DEADLINE_MS,
+      "loaderDeadline",
+    );
     this.observer = options.observer;
     this.logger = (options.logger ?? silentLogger).child({
       cache: backend.kind,
@@ -100,6 +117,11 @@ export class Cache {
     return this.backend.kind;
   }
 
+  /** Whether the backend answers right now (false while Redis is away); for readiness. */
+  get reachable(): boolean {
+    return this.backend.reachable;
+  }
+
   /** A cache over the same backend scoped to another application; its close() leaves the backend open. */
   forApplication(application: string): Cache {
     return new Cache(
@@ -109,6 +131,7 @@ export class Cache {
         defaultTtlMs: this.defaultTtlMs,
         maxValueBytes: this.maxValueBytes,
         maxKeyBytes: this.maxKeyBytes,
+        loaderDeadlineMs: this.loaderDeadlineMs,
         logger: this.logger,
         ...(this.observer ? { observer: this.observer } : {}),
       },
@@ -177,10 +200,12 @@ export class Cache {
 
   /**
    * The value under `key`; on a miss, `loader()`'s value, stored for `ttlMs`. Concurrent
-   * callers for one key share one loader run (in this process). With
+   * callers for one key share one loader run: in this process through an in-memory flight,
+   * across instances sharing the backend through the key's load lock. With
    * `staleWhileRevalidateMs`, an entry past its TTL but within that window is answered at
-   * once while one background refresh replaces it. A loader error reaches every caller
-   * waiting on that run and stores nothing.
+   * once while one background refresh (cluster-wide) replaces it. A loader error reaches
+   * every caller in this process waiting on that run and stores nothing; waiters in other
+   * instances then take the lock and load themselves.
    */
   async getOrSet(
     key: string,
@@ -191,13 +216,17 @@ export class Cache {
     const scoped = this.scope(key);
     const ttl = this.resolveTtl(ttlMs);
     const staleMs = checkStaleWindow(options.staleWhileRevalidateMs);
+    const deadlineMs =
+      options.loaderDeadlineMs === undefined
+        ? this.loaderDeadlineMs
+        : checkTtl(options.loaderDeadlineMs, "loaderDeadlineMs");
     const entry = this.counted(await this.backend.get(scoped));
     if (entry) {
       if (staleMs > 0 && entry.ttlRemainingMs <= staleMs)
-        this.refreshInBackground(scoped, ttl, staleMs, loader);
+        this.refreshInBackground(scoped, ttl, staleMs, deadlineMs, loader, entry.value);
       return entry.value;
     }
-    const loaded = await this.flights.run(scoped, () => this.load(scoped, ttl, staleMs, loader));
+    const loaded = await this.flights.run(scoped, () => this.load(scoped, ttl, staleMs, deadlineMs, loader));
     // Every waiter gets its own copy, so one caller changing or transferring it harms no other.
     return new Uint8Array(loaded);
   }
@@ -239,19 +268,94 @@ export class Cache {
   private readonly countedValue = (entry: CacheEntry | undefined): Uint8Array | undefined =>
     this.counted(entry)?.value;
 
-  private async load(scoped: string, ttl: number, staleMs: number, loader: CacheLoader): Promise<Uint8Array> {
-    // Another caller (or process) may have stored a fresh value since this caller's read.
-    const current = await this.backend.get(scoped);
-    if (current && current.ttlRemainingMs > staleMs) return current.value;
+  /**
+   * For the function host, whose loaders run in workers across host calls: waits until the key
+   * holds a fresh value or this caller holds its load lock (release it once the value is stored
+   * or the load failed). `signal` ends the wait when the waiting invocation ends.
+   */
+  claimLoad(key: string, staleMs: number, lockTtlMs: number, signal?: AbortSignal): Promise<LoadTurn> {
+    return awaitLoadTurn(this.backend, this.scope(key), {
+      staleMs,
+      lockTtlMs,
+      maxWaitMs: 2 * lockTtlMs,
+      ...(signal ? { signal } : {}),
+      onReleaseError: this.onReleaseError,
+    });
+  }
+
+  /** For the function host's stale refresh: the key's load lock, or undefined when another instance refreshes. */
+  tryClaimRefresh(key: string, lockTtlMs: number): Promise<LoadLock | undefined> {
+    return tryLoadLock(this.backend, this.scope(key), lockTtlMs, this.onReleaseError);
+  }
+
+  /** A miss: wait for the instance that holds the key's load lock, or take it and load. */
+  private async load(
+    scoped: string,
+    ttl: number,
+    staleMs: number,
+    deadlineMs: number,
+    loader: CacheLoader,
+  ): Promise<Uint8Array> {
+    const turn = await awaitLoadTurn(this.backend, scoped, {
+      staleMs,
+      lockTtlMs: deadlineMs,
+      // Long enough to outlast a dead holder's lock and one more holder's load.
+      maxWaitMs: 2 * deadlineMs,
+      onReleaseError: this.onReleaseError,
+    });
+    if (turn.kind === "loaded") return turn.entry.value;
+    try {
+      return await this.loadAndStore(scoped, ttl, staleMs, loader);
+    } finally {
+      await turn.lock.release();
+    }
+  }
+
+  private async loadAndStore(scoped: string, ttl: number, staleMs: number, loader: CacheLoader) {
     const bytes = await valueBytes(await loader(), this.maxValueBytes);
     await this.backend.set(scoped, bytes, ttl + staleMs);
     return bytes;
   }
 
-  private refreshInBackground(scoped: string, ttl: number, staleMs: number, loader: CacheLoader): void {
+  /** A stale hit: refresh unless another instance already is (it holds the lock); never waits. */
+  private async refresh(
+    scoped: string,
+    ttl: number,
+    staleMs: number,
+    deadlineMs: number,
+    loader: CacheLoader,
+    stale: Uint8Array,
+  ): Promise<Uint8Array> {
+    const lock = await tryLoadLock(this.backend, scoped, deadlineMs, this.onReleaseError);
+    if (!lock) return stale;
+    try {
+      // Another instance may have refreshed and released since this caller read the stale value.
+      const current = await this.backend.get(scoped);
+      if (current && current.ttlRemainingMs > staleMs) return current.value;
+      return await this.loadAndStore(scoped, ttl, staleMs, loader);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private readonly onReleaseError = (error: unknown): void => {
+    this.logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "cache could not release a getOrSet load lock; it expires by itself",
+    );
+  };
+
+  private refreshInBackground(
+    scoped: string,
+    ttl: number,
+    staleMs: number,
+    deadlineMs: number,
+    loader: CacheLoader,
+    stale: Uint8Array,
+  ): void {
     if (this.closed || this.flights.isRunning(scoped)) return;
     this.flights
-      .run(scoped, () => this.load(scoped, ttl, staleMs, loader))
+      .run(scoped, () => this.refresh(scoped, ttl, staleMs, deadlineMs, loader, stale))
       .catch((error: unknown) => {
         this.logger.warn(
           { key: scoped, err: error instanceof Error ? error.message : String(error) },

@@ -30,6 +30,8 @@ export class MemoryCacheBackend implements CacheBackend {
   private readonly status: LRUCache.Status<string, StoredEntry> = {};
   private nextVersion = 0;
   private closed = false;
+  /** getOrSet load locks; an expired one is replaced when next taken, never swept. */
+  private readonly locks = new Map<string, { readonly token: string; readonly expiresAt: number }>();
 
   constructor(options: MemoryBackendOptions) {
     this.maxTotalBytes = options.maxTotalBytes;
@@ -76,9 +78,28 @@ export class MemoryCacheBackend implements CacheBackend {
     return live;
   }
 
+  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    const now = Date.now();
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > now) return false;
+    this.locks.set(key, { token, expiresAt: now + ttlMs });
+    return true;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    if (this.locks.get(key)?.token === token) this.locks.delete(key);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.entries.clear();
+    this.locks.clear();
+  }
+
+  /** This process's memory is always there. */
+  get reachable(): boolean {
+    return true;
   }
 
   /** Entries held right now, expired ones included until touched (tests, metrics). */

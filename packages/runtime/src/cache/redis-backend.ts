@@ -6,7 +6,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { asBuffer } from "./bytes.js";
 import type { CacheBackend, CacheEntry, CacheVersion, SetCondition, SetIfResult } from "./cache-backend.js";
 import { toCacheFailure } from "./redis-failure.js";
-import { SET_IF } from "./redis-scripts.js";
+import { SET_IF, UNLOCK } from "./redis-scripts.js";
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://...` for TLS. */
@@ -34,7 +34,14 @@ interface ScriptedRedis extends Redis {
     packed: Buffer,
     ttlMs: number,
   ): Promise<number>;
+  sbCacheUnlock(key: string, token: string): Promise<number>;
 }
+
+/**
+ * Between the namespace and a load lock's key. Every entry's key starts with its application,
+ * which is never empty and never contains '/', so no entry can be a lock.
+ */
+const LOCK_INFIX = "/lock/";
 
 const SEPARATOR = 0x3a; // ':'
 
@@ -53,7 +60,8 @@ export class RedisCacheBackend implements CacheBackend {
   /** Unique to this client, so versions written by two processes never coincide. */
   private readonly versionPrefix = randomBytes(8).toString("base64url");
   private nextVersion = 0;
-  private reachable = false;
+  /** Flips once per outage and once per recovery, so each logs one line, not one per retry. */
+  private isReachable = false;
   private closed = false;
 
   constructor(options: RedisBackendOptions) {
@@ -71,21 +79,17 @@ export class RedisCacheBackend implements CacheBackend {
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
     }) as ScriptedRedis;
     this.redis.defineCommand("sbCacheSetIf", { numberOfKeys: 1, lua: SET_IF });
-    this.redis.on("ready", () => {
-      if (!this.reachable) this.logger.info({}, "cache connected to Redis");
-      this.reachable = true;
-    });
-    this.redis.on("error", (error: Error) => {
-      if (this.reachable || this.closed) {
-        this.logger.warn({ err: error.message }, "cache lost Redis; calls fail until it is back");
-      } else {
-        this.logger.debug({ err: error.message }, "cache cannot reach Redis");
-      }
-      this.reachable = false;
-    });
-    this.redis.on("close", () => {
-      this.reachable = false;
-    });
+    this.redis.defineCommand("sbCacheUnlock", { numberOfKeys: 1, lua: UNLOCK });
+    this.redis.on("ready", () => this.markReachable());
+    this.redis.on("error", (error: Error) => this.markUnreachable(error.message));
+    // A clean server shutdown closes the connection without any error event: without this
+    // the outage would go unlogged and readiness would not notice it.
+    this.redis.on("close", () => this.markUnreachable("connection closed"));
+  }
+
+  /** Whether the connection is up right now (readiness); false while reconnecting. */
+  get reachable(): boolean {
+    return this.isReachable;
   }
 
   /** Resolves once connected, or false after `timeoutMs` (calls fail fast until connected). */
@@ -167,6 +171,24 @@ export class RedisCacheBackend implements CacheBackend {
     }
   }
 
+  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    try {
+      return (await this.redis.set(this.namespace + LOCK_INFIX + key, token, "PX", ttlMs, "NX")) === "OK";
+    } catch (error) {
+      throw toCacheFailure(error, "lock");
+    }
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.redis.sbCacheUnlock(this.namespace + LOCK_INFIX + key, token);
+    } catch (error) {
+      throw toCacheFailure(error, "unlock");
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -175,6 +197,23 @@ export class RedisCacheBackend implements CacheBackend {
       await this.redis.quit().catch(() => undefined);
     }
     this.redis.disconnect();
+  }
+
+  private markReachable(): void {
+    if (this.isReachable) return;
+    this.isReachable = true;
+    this.logger.info({}, "cache connected to Redis");
+  }
+
+  private markUnreachable(reason: string): void {
+    if (this.closed) return;
+    if (!this.isReachable) {
+      // Every reconnect attempt during an outage ends up here: debug only, not a flood.
+      this.logger.debug({ err: reason }, "cache cannot reach Redis");
+      return;
+    }
+    this.isReachable = false;
+    this.logger.warn({ err: reason }, "cache lost Redis; calls fail until it is back");
   }
 
   private newVersion(): CacheVersion {

@@ -33,3 +33,12 @@ if not holds then return 0 end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1
 `;
+
+/**
+ * KEYS[1] a load lock; ARGV[1] the holder's token. Deletes the lock only if that token still
+ * holds it: a holder whose lock expired and was taken by another instance must not free it.
+ */
+export const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

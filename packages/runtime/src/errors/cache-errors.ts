@@ -22,7 +22,10 @@ export const CacheErrors = {
   CLOSED: { code: "SB_CACHE_CLOSED", status: 503 },
   /** A getOrSet waited on another caller's loader, and that loader threw; nothing was stored. */
   LOADER_FAILED: { code: "SB_CACHE_LOADER_FAILED", status: 502 },
-  /** A getOrSet waited on a loader whose invocation ended (or failed) without finishing it. */
+  /**
+   * A getOrSet waited on a loader whose invocation ended (or failed) without finishing it, or
+   * waited twice its loader deadline while other instances held the key's load lock.
+   */
   FLIGHT_ABANDONED: { code: "SB_CACHE_FLIGHT_ABANDONED", status: 503 },
   /** A host call named a getOrSet flight that is not running or belongs to another invocation. */
   UNKNOWN_FLIGHT: { code: "SB_CACHE_UNKNOWN_FLIGHT", status: 400 },

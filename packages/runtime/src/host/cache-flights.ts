@@ -1,4 +1,5 @@
 import type { Cache } from "../cache/cache.js";
+import type { LoadLock } from "../cache/load-lock.js";
 import { CacheErrors } from "../errors/cache-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 
@@ -20,11 +21,15 @@ export interface Flight {
   readonly ttlMs: number;
   readonly staleMs: number;
   readonly waiters: Set<{ resolve(value: LoadedValue): void; reject(error: Error): void }>;
+  /** The key's cluster-wide load lock, once taken; released when the flight ends. */
+  lock?: LoadLock;
 }
 
 /**
  * getOrSet's single flight across every worker of the host: at most one loader per
  * (application, key) runs at a time; other callers wait here for its value or its error.
+ * Across hosts sharing a Redis, the flight's owner also holds the key's load lock (see
+ * cache/load-lock.ts), released however the flight ends.
  * The loader runs in the owner's worker, so a flight ends with `complete`, `fail`, or
  * `abandon` when its invocation ends without either: waiters never hang.
  */
@@ -63,6 +68,16 @@ export class CacheFlights {
       );
     }
     return flight;
+  }
+
+  /** Hands the flight its load lock; false (and the lock released) when the flight already ended. */
+  holdLock(flight: Flight, lock: LoadLock): boolean {
+    if (this.byToken.get(flight.token) !== flight) {
+      void lock.release();
+      return false;
+    }
+    flight.lock = lock;
+    return true;
   }
 
   /** Waits for the flight's value; gives up when the waiting invocation itself ends. */
@@ -124,6 +139,8 @@ export class CacheFlights {
     if (this.byToken.get(flight.token) !== flight) return false;
     this.byToken.delete(flight.token);
     this.byKey.delete(flightKey(flight.cache, flight.key));
+    // Stored or failed (or abandoned): either way another host may load now. release() never throws.
+    void flight.lock?.release();
     return true;
   }
 }

@@ -14,6 +14,7 @@ import type {
 } from "@switchboard/sdk/internal";
 import { type Cache, type CacheCondition, checkStaleWindow, checkTtl } from "../cache/cache.js";
 import { type CacheValue, valueBytes } from "../cache/cache-value.js";
+import type { LoadTurn } from "../cache/load-lock.js";
 import { CacheErrors } from "../errors/cache-errors.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -67,23 +68,48 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
       const staleMs = checkStaleWindow(staleWhileRevalidateMs);
       const entry = await cache.getEntry(key);
       const hit = (state: "hit" | "stale", found: WireCacheEntry) => ({ state, entry: found });
+      const lockTtlMs = loadLockTtl(cache, invocation);
       if (entry) {
         if (entry.ttlRemainingMs > staleMs)
           return entryResult(data, invocation, entry, into, (e) => hit("hit", e));
-        // Past its TTL, inside the stale window: answer stale unless nobody refreshes yet.
-        if (flights.running(cache, key))
-          return entryResult(data, invocation, entry, into, (e) => hit("stale", e));
-      } else {
-        const running = flights.running(cache, key);
-        if (running) {
-          const loaded = await flights.wait(running, invocation.signal);
-          // Waiters share the loaded bytes: one moved to its worker needs a copy of its own.
-          const value = into === "bytes" ? new Uint8Array(loaded.value) : loaded.value;
-          return entryResult(data, invocation, { ...loaded, value }, into, (e) => hit("hit", e));
-        }
+        // Past its TTL, inside the stale window: answer stale unless nobody refreshes yet, here
+        // or in another host (which then holds the key's load lock).
+        const lock = flights.running(cache, key) ? undefined : await cache.tryClaimRefresh(key, lockTtlMs);
+        if (!lock) return entryResult(data, invocation, entry, into, (e) => hit("stale", e));
+        const flight = flights.start(cache, key, invocation.id, ttl, staleMs);
+        flights.holdLock(flight, lock);
+        const begun: WireFlightBegun = { state: "load", flight: flight.token, refresh: true };
+        return { value: begun };
       }
+      const running = flights.running(cache, key);
+      if (running) {
+        const loaded = await flights.wait(running, invocation.signal);
+        // Waiters share the loaded bytes: one moved to its worker needs a copy of its own.
+        const value = into === "bytes" ? new Uint8Array(loaded.value) : loaded.value;
+        return entryResult(data, invocation, { ...loaded, value }, into, (e) => hit("hit", e));
+      }
+      // Callers in this host join this flight while it waits for its turn across hosts.
       const flight = flights.start(cache, key, invocation.id, ttl, staleMs);
-      const begun: WireFlightBegun = { state: "load", flight: flight.token, refresh: entry !== undefined };
+      let turn: LoadTurn;
+      try {
+        turn = await cache.claimLoad(key, staleMs, lockTtlMs, invocation.signal);
+      } catch (error) {
+        flights.reject(flight, error as Error);
+        throw error;
+      }
+      if (turn.kind === "loaded") {
+        // Another host loaded it. The waiters get a copy: this caller's may move to its worker.
+        flights.resolve(flight, { ...turn.entry, value: new Uint8Array(turn.entry.value) });
+        return entryResult(data, invocation, turn.entry, into, (e) => hit("hit", e));
+      }
+      if (!flights.holdLock(flight, turn.lock)) {
+        throw new SwitchboardError(
+          CacheErrors.FLIGHT_ABANDONED,
+          `the invocation loading cache key "${key}" ended while waiting for its turn`,
+          { key },
+        );
+      }
+      const begun: WireFlightBegun = { state: "load", flight: flight.token, refresh: false };
       return { value: begun };
     })
     .register("cache.flight.complete", async (invocation, args) => {
@@ -115,6 +141,16 @@ export function registerCacheHostCalls(table: HostCallTable, context: CacheCallC
       return { value: null };
     })
     .onInvocationEnd((invocation) => flights.abandon(invocation.id));
+}
+
+/**
+ * How long other hosts wait for this invocation's loader: until its deadline, when the host
+ * abandons the flight and releases the lock anyway; the lock's TTL only matters if this host
+ * dies first.
+ */
+function loadLockTtl(cache: Cache, invocation: Invocation): number {
+  const left = invocation.deadlineAt - performance.now();
+  return Number.isFinite(left) ? Math.max(1, Math.ceil(left)) : cache.loaderDeadlineMs;
 }
 
 /** Host-call arguments are an object; anything else (a hand-made call) gets a clear error. */

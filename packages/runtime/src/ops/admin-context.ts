@@ -14,6 +14,8 @@ export interface AdminContext {
   readonly transport: Transport;
   readonly egresses: readonly EgressSink[];
   readonly metrics: Metrics;
+  /** The functions' cache; readiness follows whether its backend is reachable. */
+  readonly cache: { readonly reachable: boolean };
   /** Present only when tracing is configured. */
   readonly tracing?: Tracing | undefined;
   readonly startedAt: number;

@@ -97,6 +97,9 @@ function readiness(context: AdminContext, _request: AdminRequest, response: Serv
     store: context.store.isOpen,
     configuration: context.config !== undefined,
     running: context.ready(),
+    // A Redis that went away makes this instance unable to serve cache calls: take it out of
+    // rotation until it is back, rather than failing every function that uses the cache.
+    cache: context.cache.reachable,
   };
   const ready = Object.values(checks).every(Boolean);
   sendJson(response, ready ? 200 : 503, { ready, checks });

@@ -50,6 +50,19 @@ export class RedisProcess {
     this.child?.kill("SIGCONT");
   }
 
+  /** A clean SHUTDOWN, as an operator stopping Redis would; resolves once the process is gone. */
+  async shutdown(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    const socket = new Socket();
+    socket.on("error", () => {});
+    socket.connect(this.port, "127.0.0.1", () => socket.write("SHUTDOWN NOSAVE\r\n"));
+    await exited;
+    socket.destroy();
+  }
+
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
