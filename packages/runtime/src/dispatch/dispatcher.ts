@@ -3,7 +3,7 @@ import type {
   FromFunction_PersistedValueSpec,
 } from "@switchboard/sdk/protocol";
 import { endpointLabel } from "../config/endpoint-label.js";
-import type { FunctionEndpoint, FunctionRouter } from "../config/model.js";
+import type { FunctionRouter } from "../config/model.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { buildBatchRequest } from "../invoke/build-request.js";
@@ -18,7 +18,12 @@ import { BacklogScanner, type Consideration } from "./backlog-scanner.js";
 import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
 import type { DispatchObserver } from "./dispatch-observer.js";
-import { DEFAULT_ENDPOINT_BREAKER, type EndpointBreakerOptions, EndpointHealth } from "./endpoint-health.js";
+import { EndpointBackoff, type EndpointDown } from "./endpoint-backoff.js";
+import {
+  DEFAULT_ENDPOINT_BREAKER,
+  type EndpointBreakerOptions,
+  type EndpointHealth,
+} from "./endpoint-health.js";
 import { InFlightLimiter } from "./in-flight-limiter.js";
 import { LatencyWindow } from "./latency-window.js";
 import { type Logger, redactUrls, silentLogger } from "./logger.js";
@@ -75,15 +80,6 @@ export interface SuspendedAddress {
   readonly lastError?: { readonly code: string; readonly message: string };
 }
 
-export interface EndpointDown {
-  readonly endpoint: string;
-  readonly since: number;
-  readonly nextProbeAt: number;
-  readonly failedProbes: number;
-  readonly messagesWhileDown: number;
-  readonly lastError?: { readonly code: string; readonly message: string };
-}
-
 /** How often expired state rows are deleted (they are never read once expired). */
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -106,7 +102,7 @@ export class Dispatcher {
   private readonly mailboxes = new Map<string, Mailbox>();
   /** Ingress messages being committed for addresses not in memory (back-pressure counts them). */
   private readonly reservations = new Map<string, number>();
-  private readonly health = new Map<FunctionEndpoint, EndpointHealth>();
+  private readonly endpoints: EndpointBackoff;
   private readonly scanner: BacklogScanner;
   private readonly limiter: InFlightLimiter;
   private readonly registry: StateRegistry;
@@ -114,14 +110,12 @@ export class Dispatcher {
   private readonly logger: Logger;
   private readonly clock: () => number;
   private readonly backoff: { initialMs: number; maxMs: number };
-  private readonly breaker: EndpointBreakerOptions;
   private readonly maxRounds: number;
   private readonly maxActive: number;
   private readonly maxWaiting: number;
   private suspendedCount = 0;
   private stopping = false;
   private purgeTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
   private accepted = 0;
   private applied = 0;
   private failedBatches = 0;
@@ -141,7 +135,25 @@ export class Dispatcher {
     this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
     this.maxWaiting = maxInFlight;
     this.backoff = options.suspendBackoff ?? { initialMs: 1000, maxMs: 60_000 };
-    this.breaker = { ...DEFAULT_ENDPOINT_BREAKER, ...options.endpointBreaker };
+    this.endpoints = new EndpointBackoff(
+      options.router,
+      options.store.messages,
+      { ...DEFAULT_ENDPOINT_BREAKER, ...options.endpointBreaker },
+      this.logger,
+      this.clock,
+      {
+        abandonCalls: (health) => {
+          for (const mailbox of this.mailboxes.values()) {
+            if (mailbox.abort && !mailbox.probe && this.endpoints.of(mailbox.address.fn) === health) {
+              mailbox.abort.abort();
+            }
+          }
+        },
+        probe: (address) => this.probe(address),
+        // Its parked addresses are in the store only: read it again from the start.
+        resumed: () => this.scanner.rewind(),
+      },
+    );
     this.maxRounds = options.maxRegistrationRounds ?? 8;
     this.registry = new StateRegistry(options.store.specs.all());
     this.scanner = new BacklogScanner({
@@ -345,19 +357,7 @@ export class Dispatcher {
 
   /** Endpoints backed off as a whole, with what they are holding back. */
   endpointsDown(): EndpointDown[] {
-    const down: EndpointDown[] = [];
-    for (const health of this.health.values()) {
-      if (!health.down) continue;
-      down.push({
-        endpoint: health.label,
-        since: health.downSince,
-        nextProbeAt: health.probeAt,
-        failedProbes: health.failedProbes,
-        messagesWhileDown: health.messagesWhileDown,
-        ...(health.lastError ? { lastError: health.lastError } : {}),
-      });
-    }
-    return down;
+    return this.endpoints.down();
   }
 
   registeredSpecs(): ReadonlyMap<string, readonly StateSpec[]> {
@@ -382,7 +382,7 @@ export class Dispatcher {
     this.scanner.stop();
     this.scheduler.stop();
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.endpoints.stop();
     this.limiter.clearWaiting();
     for (const mailbox of this.mailboxes.values()) {
       mailbox.waitingForSlot = false;
@@ -417,7 +417,7 @@ export class Dispatcher {
   private consider(row: AddressRow): Consideration {
     const key = addressKey(row);
     if (this.mailboxes.has(key)) return "skipped";
-    const health = this.healthOf(row.fn);
+    const health = this.endpoints.of(row.fn);
     if (health?.down) {
       health.messagesWhileDown++;
       health.parkedTypes.add(row.fn);
@@ -480,17 +480,6 @@ export class Dispatcher {
     mailbox.failures = failures;
   }
 
-  private healthOf(fn: string): EndpointHealth | undefined {
-    const endpoint = this.options.router.tryResolve(fn)?.endpoint;
-    if (!endpoint) return undefined;
-    let health = this.health.get(endpoint);
-    if (!health) {
-      health = new EndpointHealth(endpointLabel(endpoint), this.breaker);
-      this.health.set(endpoint, health);
-    }
-    return health;
-  }
-
   private kick(mailbox: Mailbox): void {
     if (mailbox.inFlight || mailbox.waitingForSlot || mailbox.queued === 0) {
       this.forgetIfIdle(mailbox);
@@ -504,7 +493,7 @@ export class Dispatcher {
       if (!mailbox.retryTimer) this.armRetry(mailbox);
       return;
     }
-    const health = this.healthOf(mailbox.address.fn);
+    const health = this.endpoints.of(mailbox.address.fn);
     if (health?.down && !mailbox.probe) {
       if (health.mayProbe(now)) {
         health.probing = true;
@@ -522,7 +511,7 @@ export class Dispatcher {
         this.releaseSlot();
         return;
       }
-      if (!mailbox.probe && this.healthOf(mailbox.address.fn)?.down) {
+      if (!mailbox.probe && this.endpoints.of(mailbox.address.fn)?.down) {
         // Its endpoint went down while it waited for the slot.
         this.releaseSlot();
         this.kick(mailbox);
@@ -537,16 +526,26 @@ export class Dispatcher {
    * the endpoint is back. A suspended address stays, waiting for its own retry time.
    */
   private park(mailbox: Mailbox, health: EndpointHealth): void {
-    health.parkedTypes.add(mailbox.address.fn);
     if (mailbox.suspended) {
+      health.parkedTypes.add(mailbox.address.fn);
       if (mailbox.retryAt < health.probeAt) mailbox.retryAt = health.probeAt;
       this.armRetry(mailbox);
       return;
     }
     if (mailbox.reserved > 0) return; // dropped once its ingress commits (forgetIfIdle)
-    health.parkedAddresses++;
     this.drop(mailbox);
-    this.armProbe();
+    this.endpoints.parked(health, mailbox.address.fn);
+  }
+
+  /** Sends an address's next batch as its endpoint's probe. */
+  private probe(address: AddressRef): boolean {
+    const existing = this.mailboxes.get(addressKey(address));
+    if (existing?.suspended) return false;
+    const mailbox = existing ?? this.mailbox(address);
+    if (!existing) this.recount(mailbox);
+    mailbox.probe = true;
+    this.kick(mailbox);
+    return true;
   }
 
   private drop(mailbox: Mailbox): void {
@@ -579,13 +578,13 @@ export class Dispatcher {
     mailbox.inFlight = batch;
     const abort = new AbortController();
     mailbox.abort = abort;
-    const health = this.healthOf(self.fn);
+    const health = this.endpoints.of(self.fn);
     const key = addressKey(self);
     try {
       const response = await this.invoke(self, batch, abort.signal, (error) => {
         // A probe fails fast: one failed attempt says the endpoint is still down.
         if (mailbox.probe) abort.abort();
-        else this.endpointFailed(health, key, error);
+        else this.endpoints.failed(health, key, describe(error));
       });
       const now = this.clock();
       const plan = response
@@ -605,7 +604,7 @@ export class Dispatcher {
         return result;
       });
       if (wasSuspended) this.logger.info({ address: formatAddress(self) }, "address recovered");
-      if (health?.succeeded()) this.endpointRecovered(health);
+      this.endpoints.succeeded(health);
       mailbox.probe = false;
       this.setFailures(mailbox, 0);
       mailbox.lastError = undefined;
@@ -619,6 +618,7 @@ export class Dispatcher {
       for (const id of committed.egressIds) this.options.egress.get(id)?.notify();
     } catch (error) {
       // Not consumed: the batch is still stored and goes out again.
+      mailbox.inFlight = undefined;
       mailbox.queued += batch.length;
       await this.failed(mailbox, health, error, batch);
     } finally {
@@ -639,131 +639,17 @@ export class Dispatcher {
   ): Promise<void> {
     if (this.stopping) return; // abandoned by stop(): stays stored, nothing to report
     this.failedBatches++;
-    const now = this.clock();
-    if (mailbox.probe && health?.down) {
-      mailbox.probe = false;
-      health.probeFailed(now);
-      health.lastError = describe(error);
-      this.options.observer?.failed(mailbox.address.fn, batch.length, health.lastError.code);
-      if (health.reportDue(now)) this.reportStillDown(health);
-      this.armProbe();
-      return;
-    }
+    const cause = describe(error);
+    const wasProbe = mailbox.probe;
     mailbox.probe = false;
+    if (!health?.down) this.endpoints.failed(health, addressKey(mailbox.address), cause);
     if (health?.down) {
-      // Cut short when the endpoint was marked down: counted there, not against the address.
-      this.options.observer?.failed(mailbox.address.fn, batch.length, describe(error).code);
-      return;
-    }
-    this.endpointFailed(health, addressKey(mailbox.address), error);
-    if (health?.down) {
-      this.options.observer?.failed(mailbox.address.fn, batch.length, describe(error).code);
+      // The endpoint's failure, counted there and not against the address.
+      if (wasProbe) this.endpoints.probeFailed(health, cause);
+      this.options.observer?.failed(mailbox.address.fn, batch.length, cause.code);
       return;
     }
     await this.suspend(mailbox, error, batch);
-  }
-
-  /** Counts a failed call or attempt against its endpoint; marks it down past the threshold. */
-  private endpointFailed(health: EndpointHealth | undefined, key: string, error: unknown): void {
-    if (!health || this.stopping) return;
-    if (!health.failed(key, describe(error), this.clock())) return;
-    const label = health.label;
-    this.logger.error(
-      {
-        endpoint: label,
-        code: health.lastError?.code,
-        probeInMs: Math.max(0, health.probeAt - this.clock()),
-      },
-      `endpoint failing, its addresses are parked until a probe succeeds: ${health.lastError?.message ?? ""}`,
-    );
-    // Calls still retrying against it are abandoned: their batches stay stored.
-    for (const mailbox of this.mailboxes.values()) {
-      if (mailbox.abort && !mailbox.probe && this.healthOf(mailbox.address.fn) === health) {
-        mailbox.abort.abort();
-      }
-    }
-    this.armProbe();
-  }
-
-  private endpointRecovered(health: EndpointHealth): void {
-    this.logger.info(
-      {
-        endpoint: health.label,
-        downForMs: this.clock() - health.downSince,
-        messagesWhileDown: health.messagesWhileDown,
-      },
-      "endpoint recovered, draining its backlog",
-    );
-    health.parkedTypes.clear();
-    health.probeCursor.clear();
-    // Its parked addresses are in the store only: read it again from the start.
-    this.scanner.rewind();
-  }
-
-  private reportStillDown(health: EndpointHealth): void {
-    this.logger.warn(
-      {
-        endpoint: health.label,
-        downForMs: this.clock() - health.downSince,
-        failedProbes: health.failedProbes,
-        messagesWhileDown: health.messagesWhileDown,
-        parkedAddresses: health.parkedAddresses,
-        code: health.lastError?.code,
-      },
-      `endpoint still failing: ${health.lastError?.message ?? ""}`,
-    );
-  }
-
-  /** Keeps one timer armed for the earliest probe of any down endpoint. */
-  private armProbe(): void {
-    if (this.stopping) return;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const health of this.health.values()) {
-      if (health.down && !health.probing) earliest = Math.min(earliest, health.probeAt);
-    }
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-    if (earliest === Number.POSITIVE_INFINITY) return;
-    this.probeTimer = setTimeout(() => this.startProbes(), Math.max(0, earliest - this.clock()));
-    this.probeTimer.unref?.();
-  }
-
-  /** For each down endpoint due a probe, takes one of its waiting addresses from the store. */
-  private startProbes(): void {
-    this.probeTimer = undefined;
-    const now = this.clock();
-    for (const health of this.health.values()) {
-      if (!health.mayProbe(now)) continue;
-      const address = this.nextProbeAddress(health);
-      if (!address) {
-        // Nothing waits for it: put it back in service; the next failures will show.
-        health.succeeded();
-        this.endpointRecovered(health);
-        continue;
-      }
-      const mailbox = this.mailbox(address);
-      this.recount(mailbox);
-      health.probing = true;
-      mailbox.probe = true;
-      this.kick(mailbox);
-    }
-    this.armProbe();
-  }
-
-  /** An address with stored messages of one of the endpoint's parked types, rotating. */
-  private nextProbeAddress(health: EndpointHealth): AddressRef | undefined {
-    const { messages } = this.options.store;
-    for (const fn of health.parkedTypes) {
-      const after = health.probeCursor.get(fn) ?? "";
-      const id =
-        messages.nextIdWithMessages(fn, after) ?? (after ? messages.nextIdWithMessages(fn, "") : undefined);
-      if (id === undefined) continue;
-      health.probeCursor.set(fn, id);
-      const key = addressKey({ fn, id });
-      if (this.mailboxes.get(key)?.suspended) continue;
-      return { fn, id };
-    }
-    return undefined;
   }
 
   /** Sends the batch, registering missing state specs and re-sending as often as asked. */
@@ -874,7 +760,7 @@ export class Dispatcher {
     if (this.reservations.size > 0) return false;
     for (const mailbox of this.mailboxes.values()) {
       if (!mailbox.suspended && (mailbox.queued > 0 || mailbox.reserved > 0)) {
-        if (!this.healthOf(mailbox.address.fn)?.down) return false;
+        if (!this.endpoints.of(mailbox.address.fn)?.down) return false;
       }
     }
     return true;
