@@ -6,30 +6,19 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
 import type {
   AddressRef,
+  DelayedAction,
   NewEgressRecord,
   NewMessage,
   NewTimer,
+  ResultPlan,
+  StateMutation,
   StateSpec,
   StoredValue,
 } from "../store/records.js";
 import { formatAddress, joinTypename } from "./address.js";
 import type { StateRegistry } from "./state-registry.js";
 
-export type DelayedAction =
-  | { readonly kind: "schedule"; readonly timer: NewTimer }
-  | { readonly kind: "cancel"; readonly token: string };
-
-export type StateMutation =
-  | { readonly kind: "modify"; readonly spec: StateSpec; readonly value: Uint8Array }
-  | { readonly kind: "delete"; readonly spec: StateSpec };
-
-/** A validated InvocationResponse, ready to be committed in StateFun's order. */
-export interface ResultPlan {
-  readonly outgoing: readonly NewMessage[];
-  readonly delayed: readonly DelayedAction[];
-  readonly egress: readonly NewEgressRecord[];
-  readonly mutations: readonly StateMutation[];
-}
+export type { DelayedAction, ResultPlan, StateMutation } from "../store/records.js";
 
 export interface PlanContext {
   readonly registry: StateRegistry;

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { type MessageRow, toMessage } from "./message-table.js";
-import type { AddressRef, StoredMessage } from "./records.js";
+import type { AddressRef, DeadLetter, StoredMessage } from "./records.js";
 
 /** A message row (`seq` is the dead letter's own) plus what took it out of dispatch. */
 interface DeadLetterRow extends MessageRow {
@@ -10,15 +10,7 @@ interface DeadLetterRow extends MessageRow {
   dead_lettered_at: number;
 }
 
-/** A message taken out of dispatch by an operator, with the error that stopped its address. */
-export interface DeadLetter {
-  /** The dead letter's own id. */
-  readonly seq: number;
-  readonly message: StoredMessage;
-  readonly errorCode: string;
-  readonly errorMessage: string;
-  readonly deadLetteredAt: number;
-}
+export type { DeadLetter } from "./records.js";
 
 /** The dead-letter store: durable, listable, and emptied only by re-injecting or dropping. */
 export class DeadLetterTable {

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { AddressRef, NewMessage, StoredMessage } from "./records.js";
+import type { AddressRef, AddressRow, NewMessage, StoredMessage } from "./records.js";
 
 /** A message's columns, as the messages and dead_letters tables both store them. */
 export interface MessageRow {
@@ -14,12 +14,7 @@ export interface MessageRow {
   accepted_at: number;
 }
 
-/** Where a stored message goes, without its payload. */
-export interface AddressRow {
-  seq: number;
-  fn: string;
-  id: string;
-}
+export type { AddressRow } from "./records.js";
 
 /** Accepted messages: the inbox and every address's backlog, in acceptance order. */
 export class MessageTable {

@@ -78,3 +78,36 @@ export interface Suspension {
   readonly suspendedAt: number;
   readonly retryAt: number;
 }
+
+export type DelayedAction =
+  | { readonly kind: "schedule"; readonly timer: NewTimer }
+  | { readonly kind: "cancel"; readonly token: string };
+
+export type StateMutation =
+  | { readonly kind: "modify"; readonly spec: StateSpec; readonly value: Uint8Array }
+  | { readonly kind: "delete"; readonly spec: StateSpec };
+
+/** A validated InvocationResponse, ready to be committed in StateFun's order. */
+export interface ResultPlan {
+  readonly outgoing: readonly NewMessage[];
+  readonly delayed: readonly DelayedAction[];
+  readonly egress: readonly NewEgressRecord[];
+  readonly mutations: readonly StateMutation[];
+}
+
+/** A message taken out of dispatch by an operator, with the error that stopped its address. */
+export interface DeadLetter {
+  /** The dead letter's own id. */
+  readonly seq: number;
+  readonly message: StoredMessage;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly deadLetteredAt: number;
+}
+
+/** Where a stored message goes, without its payload. */
+export interface AddressRow {
+  readonly seq: number;
+  readonly fn: string;
+  readonly id: string;
+}
