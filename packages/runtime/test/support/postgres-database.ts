@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { after } from "node:test";
+import { after, type TestContext } from "node:test";
 import pg from "pg";
 
 /**
@@ -19,10 +19,10 @@ export interface TestDatabase {
 }
 
 /**
- * Creates a database with a unique name for one test file and drops it when the file's tests
- * are done (registered with node:test's `after`), so concurrent test runs never share data.
+ * Creates a database with a unique name and drops it when the test `t` ends, or, without `t`,
+ * when the file's tests are done (node:test's `after`), so concurrent runs never share data.
  */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, t?: TestContext): Promise<TestDatabase> {
   const name = `sbtest_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${process.pid}_${randomBytes(4).toString("hex")}`;
   await onServer(`CREATE DATABASE ${name}`);
   let dropped = false;
@@ -36,7 +36,8 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
-  after(() => database.drop());
+  if (t) t.after(() => database.drop());
+  else after(() => database.drop());
   return database;
 }
 
