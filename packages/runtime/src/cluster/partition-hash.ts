@@ -17,6 +17,10 @@ import { createHash } from "node:crypto";
  * specified everywhere (Node, PostgreSQL, every language) and it costs about a microsecond.
  */
 export function partitionOf(fn: string, id: string, partitionCount: number): number {
-  const digest = createHash("sha256").update(`${fn}/${id}`, "utf8").digest();
-  return digest.readUInt32BE(0) % partitionCount;
+  return addressHash(fn, id) % partitionCount;
+}
+
+/** The unsigned 32-bit number partitionOf reduces modulo the partition count. */
+export function addressHash(fn: string, id: string): number {
+  return createHash("sha256").update(`${fn}/${id}`, "utf8").digest().readUInt32BE(0);
 }
