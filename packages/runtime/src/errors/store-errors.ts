@@ -1,0 +1,19 @@
+import type { ErrorDefinition } from "./switchboard-error.js";
+
+/** Errors of the PostgreSQL store (cluster mode): reaching it, and its schema. */
+export const StoreErrors = {
+  /** `--store` / SWITCHBOARD_STORE is not a postgres:// or postgresql:// URL with a host and a database. */
+  BAD_URL: { code: "SB_STORE_BAD_URL", status: 500 },
+  /** The database server did not answer (refused, unknown host, or no answer within the connect timeout). */
+  UNREACHABLE: { code: "SB_STORE_UNREACHABLE", status: 503 },
+  /** The server refused the user or password. */
+  AUTH_FAILED: { code: "SB_STORE_AUTH_FAILED", status: 503 },
+  /** The server answered, but the database named in the URL does not exist. */
+  NO_DATABASE: { code: "SB_STORE_NO_DATABASE", status: 503 },
+  /** The database holds a schema written by a newer Switchboard; this one changes nothing and stops. */
+  SCHEMA_TOO_NEW: { code: "SB_STORE_SCHEMA_TOO_NEW", status: 500 },
+  /** The database has no Switchboard schema yet (`switchboard store init` creates it). */
+  NOT_INITIALIZED: { code: "SB_STORE_NOT_INITIALIZED", status: 500 },
+  /** A statement failed for a reason of the database's own (connection lost, disk full, ...). */
+  FAILED: { code: "SB_STORE_FAILED", status: 503 },
+} as const satisfies Record<string, ErrorDefinition>;

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { type TestContext, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Ownership } from "../src/cluster/ownership.js";
+import type { PartitionLease } from "../src/cluster/ownership-types.js";
+import { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import { ChildInstance, type ChildLine } from "./support/cluster/child-instance.js";
+import { createTestDatabase } from "./support/postgres-database.js";
+
+const PARTITIONS = 16;
+const LEASE_MS = 1500;
+const HEARTBEAT_MS = 250;
+
+/** A cluster database, this process's own instance "local" (timer-driven), and a child instance. */
+async function setUp(t: TestContext, label: string) {
+  let local: Ownership | undefined;
+  let store: PostgresStore | undefined;
+  let child: ChildInstance | undefined;
+  t.after(async () => {
+    await child?.kill();
+    await local?.stop().catch(() => {});
+    await store?.close();
+  });
+  const database = await createTestDatabase(label, t);
+  store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 3 });
+  child = new ChildInstance(database.url, "child", LEASE_MS, HEARTBEAT_MS);
+  const all = await child.waitFor((line) => line.type === "owned" && owned(line).length === PARTITIONS);
+  assert.equal(owned(all).length, PARTITIONS);
+  local = await Ownership.start({
+    pool: store.pool,
+    partitionCount: store.partitionCount,
+    instanceId: "local",
+    leaseMs: LEASE_MS,
+    heartbeatMs: HEARTBEAT_MS,
+  });
+  const split = await child.waitFor((line) => line.type === "owned" && owned(line).length === PARTITIONS / 2);
+  await until(() => local?.owned().length === PARTITIONS / 2);
+  return { store, local, child, childHeld: owned(split) };
+}
+
+function owned(line: ChildLine): PartitionLease[] {
+  return line.partitions as PartitionLease[];
+}
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(25);
+  }
+}
+
+test("a killed instance's partitions move to the live one after its lease, with higher epochs", async (t) => {
+  const { local, child, childHeld } = await setUp(t, "failover_kill");
+  assert.deepEqual(
+    [...local.owned(), ...childHeld].map((lease) => lease.partition).sort((a, b) => a - b),
+    Array.from({ length: PARTITIONS }, (_, i) => i),
+  );
+  await child.kill();
+  await until(() => local.owned().length === PARTITIONS);
+  for (const lease of childHeld) {
+    assert.ok((local.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
+  }
+});
+
+test("a paused instance whose partitions were taken cannot commit with its old epoch when it resumes", async (t) => {
+  const { store, local, child, childHeld } = await setUp(t, "failover_pause");
+  const victim = childHeld[0] as PartitionLease;
+  child.signal("SIGSTOP");
+  await until(() => local.owned().length === PARTITIONS);
+  assert.ok((local.epochOf(victim.partition) ?? 0) > victim.epoch);
+
+  const from = child.lines.length;
+  // Queued before the child runs again, so the write usually runs before the child's next
+  // tick tells it what happened; either way the database refuses the old epoch.
+  child.send(`write ${victim.partition} ${victim.epoch}`);
+  child.signal("SIGCONT");
+  const write = await child.waitFor((line) => line.type === "write", 20_000, from);
+  assert.equal(write.ok, false);
+  assert.equal(write.code, "SB_CLUSTER_OWNERSHIP_LOST");
+  // Once it ticks, the child also learns it lost everything.
+  await child.waitFor(
+    (line) => line.type === "owned" && owned(line).length === 0 && line.reason === "taken",
+    20_000,
+    from,
+  );
+
+  const { rows } = await store.pool.query("SELECT count(*)::int AS n FROM state WHERE fn = 'child/f'");
+  assert.equal(rows[0].n, 0, "the late write left nothing behind");
+});

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { type TestContext, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { partitionOf } from "../src/cluster/partition-hash.js";
+import { PartitionListener } from "../src/cluster/partition-listener.js";
+import { appendMessages } from "../src/store/postgres/ingress-messages.js";
+import { readMessagesAfter } from "../src/store/postgres/partition-messages.js";
+import { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import type { NewMessage } from "../src/store/records.js";
+import { createTestDatabase } from "./support/postgres-database.js";
+
+const PARTITIONS = 8;
+
+function message(fn: string, id: string, text = "hi"): NewMessage {
+  return {
+    target: { fn, id },
+    argument: { typename: "t/s", hasValue: true, value: new TextEncoder().encode(text) },
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+async function setUp(t: TestContext, label: string) {
+  let store: PostgresStore | undefined;
+  let listener: PartitionListener | undefined;
+  t.after(async () => {
+    await listener?.close();
+    await store?.close();
+  });
+  const database = await createTestDatabase(label, t);
+  store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 3 });
+  const notified: number[] = [];
+  const catchUps: (readonly number[])[] = [];
+  const applicationName = `sb-listener-${randomBytes(4).toString("hex")}`;
+  listener = await PartitionListener.start({
+    url: store.url,
+    applicationName,
+    onNotify: (partition) => notified.push(partition),
+    onCatchUp: (partitions) => catchUps.push(partitions),
+    reconnectDelayMs: { min: 50, max: 400 },
+  });
+  return { store, listener, notified, catchUps, applicationName };
+}
+
+test("a committed ingress insert notifies each of its partitions once; a rolled-back one notifies none", async (t) => {
+  const { store, listener, notified } = await setUp(t, "notify_commit");
+  await listener.listen(Array.from({ length: PARTITIONS }, (_, i) => i));
+  const batch = [message("a/f", "1"), message("a/f", "2"), message("a/f", "1", "again"), message("b/g", "x")];
+  const expected = [...new Set(batch.map((m) => partitionOf(m.target.fn, m.target.id, PARTITIONS)))].sort();
+
+  await assert.rejects(
+    store.transaction(async (transaction) => {
+      await appendMessages(transaction, batch, PARTITIONS);
+      throw new Error("abandon the group");
+    }),
+    /abandon the group/,
+  );
+  const seqs = await store.transaction((transaction) => appendMessages(transaction, batch, PARTITIONS, 1234));
+  await until(() => notified.length >= expected.length);
+  await sleep(100);
+  assert.deepEqual(
+    [...notified].sort(),
+    expected,
+    "one notification per partition, none for the rolled-back group",
+  );
+
+  assert.equal(seqs.length, batch.length);
+  const { rows } = await store.pool.query(
+    "SELECT seq, partition, fn, id, typename, has_value, value, accepted_at, caller_fn FROM messages ORDER BY seq",
+  );
+  assert.deepEqual(
+    rows.map((row) => Number(row.seq)),
+    seqs,
+  );
+  assert.deepEqual(
+    rows.map((row) => [
+      row.partition,
+      row.fn,
+      row.id,
+      Buffer.from(row.value).toString(),
+      Number(row.accepted_at),
+    ]),
+    batch.map((m) => [
+      partitionOf(m.target.fn, m.target.id, PARTITIONS),
+      m.target.fn,
+      m.target.id,
+      new TextDecoder().decode(m.argument.value),
+      1234,
+    ]),
+  );
+  assert.equal(rows[0].caller_fn, null);
+});
+
+test("the listener hears only the partitions it listens to, and nothing after unlisten", async (t) => {
+  const { store, listener, notified } = await setUp(t, "notify_filter");
+  const target = message("a/f", "1");
+  const partition = partitionOf("a/f", "1", PARTITIONS);
+  const other = Array.from({ length: 100 }, (_, i) => message("a/f", `o${i}`)).find(
+    (m) => partitionOf(m.target.fn, m.target.id, PARTITIONS) !== partition,
+  ) as NewMessage;
+  await listener.listen([partition]);
+  await store.transaction((transaction) => appendMessages(transaction, [other, target], PARTITIONS));
+  await until(() => notified.length > 0);
+  await sleep(100);
+  assert.deepEqual(notified, [partition]);
+
+  await listener.unlisten([partition]);
+  await store.transaction((transaction) => appendMessages(transaction, [target], PARTITIONS));
+  await sleep(200);
+  assert.deepEqual(notified, [partition], "no notification after unlisten");
+});
+
+test("a listener whose connection is killed reconnects, asks for a catch-up, and hears new messages again", async (t) => {
+  const { store, listener, notified, catchUps, applicationName } = await setUp(t, "notify_reconnect");
+  const partitions = [1, 3, 5];
+  await listener.listen(partitions);
+  assert.equal(listener.connected, true);
+
+  const killed = await store.pool.query(
+    "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1",
+    [applicationName],
+  );
+  assert.equal(killed.rowCount, 1);
+  // Sent while the listener is away: only the catch-up can find it.
+  const missed = Array.from({ length: 200 }, (_, i) => message("a/f", `m${i}`)).find(
+    (m) => partitionOf(m.target.fn, m.target.id, PARTITIONS) === 3,
+  ) as NewMessage;
+  await store.transaction((transaction) => appendMessages(transaction, [missed], PARTITIONS));
+
+  await until(() => catchUps.length > 0);
+  assert.deepEqual(catchUps, [partitions]);
+  assert.equal(listener.connected, true);
+  const found = await readMessagesAfter(store.pool, catchUps[0] ?? [], 0, 100);
+  assert.deepEqual(
+    found.map((m) => [m.partition, m.target.id, new TextDecoder().decode(m.argument.value)]),
+    [[3, missed.target.id, "hi"]],
+  );
+  assert.deepEqual(await readMessagesAfter(store.pool, [3], found[0]?.seq ?? 0, 100), []);
+
+  const before = notified.length;
+  await store.transaction((transaction) => appendMessages(transaction, [missed], PARTITIONS));
+  await until(() => notified.length > before);
+  assert.equal(notified.at(-1), 3);
+});

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import pg from "pg";
+import { createTestDatabase, POSTGRES_SERVER_URL } from "./support/postgres-database.js";
+
+async function databaseExists(name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_SERVER_URL });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    return rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
+test("a test database has a name of its own and is gone after drop, open connections included", async () => {
+  const first = await createTestDatabase("helper");
+  const second = await createTestDatabase("helper");
+  assert.notEqual(first.name, second.name);
+  assert.ok(await databaseExists(first.name));
+
+  const leftover = new pg.Client({ connectionString: first.url });
+  leftover.on("error", () => {});
+  await leftover.connect();
+  const { rows } = await leftover.query("SELECT current_database() AS name");
+  assert.equal(rows[0].name, first.name);
+
+  await first.drop();
+  assert.equal(await databaseExists(first.name), false);
+  await assert.rejects(leftover.query("SELECT 1"));
+  await first.drop();
+  await second.drop();
+  assert.equal(await databaseExists(second.name), false);
+});

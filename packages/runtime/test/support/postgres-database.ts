@@ -1,0 +1,59 @@
+import { randomBytes } from "node:crypto";
+import { after, type TestContext } from "node:test";
+import pg from "pg";
+
+/**
+ * The PostgreSQL server the tests use (`.ci/run` makes sure one answers): trust auth for
+ * user postgres on loopback. SWITCHBOARD_TEST_POSTGRES points the tests at another server.
+ */
+export const POSTGRES_SERVER_URL =
+  process.env.SWITCHBOARD_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export interface TestDatabase {
+  /** The database's name, unique to this test file's run. */
+  readonly name: string;
+  /** A connection URL for it. */
+  readonly url: string;
+  /** Drops it, ending every connection still open to it; later calls do nothing. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a database with a unique name and drops it when the test `t` ends, or, without `t`,
+ * when the file's tests are done (node:test's `after`), so concurrent runs never share data.
+ */
+export async function createTestDatabase(label: string, t?: TestContext): Promise<TestDatabase> {
+  const name = `sbtest_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await onServer(`CREATE DATABASE ${name}`);
+  let dropped = false;
+  const database: TestDatabase = {
+    name,
+    url: withDatabase(POSTGRES_SERVER_URL, name),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      // FORCE ends the connections a test left open (a killed child's, a pool not closed).
+      await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+  if (t) t.after(() => database.drop());
+  else after(() => database.drop());
+  return database;
+}
+
+/** `url` with its database path replaced by `database`. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
