@@ -7,12 +7,9 @@ import type { EgressDirectory } from "../io/egress-sink.js";
 import type {
   AddressRef,
   DelayedAction,
-  NewEgressRecord,
   NewMessage,
-  NewTimer,
   ResultPlan,
   StateMutation,
-  StateSpec,
   StoredValue,
 } from "../store/records.js";
 import { formatAddress, joinTypename } from "./address.js";
