@@ -10,12 +10,12 @@ import { buildBatchRequest } from "../invoke/build-request.js";
 import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
+import { commitResult } from "../store/apply-result.js";
 import type { AddressRow } from "../store/message-table.js";
 import type { AddressRef, ExpireMode, NewMessage, StateSpec, StoredMessage } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { addressKey, formatAddress } from "./address.js";
 import { BacklogScanner, type Consideration } from "./backlog-scanner.js";
-import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
 import type { DispatchObserver } from "./dispatch-observer.js";
 import { EndpointBackoff, type EndpointDown } from "./endpoint-backoff.js";
@@ -599,7 +599,14 @@ export class Dispatcher {
       const wasSuspended = mailbox.suspended;
       const { store } = this.options;
       const committed = await store.commits.submit(() => {
-        const result = commitResult(store, self, plan, batch, specs, now);
+        const result = commitResult(
+          store,
+          self,
+          plan,
+          batch.map((message) => message.seq),
+          specs,
+          now,
+        );
         if (wasSuspended) store.suspensions.delete(self);
         return result;
       });
