@@ -7,5 +7,6 @@ export * from "./config-errors.js";
 export * from "./dispatch-errors.js";
 export * from "./host-errors.js";
 export * from "./io-errors.js";
+export * from "./store-errors.js";
 export * from "./switchboard-error.js";
 export * from "./transport-errors.js";
