@@ -147,7 +147,18 @@ export class Runtime {
       // The admin port opens before any work starts: a taken port fails start-up cleanly,
       // and /healthz and /metrics answer during recovery (/readyz only once started).
       ops = await Ops.start(
-        { config, store, dispatcher, transport, egresses, metrics, tracing, cache },
+        {
+          config,
+          router: started.router,
+          endpoints: () => [...config.endpoints, ...started.embeddedEndpoints],
+          store,
+          dispatcher,
+          transport,
+          egresses,
+          metrics,
+          tracing,
+          cache,
+        },
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
           ...(options.adminHost ? { host: options.adminHost } : {}),

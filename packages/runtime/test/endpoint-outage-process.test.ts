@@ -129,7 +129,9 @@ test("switchboard run with a failing endpoint and a thousand backlogged addresse
   child.kill("SIGTERM");
   assert.equal(await exited, 0, `exit code:\n${output.slice(-2000)}`);
   const stopMs = Date.now() - stopAsked;
-  t.diagnostic(`outage: RSS ${rss.toFixed(0)} MB, ${outageLines.length} log lines; SIGTERM to exit ${stopMs} ms`);
+  t.diagnostic(
+    `outage: RSS ${rss.toFixed(0)} MB, ${outageLines.length} log lines; SIGTERM to exit ${stopMs} ms`,
+  );
   assert.ok(stopMs < 15_000, `SIGTERM exits within the drain bound (${stopMs} ms)`);
 
   // Restarted with the endpoint back: every acknowledged message is applied exactly once.

@@ -88,6 +88,11 @@ export class FunctionHost {
     return this.stableRouter;
   }
 
+  /** The endpoint records of the typenames hosted modules bind (admin views). */
+  get embeddedEndpoints(): FunctionEndpoint[] {
+    return this.bindings.map((binding) => binding.endpoint);
+  }
+
   /** Sends embedded typenames to their workers and everything else to `remote`. */
   invoker(remote: FunctionInvoker): FunctionInvoker {
     return new EmbeddedInvoker(

@@ -215,7 +215,7 @@ function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"][
 function addressOf(context: AdminContext, segments: readonly string[], from: number): AddressRef {
   const [namespace, name, id] = segments.slice(from, from + 3) as [string, string, string];
   const fn = `${namespace}/${name}`;
-  if (!context.config.router.tryResolve(fn)) {
+  if (!context.router.tryResolve(fn)) {
     throw new SwitchboardError(AdminErrors.UNKNOWN_FUNCTION, `no endpoint serves function type ${fn}`, {
       fn,
     });
