@@ -44,6 +44,29 @@ test("bad durations say what a duration looks like", () => {
   }
 });
 
+test("a duration longer than Node's longest timer is refused, naming the largest allowed", () => {
+  for (const [key, value] of [
+    ["call", "30 d"],
+    ["max_backoff", "2147483648"],
+  ] as const) {
+    const block = key === "call" ? "timeouts" : "retry";
+    const [error] = errorsOf(
+      endpoint(
+        `  functions: a/*\n  urlPathTemplate: http://h/\n  transport:\n    ${block}:\n      ${key}: ${value}\n`,
+      ),
+    );
+    assert.equal(error?.code, "SB_CONFIG_BAD_DURATION", value);
+    assert.match(error?.message ?? "", /the largest duration allowed is 2147483647 ms/);
+  }
+  const longest = loadModuleText(
+    endpoint(
+      "  functions: a/*\n  urlPathTemplate: http://h/\n  transport:\n    timeouts:\n      call: 2147483647\n",
+    ),
+    "m.yaml",
+  );
+  assert.ok(longest.ok);
+});
+
 test("timeouts must be positive and connect/read/write no longer than call", () => {
   const errors = errorsOf(
     endpoint(

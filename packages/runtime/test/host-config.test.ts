@@ -41,6 +41,18 @@ test("module mistakes are reported with line:col and what is expected", () => {
   assert.ok(result.warnings.some((warning) => /did you mean "limits"/.test(warning.message)));
 });
 
+test("a module timeout longer than Node's longest timer is refused", () => {
+  const text =
+    "kind: io.switchboard.functions.v1/module\nspec: { module: ./f.ts, limits: { timeout: 30 d } }\n";
+  const result = loadModuleText(text, "m.yaml", registry());
+  assert.equal(result.ok, false);
+  const all = result.ok ? "" : result.errors.map(formatDiagnostic).join("\n");
+  assert.match(
+    all,
+    /spec\.limits\.timeout: "30 d" is too long: the largest duration allowed is 2147483647 ms/,
+  );
+});
+
 test("per-function overrides parse with only what they set; the module's settings stay the defaults", () => {
   const text = [
     "kind: io.switchboard.functions.v1/module",

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { ConfigDiagnosticCodes as Codes } from "../errors/config-errors.js";
 import { parseEndpointUrl } from "../transport/endpoint-url.js";
 import type { RetryPolicy, TlsOptions, TransportOptions } from "../transport/types.js";
-import { parseDuration } from "./duration.js";
+import { parseTimerDuration } from "./duration.js";
 import {
   ASYNC_TRANSPORT,
   ENDPOINT_V1_KIND,
@@ -76,7 +76,7 @@ function checkUrlTemplate(template: string, issues: SpecIssues): void {
 
 function durationAt(value: unknown, path: SpecPath, issues: SpecIssues): number | undefined {
   if (value === undefined) return undefined;
-  const parsed = parseDuration(value);
+  const parsed = parseTimerDuration(value);
   if (!parsed.ok) {
     issues.error(path, Codes.BAD_DURATION, parsed.reason);
     return undefined;

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { parseDuration } from "../config/duration.js";
+import { parseTimerDuration } from "../config/duration.js";
 import { parseHostPattern } from "./outbound-policy.js";
 
 /** The value schemas module YAML shares between a module's settings and its per-function overrides. */
 
 export const duration = z.union([z.string(), z.number()]).transform((value, context) => {
-  const parsed = parseDuration(value);
+  const parsed = parseTimerDuration(value);
   if (!parsed.ok) {
     context.addIssue({ code: "custom", message: parsed.reason });
     return z.NEVER;
