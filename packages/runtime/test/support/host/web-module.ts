@@ -137,6 +137,20 @@ export const leaky = webFunction({
   },
 });
 
+/** Like leaky, but hides what came back in the error's name, code and a chain of causes. */
+export const leakyFields = webFunction({
+  name: "leaky-fields",
+  handler: async () => {
+    const response = await http.invoke({ upstream: "echo", url: "/headers" });
+    const seen = await response.body.text();
+    const root = new Error("root cause", { cause: `a string cause: ${seen}` });
+    const middle = Object.assign(new Error(`middle: ${seen}`, { cause: root }), { code: seen });
+    const error = Object.assign(new Error("the call failed", { cause: middle }), { code: seen });
+    error.name = `Failure ${seen}`;
+    throw error;
+  },
+});
+
 /** Calls upstream "echo" and returns what it saw, so a test can check the secret was added. */
 export const upstreamEcho = webFunction({
   name: "upstream-echo",
