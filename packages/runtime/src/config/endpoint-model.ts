@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { ConfigDiagnosticCodes as Codes } from "../errors/config-errors.js";
 import { parseEndpointUrl } from "../transport/endpoint-url.js";
 import type { RetryPolicy, TlsOptions, TransportOptions } from "../transport/types.js";
+import { addressPartProblem } from "./address-names.js";
 import { parseTimerDuration } from "./duration.js";
 import {
   ASYNC_TRANSPORT,
@@ -61,12 +62,19 @@ function parsePattern(pattern: string, issues: SpecIssues): FunctionPattern | un
           ? `"${pattern}" has a * in the namespace; only the name may be *`
           : name !== "*" && name.includes("*")
             ? `"${pattern}" has a partial wildcard; use namespace/* or an exact name`
-            : undefined;
+            : partProblem(pattern, namespace, name);
   if (problem) {
     issues.error(["functions"], Codes.BAD_FUNCTIONS_PATTERN, problem);
     return undefined;
   }
   return { namespace, name };
+}
+
+function partProblem(pattern: string, namespace: string, name: string): string | undefined {
+  const problem =
+    addressPartProblem("namespace", namespace) ??
+    (name === "*" ? undefined : addressPartProblem("name", name));
+  return problem ? `"${pattern}": ${problem}` : undefined;
 }
 
 function checkUrlTemplate(template: string, issues: SpecIssues): void {
