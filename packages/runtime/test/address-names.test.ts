@@ -7,6 +7,9 @@ import { loadModuleText } from "../src/config/load-modules.js";
 import { registerHostKinds } from "../src/host/host-kinds.js";
 import { startOpsFixture } from "./support/ops-fixture.js";
 
+/** Module YAML "beside" the test fixtures, so `module: ./host/web-module.ts` exists. */
+const MODULE_YAML = new URL("./support/m.yaml", import.meta.url).pathname;
+
 /** A request sent with its path exactly as written (fetch would resolve `.` and `..` first). */
 function rawRequest(base: string, method: string, path: string): Promise<{ status: number; code?: string }> {
   const { hostname, port } = new URL(base);
@@ -72,15 +75,15 @@ test("module YAML refuses the same names in functions patterns, endpoint and mod
   for (const pattern of ['"a b/c"', '"a/b c"', "./*", "a/..", '"a/b\\tc"']) {
     const result = loadModuleText(
       `kind: io.statefun.endpoints.v2/http\nspec:\n  functions: ${pattern}\n  urlPathTemplate: http://h/\n`,
-      "m.yaml",
+      MODULE_YAML,
     );
     assert.equal(result.ok, false, pattern);
     assert.equal(result.ok ? undefined : result.errors[0]?.code, "SB_CONFIG_BAD_FUNCTIONS_PATTERN", pattern);
   }
   for (const pattern of ["a*/b", "a/./b", "ns/.."]) {
     const result = loadModuleText(
-      `kind: io.switchboard.functions.v1/module\nspec: { module: ./f.ts, functions: ["${pattern}"] }\n`,
-      "m.yaml",
+      `kind: io.switchboard.functions.v1/module\nspec: { module: ./host/web-module.ts, functions: ["${pattern}"] }\n`,
+      MODULE_YAML,
       registerHostKinds(defaultRegistry()),
     );
     assert.equal(result.ok, false, pattern);

@@ -122,9 +122,11 @@ test("binding the same namespace or exact type twice names both places", () => {
     errors.map((error) => error.code),
     ["SB_CONFIG_DUPLICATE_BINDING", "SB_CONFIG_DUPLICATE_BINDING"],
   );
-  assert.match(errors[0]?.message ?? "", /a\/\* is bound twice: first at m\.yaml:1:1/);
-  assert.equal(errors[0]?.source.line, 6);
-  assert.match(errors[1]?.message ?? "", /b\/x is bound twice: first at m\.yaml:11:1/);
+  // Both places are the `functions:` lines, not the documents' first lines.
+  assert.match(errors[0]?.message ?? "", /a\/\* is bound twice: first at m\.yaml:3:14/);
+  assert.equal(at(errors[0]), "8:14 SB_CONFIG_DUPLICATE_BINDING");
+  assert.match(errors[1]?.message ?? "", /b\/x is bound twice: first at m\.yaml:13:14/);
+  assert.equal(at(errors[1]), "18:14 SB_CONFIG_DUPLICATE_BINDING");
 });
 
 test("a file with several mistakes reports all of them, across documents", () => {
