@@ -128,6 +128,25 @@ export const tryFetch = webFunction({
   },
 });
 
+/** GETs `?url=` following up to `?hops=` redirects (with `?upstream=`, through that upstream). */
+export const follow = webFunction({
+  name: "follow",
+  handler: async (_body, request) => {
+    const upstream = request.query.upstream?.[0];
+    try {
+      const response = await http.invoke({
+        url: request.query.url?.[0] ?? "",
+        ...(upstream ? { upstream } : {}),
+        maxRedirects: Number(request.query.hops?.[0] ?? 0),
+      });
+      return { status: response.status, body: await response.body.text() };
+    } catch (error) {
+      const { code, message } = error as Error & { code?: string };
+      return new WebResponse(502).json({ code, message });
+    }
+  },
+});
+
 /** Calls upstream "echo" (the host adds its secret header) and fails with whatever came back. */
 export const leaky = webFunction({
   name: "leaky",
