@@ -110,6 +110,33 @@ test("functions see their env variables only; secrets go to upstream headers hos
   assert.doesNotMatch(log, new RegExp(SECRET));
 });
 
+test("a secret in a function error's name, code or causes never reaches the host log", async (t) => {
+  const base = await upstream(t, (request, response) => {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ authorization: request.headers.authorization }));
+  });
+  process.env.SB_TEST_API_KEY = SECRET;
+  t.after(() => delete process.env.SB_TEST_API_KEY);
+  const logger = recordingLogger();
+  const { url } = await startHost(
+    t,
+    [
+      moduleDoc([
+        "secrets: { API_KEY: { fromEnv: SB_TEST_API_KEY } }",
+        `upstreams: { echo: { url: "${base}", headers: { authorization: { secret: API_KEY } } } }`,
+      ]),
+    ],
+    logger,
+  );
+  const failed = await fetch(`${url}/leaky-fields`);
+  assert.equal(failed.status, 500);
+  assert.doesNotMatch(await failed.text(), new RegExp(SECRET));
+  const log = logger.lines.join("\n");
+  assert.match(log, /root cause/, "the causes were logged");
+  assert.match(log, /a string cause: .*\[secret\]/);
+  assert.doesNotMatch(log, new RegExp(SECRET));
+});
+
 test("a missing required variable or secret is a start-up error naming it", async (t) => {
   const dir = tempDir(t);
   const file = join(dir, "module.yaml");

@@ -1,4 +1,5 @@
 import type { Cache } from "../cache/cache.js";
+import { bindingSource } from "../config/function-router.js";
 import type { FunctionEndpoint, FunctionRouter, LoadedComponent } from "../config/model.js";
 import { transportDefaults } from "../config/transport-defaults.js";
 import type { Logger } from "../dispatch/logger.js";
@@ -288,7 +289,7 @@ export class FunctionHost {
         if (clash || exact.has(pattern)) {
           throw new SwitchboardError(
             HostErrors.DUPLICATE_BINDING,
-            `${where} ${pattern} is already bound${clash ? ` by the endpoint at ${remote.endpoint.source.file}:${remote.endpoint.source.line}` : ` by ${exact.get(pattern)}`}`,
+            `${where} ${pattern} is already bound${clash ? ` by the endpoint at ${bindingSource(remote.endpoint).file}:${bindingSource(remote.endpoint).line}` : ` by ${exact.get(pattern)}`}`,
           );
         }
         exact.set(pattern, where);

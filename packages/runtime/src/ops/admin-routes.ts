@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { addressProblem } from "../config/address-names.js";
 import { formatAddress } from "../dispatch/address.js";
 import { AdminErrors } from "../errors/admin-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -214,6 +215,8 @@ function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"][
 
 function addressOf(context: AdminContext, segments: readonly string[], from: number): AddressRef {
   const [namespace, name, id] = segments.slice(from, from + 3) as [string, string, string];
+  const problem = addressProblem(namespace, name, id);
+  if (problem) throw new SwitchboardError(AdminErrors.BAD_REQUEST, problem);
   const fn = `${namespace}/${name}`;
   if (!context.router.tryResolve(fn)) {
     throw new SwitchboardError(AdminErrors.UNKNOWN_FUNCTION, `no endpoint serves function type ${fn}`, {

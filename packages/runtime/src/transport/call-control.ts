@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../config/duration.js";
 import { AttemptGuard } from "./attempt-guard.js";
 import type { TransportOptions } from "./types.js";
 
@@ -48,16 +49,21 @@ export class CallControl {
     if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, at - performance.now()));
+    // Node fires a longer delay after 1 ms (with a warning): wait the longest it takes and
+    // let onTimer sleep again until the real deadline.
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())));
   }
 
   /** Sleeps between attempts; cut short when the call is aborted. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
+      const timer = setTimeout(
+        () => {
+          this.wake = undefined;
+          resolve();
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

@@ -72,6 +72,14 @@ export interface TransportRequest {
    * origin failing long before the call's whole budget runs out.
    */
   readonly onRetry?: (error: Error) => void;
+  /**
+   * Follow redirects, at most this many hops, all within the call deadline: 307/308 keep the
+   * method and body, 301/302/303 are followed for GET and HEAD only (transport/redirect.ts).
+   * 0 or absent: a 3xx is the answer.
+   */
+  readonly maxRedirects?: number;
+  /** Called with each hop's URL before it is sent; what it throws fails the call as is. */
+  readonly checkRedirect?: (url: string) => void | Promise<void>;
 }
 
 /** A response whose body has not been read yet. */
