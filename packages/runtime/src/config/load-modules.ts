@@ -17,6 +17,7 @@ import type {
   ModuleConfig,
   SourceLocation,
 } from "./model.js";
+import { unsupportedKindMessage } from "./unsupported-kinds.js";
 import { keyPositionOf, positionOf, type YamlPath } from "./yaml-position.js";
 
 export type LoadResult =
@@ -190,6 +191,11 @@ function readComponent(
     return;
   }
   const definition = registry.get(kind);
+  const unsupported = definition ? undefined : unsupportedKindMessage(kind);
+  if (unsupported) {
+    report(component.kindPath, Codes.UNSUPPORTED_KIND, unsupported);
+    return;
+  }
   if (!definition) {
     const guess = didYouMean(kind, registry.kinds());
     report(
