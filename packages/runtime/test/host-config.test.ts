@@ -38,7 +38,7 @@ test("module mistakes are reported with line:col and what is expected", () => {
   assert.match(all, /spec\.limits\.memory/);
   assert.match(all, /m\.yaml:6:\d+ .*spec\.env\.A: expected a string, or \{ fromEnv: NAME/);
   assert.match(all, /spec\.functions\.0: .*namespace\/name/);
-  assert.ok(result.warnings.some((warning) => /did you mean "limits"/.test(warning.message)));
+  assert.match(all, /m\.yaml:4:\d+ .* error: spec\.limts: unknown key "limts" \(did you mean "limits"\?\)/);
 });
 
 test("per-function overrides parse with only what they set; the module's settings stay the defaults", () => {
