@@ -18,6 +18,7 @@ import type {
   SourceLocation,
 } from "./model.js";
 import { type ListenSite, listenSiteOf, portClashes } from "./port-clash.js";
+import { unsupportedKindMessage } from "./unsupported-kinds.js";
 import { keyPositionOf, positionOf, type YamlPath } from "./yaml-position.js";
 
 export type LoadResult =
@@ -228,6 +229,11 @@ function readComponent(
     return;
   }
   const definition = registry.get(kind);
+  const unsupported = definition ? undefined : unsupportedKindMessage(kind);
+  if (unsupported) {
+    report(component.kindPath, Codes.UNSUPPORTED_KIND, unsupported);
+    return;
+  }
   if (!definition) {
     const guess = didYouMean(kind, registry.kinds());
     report(
@@ -361,14 +367,20 @@ function warnUnknownKeys(
       }
     }
   }
+  // StateFun ignores unknown keys in its own kinds, and so do we (a warning); in
+  // Switchboard's kinds a typo (`limit:` for `limits:`) would silently drop a setting.
+  const strict = kind.startsWith("io.switchboard.");
   for (const [path, object, known] of levels) {
     for (const key of Object.keys(object)) {
       if (known.includes(key)) continue;
       const guess = didYouMean(key, known);
+      const hint = guess ? ` (did you mean "${guess}"?)` : "";
       sink.diagnostics.push({
-        severity: "warning",
+        severity: strict ? "error" : "warning",
         code: Codes.UNKNOWN_KEY,
-        message: `unknown key "${key}" is ignored${guess ? ` (did you mean "${guess}"?)` : ""}`,
+        message: strict
+          ? `unknown key "${key}"${hint}; known keys: ${known.join(", ")}`
+          : `unknown key "${key}" is ignored${hint}`,
         source: keyPositionOf(doc, lineCounter, file, path, key),
         document: { index, kind },
         path: [...path.slice(specPath.length - 1), key].join("."),

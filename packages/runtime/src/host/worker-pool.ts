@@ -251,7 +251,7 @@ export class WorkerPool {
         for (const invocation of slot.inflight.values()) this.fail(invocation, why);
         const failure = new SwitchboardError(
           HostErrors.MODULE_LOAD_FAILED,
-          `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError)) : `worker exited with code ${code}`}`,
+          `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError, options.moduleUrl)) : `worker exited with code ${code}`}`,
           { module: options.module },
         );
         reject(failure);

@@ -56,7 +56,12 @@ export class PlaygroundIngress {
     private readonly wrapAccept?: AcceptWrapper,
   ) {
     this.listener = new HttpListener(
-      { host: this.spec.host, port: this.spec.port, what: "playground ingress" },
+      {
+        host: this.spec.host,
+        port: this.spec.port,
+        what: "playground ingress",
+        movedBy: "move it with `port:` of its io.statefun.playground.v1/ingress component in the module YAML",
+      },
       (request, response) => this.handle(request, response),
     );
   }

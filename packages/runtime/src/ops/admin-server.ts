@@ -20,7 +20,13 @@ export class AdminServer {
     private readonly logger: Logger,
   ) {
     this.listener = new HttpListener(
-      { host: this.host, port: this.port, what: "admin server", closeConnectionsOnStop: true },
+      {
+        host: this.host,
+        port: this.port,
+        what: "admin server",
+        movedBy: "move it with --admin-port <port> (or turn it off with --no-admin)",
+        closeConnectionsOnStop: true,
+      },
       (request, response) => this.handle(request, response),
     );
   }
