@@ -102,6 +102,7 @@ export class Runtime {
     const ingresses: PlaygroundIngress[] = [];
     let host: FunctionHost | undefined;
     let ops: Ops | undefined;
+    let startedDispatcher: Dispatcher | undefined;
     try {
       cache = await createCacheFromConfig(config, { logger, observer: metrics });
       const started = await FunctionHost.start({
@@ -166,6 +167,7 @@ export class Runtime {
         logger,
       );
       dispatcher.start();
+      startedDispatcher = dispatcher;
       for (const sink of egresses) await sink.start();
       for (const component of config.components) {
         if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
@@ -212,6 +214,7 @@ export class Runtime {
       );
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await startedDispatcher?.stop(0);
       await ops?.stop();
       await host?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});

@@ -8,7 +8,10 @@ import { loadModules } from "../src/config/index.js";
 import { tempDir } from "./support/temp-dir.js";
 
 test("a typo in a Switchboard kind's key is an error with did-you-mean, and nothing starts", async (t) => {
-  const file = join(tempDir(t), "module.yaml");
+  const dir = tempDir(t);
+  const file = join(dir, "module.yaml");
+  // The module file exists, so the typos are the only errors.
+  writeFileSync(join(dir, "functions.ts"), "export default {};\n");
   writeFileSync(
     file,
     `kind: io.switchboard.functions.v1/module
