@@ -34,6 +34,7 @@ import { Ops } from "./ops/ops.js";
 import { TracedTransport } from "./ops/traced-transport.js";
 import { Tracing, type TracingOptions } from "./ops/tracing.js";
 import { TracingInvoker } from "./ops/tracing-invoker.js";
+import { SqliteBackend } from "./store/sqlite-backend.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
@@ -130,7 +131,7 @@ export class Runtime {
       const byId = new Map<string, EgressSink>(egresses.map((sink) => [sink.id, sink]));
       const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
-        store,
+        store: new SqliteBackend(store),
         router: host.router,
         invoker: new InstrumentedInvoker(
           host.invoker(tracing ? new TracingInvoker(invoker, host.router, tracing) : invoker),
@@ -166,8 +167,8 @@ export class Runtime {
         },
         logger,
       );
-      dispatcher.start();
       startedDispatcher = dispatcher;
+      await dispatcher.start();
       for (const sink of egresses) await sink.start();
       for (const component of config.components) {
         if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;

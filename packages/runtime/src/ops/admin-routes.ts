@@ -128,15 +128,11 @@ async function deadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const address = addressOf(context, request.segments, 2);
-  const { dispatcher, store } = context;
+  const { dispatcher } = context;
   if (!dispatcher.suspendedAddresses().some((entry) => entry.address === formatAddress(address))) {
     throw notSuspended(address);
   }
-  const ids: number[] = [];
-  const now = Date.now();
-  const moved = await dispatcher.removeSuspendedBacklog(address, (message, error) => {
-    ids.push(store.deadLetters.insert(message, error, now));
-  });
+  const moved = await dispatcher.deadLetterBacklog(address);
   if (!moved) {
     throw new SwitchboardError(
       AdminErrors.ADDRESS_BUSY,
@@ -144,7 +140,11 @@ async function deadLetter(
       { address: formatAddress(address) },
     );
   }
-  sendJson(response, 200, { address: formatAddress(address), moved: moved.length, deadLetters: ids });
+  sendJson(response, 200, {
+    address: formatAddress(address),
+    moved: moved.length,
+    deadLetters: moved.map((letter) => letter.seq),
+  });
 }
 
 function listDeadLetters(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
@@ -192,15 +192,14 @@ async function reinjectDeadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const seq = deadLetterId(request.segments[2]);
-  const { store, dispatcher } = context;
-  const letter = store.deadLetters.get(seq);
-  if (!letter) throw unknownDeadLetter(seq);
-  const { target, caller, argument } = letter.message;
-  const stored = await dispatcher.reinject({ target, ...(caller ? { caller } : {}), argument }, () => {
-    // Dropped concurrently: abort the unit so the message is not inserted either.
-    if (!store.deadLetters.delete(seq)) throw unknownDeadLetter(seq);
+  const stored = await context.dispatcher.reinjectDeadLetter(seq);
+  if (!stored) throw unknownDeadLetter(seq);
+  sendJson(response, 202, {
+    id: seq,
+    reinjected: true,
+    address: formatAddress(stored.target),
+    seq: stored.seq,
   });
-  sendJson(response, 202, { id: seq, reinjected: true, address: formatAddress(target), seq: stored.seq });
 }
 
 function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"]["list"]>[number]): unknown {

@@ -11,7 +11,7 @@ import type {
   SuspensionStore,
   TimerStore,
 } from "./contract.js";
-import type { AddressRef, StateSpec, StoredMessage } from "./records.js";
+import type { AddressRef, DeadLetter, StateSpec, StoredMessage } from "./records.js";
 import type { Store } from "./store.js";
 
 /**
@@ -58,13 +58,20 @@ export class SqliteBackend implements StoreBackend {
     this.deadLetters = {
       moveBacklog: (address: AddressRef, error, now) =>
         commits.submit(() => {
-          const messages = store.messages.forAddress(address);
-          for (const message of messages) {
-            store.deadLetters.insert(message, error, now);
+          const letters: DeadLetter[] = [];
+          for (const message of store.messages.forAddress(address)) {
+            const seq = store.deadLetters.insert(message, error, now);
             store.messages.delete(message.seq);
+            letters.push({
+              seq,
+              message,
+              errorCode: error.code,
+              errorMessage: error.message,
+              deadLetteredAt: now,
+            });
           }
           store.suspensions.delete(address);
-          return messages;
+          return letters;
         }),
       reinject: (seq, now) =>
         commits.submit(() => {

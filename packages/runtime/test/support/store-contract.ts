@@ -239,7 +239,7 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     );
     const moved = await backend.deadLetters.moveBacklog(self, { code: "SB_X", message: "boom" }, 50);
     assert.deepEqual(
-      moved.map((stored) => text(stored.argument.value)),
+      moved.map((letter) => text(letter.message.argument.value)),
       ["1", "2"],
     );
     assert.equal((await backend.messages.count(self)).count, 0);
