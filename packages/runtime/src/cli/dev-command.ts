@@ -3,6 +3,7 @@ import { DevSupervisor } from "../dev/dev-supervisor.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
 import { type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
+import { untilStopSignal } from "./until-signal.js";
 
 /**
  * `switchboard dev FILE|DIR...`: `run`, plus reloading in place when the module YAML or a
@@ -16,6 +17,7 @@ export function registerDevCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
+    const signalled = untilStopSignal();
     const dev = await DevSupervisor.start({
       ...runtimeOptions(paths, flags, logger),
       onStarted: (runtime, watching) => {
@@ -24,17 +26,10 @@ export function registerDevCommand(program: Command): void {
       },
     });
     console.log("switchboard dev is running; edits reload in place; Ctrl-C or SIGTERM stops it");
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        console.log(`${signal}: draining`);
-        dev.stop().then(resolve, (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exitCode = 1;
-          resolve();
-        });
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
+    console.log(`${await signalled}: draining`);
+    await dev.stop().catch((error: unknown) => {
+      logger.error({ err: error }, "shutdown failed");
+      process.exitCode = 1;
     });
   });
 }

@@ -31,7 +31,8 @@ function sources(link: boolean): PackageSources {
   const tsx = manifest.dependencies?.tsx ?? "^4";
   const zod = manifest.dependencies?.zod ?? "^4";
   if (!link) {
-    const sdk = manifest.dependencies?.["@switchboard/sdk"] ?? manifest.version;
+    // The SDK at the version this runtime was built against, as a caret range either way.
+    const sdk = (manifest.dependencies?.["@switchboard/sdk"] ?? manifest.version).replace(/^[\^~]/, "");
     return { kind: "registry", runtime: `^${manifest.version}`, sdk: `^${sdk}`, tsx, zod };
   }
   const sdk = resolve(runtime, "../sdk");

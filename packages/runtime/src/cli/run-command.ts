@@ -3,6 +3,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
+import { untilStopSignal } from "./until-signal.js";
 
 export interface RunFlags {
   dataDir: string;
@@ -23,20 +24,14 @@ export function registerRunCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
+    const signalled = untilStopSignal();
     const runtime = await Runtime.start(runtimeOptions(paths, flags, logger));
     printRuntime(runtime);
     console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        console.log(`${signal}: draining`);
-        runtime.stop().then(resolve, (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exitCode = 1;
-          resolve();
-        });
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
+    console.log(`${await signalled}: draining`);
+    await runtime.stop().catch((error: unknown) => {
+      logger.error({ err: error }, "shutdown failed");
+      process.exitCode = 1;
     });
   });
 }
