@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { addOwnListener } from "./own-listeners.js";
 
 /** Listens and resolves with the bound port; a taken port becomes SB_IO_LISTEN_FAILED. */
 export function listen(server: Server, port: number, host: string, what: string): Promise<number> {
@@ -52,6 +53,7 @@ export interface HttpListenerOptions {
 export class HttpListener {
   private server: Server | undefined;
   private boundPort = 0;
+  private forget: (() => void) | undefined;
 
   constructor(
     private readonly options: HttpListenerOptions,
@@ -64,6 +66,8 @@ export class HttpListener {
     server.keepAliveTimeout = 65_000;
     this.server = server;
     this.boundPort = await listen(server, this.options.port, this.options.host, this.options.what);
+    // Hosted functions' outbound calls are refused here unless explicitly allowed.
+    this.forget = addOwnListener(this.options.host, this.boundPort);
     return this.boundPort;
   }
 
@@ -78,6 +82,8 @@ export class HttpListener {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    this.forget?.();
+    this.forget = undefined;
     const closed = closeServer(this.server);
     if (this.options.closeConnectionsOnStop) this.server.closeAllConnections();
     await closed;
