@@ -27,6 +27,7 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { checkAdminExposure } from "./ops/admin-access.js";
 import { ingressSpans } from "./ops/ingress-spans.js";
 import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
 import { Metrics } from "./ops/metrics.js";
@@ -53,6 +54,11 @@ export interface RuntimeOptions {
   readonly adminPort?: number;
   /** Interface the admin server binds; default 127.0.0.1. */
   readonly adminHost?: string;
+  /**
+   * Bearer token admin actions (retry, dead-letter, re-inject, drop) need; required when
+   * `adminHost` is not loopback (SB_ADMIN_TOKEN_REQUIRED otherwise).
+   */
+  readonly adminToken?: string;
   /** OpenTelemetry export (OTLP over HTTP); undefined = no tracing, at no cost. */
   readonly tracing?: TracingOptions;
 }
@@ -87,6 +93,10 @@ export class Runtime {
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
+    // Before anything opens: an exposed admin API without a token never starts.
+    if (options.adminPort !== undefined) {
+      checkAdminExposure({ host: options.adminHost ?? "127.0.0.1", token: options.adminToken });
+    }
     // Live, so `reload` can replace it under everything that routes (switchboard dev).
     const config = new LiveConfig(await loadConfig(options.modules));
     const dataDir = resolve(options.dataDir ?? ".switchboard");
@@ -156,6 +166,7 @@ export class Runtime {
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
           ...(options.adminHost ? { host: options.adminHost } : {}),
+          ...(options.adminToken ? { token: options.adminToken } : {}),
         },
         logger,
       );

@@ -11,6 +11,7 @@ export interface RunFlags {
   adminPort: string;
   adminHost: string;
   admin: boolean;
+  adminToken?: string;
   otlpEndpoint?: string;
 }
 
@@ -42,18 +43,25 @@ export function registerRunCommand(program: Command): void {
 
 /** The options `run` and `dev` share. */
 export function withRuntimeFlags(command: Command): Command {
-  return command
-    .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
-    .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
-    .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
-    .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
-    .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
-    .option("--no-admin", "run without the admin server")
-    .option(
-      "--otlp-endpoint <url>",
-      "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    );
+  return (
+    command
+      .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
+      .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
+      .option("--max-in-flight <n>", "global cap on batches in flight", undefined)
+      .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
+      .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
+      .option("--no-admin", "run without the admin server")
+      // No default shown: the value is a secret (prefer the environment variable to argv).
+      .option(
+        "--admin-token <token>",
+        "bearer token admin actions need; required with a non-loopback --admin-host (default: $SWITCHBOARD_ADMIN_TOKEN)",
+      )
+      .option(
+        "--otlp-endpoint <url>",
+        "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
+        process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      )
+  );
 }
 
 export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger): RuntimeOptions {
@@ -63,9 +71,15 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
     durability: flags.durability === "normal" ? "normal" : "full",
     ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
     ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+    ...adminToken(flags.adminToken ?? process.env.SWITCHBOARD_ADMIN_TOKEN),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
     logger,
   };
+}
+
+function adminToken(token: string | undefined): { adminToken?: string } {
+  // An empty variable is no token, not a token anyone can send.
+  return token && token.trim() !== "" ? { adminToken: token.trim() } : {};
 }
 
 function parsePort(raw: string): number {
