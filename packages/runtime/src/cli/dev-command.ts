@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { DevSupervisor } from "../dev/dev-supervisor.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
-import { type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
+import { exitIfStillRunning, type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
 
 /**
  * `switchboard dev FILE|DIR...`: `run`, plus reloading in place when the module YAML or a
@@ -16,8 +16,9 @@ export function registerDevCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
+    const options = runtimeOptions(paths, flags, logger);
     const dev = await DevSupervisor.start({
-      ...runtimeOptions(paths, flags, logger),
+      ...options,
       onStarted: (runtime, watching) => {
         printRuntime(runtime);
         for (const dir of watching) console.log(`watching  ${dir}`);
@@ -32,6 +33,7 @@ export function registerDevCommand(program: Command): void {
           process.exitCode = 1;
           resolve();
         });
+        exitIfStillRunning(logger, options.drainTimeoutMs);
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
       process.once("SIGINT", () => shutdown("SIGINT"));

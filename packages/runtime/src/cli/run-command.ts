@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { parseDuration } from "../config/duration.js";
 import type { Logger } from "../dispatch/logger.js";
-import { Runtime, type RuntimeOptions } from "../runtime.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
 
@@ -13,6 +14,7 @@ export interface RunFlags {
   admin: boolean;
   adminToken?: string;
   otlpEndpoint?: string;
+  drainTimeout: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -23,7 +25,8 @@ export function registerRunCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
-    const runtime = await Runtime.start(runtimeOptions(paths, flags, logger));
+    const options = runtimeOptions(paths, flags, logger);
+    const runtime = await Runtime.start(options);
     printRuntime(runtime);
     console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
     await new Promise<void>((resolve) => {
@@ -34,6 +37,7 @@ export function registerRunCommand(program: Command): void {
           process.exitCode = 1;
           resolve();
         });
+        exitIfStillRunning(logger, options.drainTimeoutMs);
       };
       process.once("SIGTERM", () => shutdown("SIGTERM"));
       process.once("SIGINT", () => shutdown("SIGINT"));
@@ -51,6 +55,11 @@ export function withRuntimeFlags(command: Command): Command {
       .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
       .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
       .option("--no-admin", "run without the admin server")
+      .option(
+        "--drain-timeout <duration>",
+        "on SIGTERM/SIGINT, how long batches in flight may finish before they are ended (they stay stored)",
+        "5s",
+      )
       // No default shown: the value is a secret (prefer the environment variable to argv).
       .option(
         "--admin-token <token>",
@@ -73,6 +82,7 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
     ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
     ...adminToken(flags.adminToken ?? process.env.SWITCHBOARD_ADMIN_TOKEN),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
+    drainTimeoutMs: parseDrainTimeout(flags.drainTimeout),
     logger,
   };
 }
@@ -80,6 +90,27 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
 function adminToken(token: string | undefined): { adminToken?: string } {
   // An empty variable is no token, not a token anyone can send.
   return token && token.trim() !== "" ? { adminToken: token.trim() } : {};
+}
+
+function parseDrainTimeout(raw: string): number {
+  const parsed = parseDuration(raw);
+  if (!parsed.ok) throw new Error(`--drain-timeout: ${parsed.reason}`);
+  return parsed.ms;
+}
+
+/**
+ * Once a stop has been asked for, the process ends: the stop is bounded, and if anything
+ * still holds the event loop a little after it, that is a bug to name, not a reason to
+ * linger. The timer is unref'd: it never delays an exit that happens on its own.
+ */
+export function exitIfStillRunning(logger: Logger, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS): void {
+  setTimeout(() => {
+    logger.warn(
+      { code: "SB_INTERNAL", resources: process.getActiveResourcesInfo() },
+      "the process did not end after stopping; exiting",
+    );
+    process.exit(process.exitCode ?? 0);
+  }, drainTimeoutMs + 30_000).unref();
 }
 
 function parsePort(raw: string): number {
