@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { DevSupervisor } from "../dev/dev-supervisor.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
-import { type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
+import { exitIfStillRunning, type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
 import { untilStopSignal } from "./until-signal.js";
 
 /**
@@ -18,8 +18,9 @@ export function registerDevCommand(program: Command): void {
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
     const signalled = untilStopSignal();
+    const options = runtimeOptions(paths, flags, logger);
     const dev = await DevSupervisor.start({
-      ...runtimeOptions(paths, flags, logger),
+      ...options,
       onStarted: (runtime, watching) => {
         printRuntime(runtime);
         for (const dir of watching) console.log(`watching  ${dir}`);
@@ -27,6 +28,7 @@ export function registerDevCommand(program: Command): void {
     });
     console.log("switchboard dev is running; edits reload in place; Ctrl-C or SIGTERM stops it");
     console.log(`${await signalled}: draining`);
+    exitIfStillRunning(logger, options.drainTimeoutMs);
     await dev.stop().catch((error: unknown) => {
       logger.error({ err: error }, "shutdown failed");
       process.exitCode = 1;

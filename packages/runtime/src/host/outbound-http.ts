@@ -4,7 +4,7 @@ import { NOT_FORWARDED_HEADERS } from "@switchboard/sdk/internal";
 import { transportDefaults } from "../config/transport-defaults.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
-import type { Transport, TransportOptions, TransportRequest } from "../transport/types.js";
+import type { AddressGuard, Transport, TransportOptions, TransportRequest } from "../transport/types.js";
 import type { DataStore } from "./data-store.js";
 import type { HostCallResult } from "./host-calls.js";
 import type { Invocation } from "./invocation.js";
@@ -29,10 +29,11 @@ export interface OutboundContext {
  * profile of their own: I/O failures on replayable bodies are retried, HTTP statuses never
  * are (a non-2xx is the function's to read), and bodies are not capped because they stream.
  */
-function outboundOptions(timeoutMs: number, retry: boolean): TransportOptions {
+function outboundOptions(timeoutMs: number, retry: boolean, addressGuard: AddressGuard): TransportOptions {
   const base = transportDefaults("default");
   return {
     ...base,
+    addressGuard,
     callTimeoutMs: timeoutMs,
     payloadMaxBytes: Number.MAX_SAFE_INTEGER,
     retry: { ...base.retry, retryIoErrors: retry, retryStatuses: [], retryServerErrors: false },
@@ -45,7 +46,9 @@ export async function invokeHttp(
   request: WireHttpRequest,
 ): Promise<HostCallResult> {
   const url = targetUrl(context, request);
-  await context.policy.checkResolved(url);
+  // An upstream's origin was named by the operator in the module YAML, so it may be local.
+  const toUpstream = request.upstream !== undefined;
+  await context.policy.checkResolved(url, toUpstream);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers) {
     if (NOT_FORWARDED_HEADERS.has(name)) continue;
@@ -63,7 +66,11 @@ export async function invokeHttp(
     method: request.method,
     headers,
     ...(body !== undefined ? { body } : {}),
-    options: outboundOptions(Math.max(1, timeoutMs), request.retry ?? true),
+    options: outboundOptions(
+      Math.max(1, timeoutMs),
+      request.retry ?? true,
+      context.policy.connectGuard(url, toUpstream),
+    ),
     // The invocation's signal fires at its deadline (or when its client leaves) while it
     // runs: waiting for headers never outlives the invocation. A body handed to the
     // response outlives it and is bounded by this call's own deadline.

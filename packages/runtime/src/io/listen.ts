@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { addOwnListener } from "./own-listeners.js";
 
 /** Why a listen failed, in a user's words, from Node's error code. */
 function reason(error: NodeJS.ErrnoException): string {
@@ -75,6 +76,7 @@ export interface HttpListenerOptions {
 export class HttpListener {
   private server: Server | undefined;
   private boundPort = 0;
+  private forget: (() => void) | undefined;
 
   constructor(
     private readonly options: HttpListenerOptions,
@@ -93,6 +95,8 @@ export class HttpListener {
       this.options.what,
       this.options.movedBy,
     );
+    // Hosted functions' outbound calls are refused here unless explicitly allowed.
+    this.forget = addOwnListener(this.options.host, this.boundPort);
     return this.boundPort;
   }
 
@@ -107,6 +111,8 @@ export class HttpListener {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    this.forget?.();
+    this.forget = undefined;
     const closed = closeServer(this.server);
     if (this.options.closeConnectionsOnStop) this.server.closeAllConnections();
     await closed;

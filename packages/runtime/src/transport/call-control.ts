@@ -19,6 +19,8 @@ export class CallControl {
   readonly deadlineAt: number;
   deadlineHit = false;
   callerAborted = false;
+  /** The transport closed under the call: it ends now, whatever its deadline. */
+  transportClosed = false;
   private current: AttemptGuard | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -27,7 +29,10 @@ export class CallControl {
   constructor(
     private readonly options: TransportOptions,
     private readonly callerSignal: AbortSignal | undefined,
+    /** The transport's calls in flight: this call is in it until disposed. */
+    private readonly inFlight?: Set<CallControl>,
   ) {
+    inFlight?.add(this);
     this.deadlineAt = performance.now() + options.callTimeoutMs;
     this.schedule(this.deadlineAt);
     if (callerSignal?.aborted) this.callerAborted = true;
@@ -36,7 +41,14 @@ export class CallControl {
 
   /** The deadline passed or the caller gave up: no further attempt may start. */
   get stopped(): boolean {
-    return this.deadlineHit || this.callerAborted;
+    return this.deadlineHit || this.callerAborted || this.transportClosed;
+  }
+
+  /** Ends the call because its transport closed: no attempt, backoff or timer outlives close. */
+  closeTransport(): void {
+    this.transportClosed = true;
+    this.abortAttempt();
+    this.dispose();
   }
 
   startAttempt(): AttemptGuard {
@@ -79,6 +91,7 @@ export class CallControl {
   }
 
   dispose(): void {
+    this.inFlight?.delete(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.current = undefined;

@@ -60,6 +60,8 @@ class PooledTransport implements Transport {
   private readonly pools = new Map<string, OriginPool>();
   private readonly urls = new Map<string, EndpointUrl>();
   private readonly optionKeys = new WeakMap<TransportOptions, string>();
+  /** Calls not finished yet (a streamed body included): close ends them all. */
+  private readonly inFlight = new Set<CallControl>();
   private closed = false;
 
   request(request: TransportRequest): Promise<TransportResponse> {
@@ -129,6 +131,9 @@ class PooledTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Otherwise a call retrying against destroyed pools would go on until its deadline
+    // (a minute by default), keeping a stopped runtime's process alive.
+    for (const control of [...this.inFlight]) control.closeTransport();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
     this.pools.clear();
   }
@@ -154,7 +159,7 @@ class PooledTransport implements Transport {
         { url: request.url, bytes: body.length, limit: options.payloadMaxBytes },
       );
     }
-    const control = new CallControl(options, request.signal);
+    const control = new CallControl(options, request.signal, this.inFlight);
     let call: Call = {
       request,
       url,
@@ -242,6 +247,13 @@ class PooledTransport implements Transport {
   }
 
   private stopped(call: Call, attempts: number, last: SwitchboardError | undefined): SwitchboardError {
+    if (call.control.transportClosed) {
+      return new SwitchboardError(
+        TransportErrors.CLOSED,
+        `the transport closed while calling ${call.request.url} (the runtime is stopping)`,
+        { url: call.request.url, attempts },
+      );
+    }
     if (call.control.deadlineHit) {
       call.origin.counters.timeouts.call++;
       return deadlineError(call, attempts, last);

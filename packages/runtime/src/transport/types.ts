@@ -53,6 +53,20 @@ export interface TransportOptions {
   readonly http2?: boolean;
   readonly tls?: TlsOptions;
   readonly retry: RetryPolicy;
+  /** Vets every address a new connection goes to, after DNS (hosted functions' calls). */
+  readonly addressGuard?: AddressGuard;
+}
+
+/**
+ * Decides, at connect time, whether an address may be connected to: the address checked is
+ * the address connected, so DNS cannot answer one thing to a check and another to the
+ * connection. Calls with a guard never share connections with calls without it.
+ */
+export interface AddressGuard {
+  /** Pools are shared only by calls whose guards have the same key. */
+  readonly key: string;
+  /** The error to fail the call with (not retried), or undefined to connect. */
+  check(hostname: string, address: string, port: number): Error | undefined;
 }
 
 export type HeaderValues = Readonly<Record<string, string | readonly string[]>>;
