@@ -91,7 +91,11 @@ test("every module YAML sample with a kind validates", () => {
   const problems: string[] = [];
   for (const sample of samples().filter((sample) => sample.info === "yaml" && /^kind:/m.test(sample.code))) {
     const result = loadModuleText(sample.code, where(sample), allComponentKinds());
-    if (!result.ok) problems.push(...result.errors.map(formatDiagnostic));
+    // A sample's `module:` names the reader's own file, which the docs folder does not hold.
+    if (!result.ok) {
+      const real = result.errors.filter((error) => error.code !== "SB_CONFIG_MISSING_FILE");
+      problems.push(...real.map(formatDiagnostic));
+    }
   }
   assert.deepEqual(problems, []);
 });

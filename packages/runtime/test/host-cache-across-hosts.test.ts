@@ -11,6 +11,7 @@ import {
   sleep,
   startCacheHost,
 } from "./support/cache-host.js";
+import { ALLOW_LOOPBACK } from "./support/start-host.js";
 
 // Two runtimes on one Redis stand for two machines of a cluster: every key of this run under
 // one prefix, removed at the end.
@@ -32,8 +33,14 @@ describe("getOrSet across hosts sharing a Redis", () => {
 
   before(async () => {
     upstream = await countingUpstream();
-    hostA = await startCacheHost([REDIS_DOC, cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 10s"])]);
-    hostB = await startCacheHost([REDIS_DOC, cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 10s"])]);
+    hostA = await startCacheHost([
+      REDIS_DOC,
+      cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 10s", ALLOW_LOOPBACK]),
+    ]);
+    hostB = await startCacheHost([
+      REDIS_DOC,
+      cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 10s", ALLOW_LOOPBACK]),
+    ]);
   });
   after(async () => {
     await hostA?.stop();
