@@ -85,10 +85,14 @@ test("the call deadline cuts a retry loop short and reports the attempts", async
     ),
     (error: { code: string; message: string; details: { attempts: number; lastError: string } }) => {
       assert.equal(error.code, "SB_TRANSPORT_DEADLINE_EXCEEDED");
-      assert.equal(error.details.attempts, hits, "every attempt that reached the server is counted");
+      // The deadline may cut the last attempt short before the server has counted it.
+      assert.ok(
+        error.details.attempts === hits || error.details.attempts === hits + 1,
+        `every attempt that reached the server is counted (${error.details.attempts} attempts, ${hits} hits)`,
+      );
       assert.ok(hits >= 3, `${hits} attempts`);
       assert.equal(error.details.lastError, "SB_TRANSPORT_HTTP_STATUS");
-      assert.match(error.message, new RegExp(`\\(${hits} attempts, last: .*HTTP 503`));
+      assert.match(error.message, new RegExp(`\\(${error.details.attempts} attempts, last: .*HTTP 503`));
       return true;
     },
   );
