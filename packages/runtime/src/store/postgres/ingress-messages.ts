@@ -14,7 +14,7 @@ export async function appendMessages(
   transaction: Transaction,
   messages: readonly NewMessage[],
   partitionCount: number,
-  acceptedAt = Date.now(),
+  acceptedAt: number | readonly number[] = Date.now(),
 ): Promise<number[]> {
   if (messages.length === 0) return [];
   const partitions = messages.map((message) =>
@@ -22,8 +22,7 @@ export async function appendMessages(
   );
   const { rows } = await transaction.query<{ seq: string }>(
     `INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
-     SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[],
-       array_fill($9::bigint, ARRAY[cardinality($1::integer[])]))
+     SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[], $9::bigint[])
      RETURNING seq`,
     [
       partitions,
@@ -40,7 +39,8 @@ export async function appendMessages(
           message.argument.value.byteLength,
         ),
       ),
-      acceptedAt,
+      // One time for all, or each message's own (a group of accepts from many callers).
+      typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : acceptedAt,
     ],
   );
   await notifyPartitions(transaction, partitions);
