@@ -1,0 +1,69 @@
+import type { AppliedResult, ResultWrite, StoreBackend } from "../contract.js";
+import { resultPartitions, writeResult } from "./apply-result.js";
+import { FencedUnits } from "./fenced-units.js";
+import type { GroupCommitOptions } from "./group-commit.js";
+import type { PartitionOwner } from "./partition-owner.js";
+import { PostgresDeadLetters } from "./postgres-dead-letters.js";
+import { PostgresEgress } from "./postgres-egress.js";
+import { PostgresMessages } from "./postgres-messages.js";
+import { PostgresSpecs } from "./postgres-specs.js";
+import { PostgresState } from "./postgres-state.js";
+import type { PostgresStore } from "./postgres-store.js";
+import { PostgresSuspensions } from "./postgres-suspensions.js";
+import { PostgresTimers } from "./postgres-timers.js";
+
+export interface PostgresBackendOptions {
+  /** Group commit of ingress accepts. */
+  readonly accepts?: GroupCommitOptions;
+  /** Group commit of owner-only writes (results, suspensions, backlog moves, egress deletes). */
+  readonly ownerWrites?: GroupCommitOptions;
+}
+
+/**
+ * The store contract on PostgreSQL (cluster mode). Owner-only writes are checked against
+ * `owner`'s epochs inside their transactions and fail with SB_CLUSTER_OWNERSHIP_LOST, writing
+ * nothing, once a partition changed hands; reads of work to do (pageAfter, timers, pending
+ * egress) see only the partitions `owner` holds. Accepts and owner writes are each group
+ * committed. close() releases the PostgresStore's pool too: stop the Ownership before it.
+ */
+export class PostgresBackend implements StoreBackend {
+  readonly kind = "postgres" as const;
+  readonly messages: PostgresMessages;
+  readonly state: PostgresState;
+  readonly specs: PostgresSpecs;
+  readonly suspensions: PostgresSuspensions;
+  readonly deadLetters: PostgresDeadLetters;
+  readonly timers: PostgresTimers;
+  readonly egress: PostgresEgress;
+  readonly ownerWrites: FencedUnits;
+
+  constructor(
+    private readonly store: PostgresStore,
+    owner: PartitionOwner,
+    options: PostgresBackendOptions = {},
+  ) {
+    const { pool, partitionCount } = store;
+    this.ownerWrites = new FencedUnits(pool, owner, options.ownerWrites);
+    this.messages = new PostgresMessages(pool, partitionCount, owner, options.accepts);
+    this.state = new PostgresState(pool, partitionCount, owner);
+    this.specs = new PostgresSpecs(pool);
+    this.suspensions = new PostgresSuspensions(pool, partitionCount, this.ownerWrites);
+    this.deadLetters = new PostgresDeadLetters(pool, partitionCount, this.ownerWrites);
+    this.timers = new PostgresTimers(pool, partitionCount, owner);
+    this.egress = new PostgresEgress(pool, owner, this.ownerWrites);
+  }
+
+  applyResult(write: ResultWrite): Promise<AppliedResult> {
+    const { partitionCount } = this.store;
+    return this.ownerWrites.submit({
+      partitions: resultPartitions(write, partitionCount),
+      work: (transaction) => writeResult(transaction, write, partitionCount),
+    });
+  }
+
+  /** Every write submitted before is committed (PostgreSQL commits are durable) when this resolves. */
+  async close(): Promise<void> {
+    await Promise.all([this.messages.accepts.close(), this.ownerWrites.commits.close()]);
+    await this.store.close();
+  }
+}
