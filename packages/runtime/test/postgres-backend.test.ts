@@ -526,12 +526,12 @@ test("an instance that lost a partition writes nothing there (ownership lost) wh
       },
       { consumed: [consumed] },
     );
-  const groupsBefore = a.backend.ownerWrites.commits.stats().groups;
+  const groupsBefore = a.backend.results.commits.stats().groups;
   const [lostResult, keptResult] = await Promise.allSettled([
     a.backend.applyResult(write(lost, lostMessage.seq)),
     a.backend.applyResult(write(kept, keptMessage.seq)),
   ]);
-  assert.equal(a.backend.ownerWrites.commits.stats().groups - groupsBefore, 1, "one transaction for both");
+  assert.equal(a.backend.results.commits.stats().groups - groupsBefore, 1, "one transaction for both");
   assert.equal(lostResult.status, "rejected");
   assert.equal((lostResult as PromiseRejectedResult).reason.code, "SB_CLUSTER_OWNERSHIP_LOST");
   assert.equal(keptResult.status, "fulfilled");
@@ -615,4 +615,92 @@ test("a timer sweep or backlog move by an owner replaced since its last check fa
   assert.deepEqual(await b.backend.deadLetters.moveBacklog(lost, { code: "E", message: "e" }, NOW), [
     backlog,
   ]);
+});
+
+test("results submitted together share one transaction and its statements; each gets its own outcome", async (t) => {
+  const { backend } = await soleInstance("pgb_result_group", t);
+  const count = spec("count");
+  const addresses = Array.from({ length: 40 }, (_, n) => counter(`g${n}`));
+  const batches = await Promise.all(
+    addresses.map((address) => backend.messages.accept(message(address), NOW)),
+  );
+  const groupsBefore = backend.results.commits.stats().groups;
+  const applied = await Promise.all(
+    addresses.map((address, n) =>
+      backend.applyResult(
+        resultWrite(
+          address,
+          {
+            outgoing: [message(counter("sink"), n, address)],
+            mutations: [{ kind: "modify", spec: count, value: bytes(n) }],
+            egress: n % 2 === 0 ? [{ egress: "io/even", typename: "t/s", value: bytes(n) }] : [],
+          },
+          { consumed: [(batches[n] as { seq: number }).seq], now: NOW + n },
+        ),
+      ),
+    ),
+  );
+  assert.ok(
+    backend.results.commits.stats().groups - groupsBefore <= 2,
+    "one or two transactions for 40 results",
+  );
+  applied.forEach((result, n) => {
+    assert.deepEqual(result.outgoing, [
+      { ...message(counter("sink"), n, addresses[n]), seq: result.outgoing[0]?.seq, acceptedAt: NOW + n },
+    ]);
+    assert.deepEqual([...result.egressIds], n % 2 === 0 ? ["io/even"] : []);
+  });
+  assert.deepEqual(
+    (await backend.messages.head(counter("sink"), 100)).map((entry) => entry.argument.value[0]),
+    addresses.map((_, n) => n),
+  );
+  for (const [n, address] of addresses.entries()) {
+    assert.deepEqual([...((await backend.state.read(address, NOW)).get("count")?.value ?? [])], [n]);
+    assert.deepEqual(await backend.messages.head(address, 10), [], "its batch was consumed");
+  }
+  assert.equal(await backend.egress.count(), 20);
+});
+
+test("two results for one address in one group apply in submission order; a failing result undoes only itself", async (t) => {
+  const { backend } = await soleInstance("pgb_result_group_order", t);
+  const count = spec("count");
+  const self = counter("same");
+  const put = (value: number, extra: Partial<ResultWrite> = {}) =>
+    resultWrite(self, { mutations: [{ kind: "modify", spec: count, value: bytes(value) }] }, extra);
+  const groupsBefore = backend.results.commits.stats().groups;
+  await Promise.all([backend.applyResult(put(1)), backend.applyResult(put(2))]);
+  assert.equal(backend.results.commits.stats().groups - groupsBefore, 1, "in one transaction");
+  assert.deepEqual([...((await backend.state.read(self, NOW)).get("count")?.value ?? [])], [2]);
+
+  // A time PostgreSQL cannot store makes the shared statements fail; the others are written again alone.
+  const others = [counter("o1"), counter("o2")];
+  const outcomes = await Promise.allSettled([
+    backend.applyResult(
+      resultWrite(others[0] as AddressRef, { mutations: [{ kind: "modify", spec: count, value: bytes(7) }] }),
+    ),
+    backend.applyResult(
+      resultWrite(
+        self,
+        { mutations: [{ kind: "modify", spec: spec("ttl", ExpireMode.AFTER_WRITE, 10), value: bytes(3) }] },
+        { now: Number.NaN },
+      ),
+    ),
+    backend.applyResult(
+      resultWrite(others[1] as AddressRef, { mutations: [{ kind: "modify", spec: count, value: bytes(8) }] }),
+    ),
+  ]);
+  assert.deepEqual(
+    outcomes.map((outcome) => outcome.status),
+    ["fulfilled", "rejected", "fulfilled"],
+  );
+  assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, "SB_STORE_FAILED");
+  assert.deepEqual([...((await backend.state.read(self, NOW)).get("count")?.value ?? [])], [2]);
+  assert.deepEqual(
+    [...((await backend.state.read(others[0] as AddressRef, NOW)).get("count")?.value ?? [])],
+    [7],
+  );
+  assert.deepEqual(
+    [...((await backend.state.read(others[1] as AddressRef, NOW)).get("count")?.value ?? [])],
+    [8],
+  );
 });

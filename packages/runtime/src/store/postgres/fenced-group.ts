@@ -13,40 +13,72 @@ export interface FencedUnit<T> {
 }
 
 /**
+ * Writes all of a group's units at once (a statement per kind of row, not per unit), given
+ * the indexes of the units that passed their check; returns their values in that order.
+ */
+export type WriteBatch = (transaction: Transaction, admitted: readonly number[]) => Promise<unknown[]>;
+
+/**
  * Writes a group of owner-only units in one transaction. The partition rows of the whole
  * group are share-locked first, in partition order and in one statement (the order the lease
  * statements lock them in, so a renewal never deadlocks with a group), and their epochs are
  * compared per unit: a unit whose partition changed hands fails with
- * SB_CLUSTER_OWNERSHIP_LOST and writes nothing while the others go on. Each unit of a group
- * of several runs in its own savepoint, so a unit that fails undoes only itself.
+ * SB_CLUSTER_OWNERSHIP_LOST and writes nothing while the others go on. With a `batch`, the
+ * admitted units are first written together in one savepoint; if that fails, or without a
+ * batch, each unit runs in a savepoint of its own, so a unit that fails undoes only itself.
  */
 export async function runFencedGroup(
   pool: pg.Pool,
   owner: PartitionOwner,
   units: readonly FencedUnit<unknown>[],
+  batch?: WriteBatch,
 ): Promise<UnitOutcome<unknown>[]> {
   return inTransaction(pool, async (transaction) => {
-    const held = [...new Set(units.flatMap((unit) => unit.partitions))]
-      .filter((partition) => owner.epochOf(partition) !== undefined)
-      .sort((a, b) => a - b);
-    const current = await lockEpochs(transaction, held);
-    const outcomes: UnitOutcome<unknown>[] = [];
-    for (const unit of units) {
-      const lost = lostLeases(owner, unit.partitions, current);
-      if (lost.length > 0) {
-        outcomes.push({
-          ok: false,
-          error: await fenceFailure(owner, transaction, unit.partitions, lost, current),
-        });
-      } else if (units.length === 1) {
-        // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
-        outcomes.push({ ok: true, value: await unit.work(transaction) });
-      } else {
-        outcomes.push(await inSavepoint(transaction, unit.work));
-      }
+    const refusals = await checkUnits(transaction, owner, units);
+    const outcomes: (UnitOutcome<unknown> | undefined)[] = refusals.map((error) =>
+      error === undefined ? undefined : { ok: false, error },
+    );
+    const admitted = units.flatMap((_, index) => (refusals[index] === undefined ? [index] : []));
+    if (admitted.length === 1 && units.length === 1) {
+      // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
+      return [{ ok: true, value: await (units[0] as FencedUnit<unknown>).work(transaction) }];
     }
-    return outcomes;
+    const together =
+      batch && admitted.length > 1 ? await inSavepoint(transaction, (t) => batch(t, admitted)) : undefined;
+    if (together?.ok) {
+      const values = together.value as unknown[];
+      admitted.forEach((unit, index) => {
+        outcomes[unit] = { ok: true, value: values[index] };
+      });
+    } else {
+      for (const unit of admitted)
+        outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
+    }
+    return outcomes as UnitOutcome<unknown>[];
   });
+}
+
+/**
+ * Share-locks the partition rows of every unit (one statement, partition order) and returns
+ * per unit the error that refuses it, or undefined when it may write.
+ */
+async function checkUnits(
+  transaction: Transaction,
+  owner: PartitionOwner,
+  units: readonly FencedUnit<unknown>[],
+): Promise<unknown[]> {
+  const held = [...new Set(units.flatMap((unit) => unit.partitions))]
+    .filter((partition) => owner.epochOf(partition) !== undefined)
+    .sort((a, b) => a - b);
+  const current = await lockEpochs(transaction, held);
+  const refusals: unknown[] = [];
+  for (const unit of units) {
+    const lost = lostLeases(owner, unit.partitions, current);
+    refusals.push(
+      lost.length === 0 ? undefined : await fenceFailure(owner, transaction, unit.partitions, lost, current),
+    );
+  }
+  return refusals;
 }
 
 async function lockEpochs(

@@ -1,5 +1,4 @@
 import type { AppliedResult, ResultWrite, StoreBackend } from "../contract.js";
-import { resultPartitions, writeResult } from "./apply-result.js";
 import { FencedUnits } from "./fenced-units.js";
 import type { GroupCommitOptions } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
@@ -11,11 +10,14 @@ import { PostgresState } from "./postgres-state.js";
 import type { PostgresStore } from "./postgres-store.js";
 import { PostgresSuspensions } from "./postgres-suspensions.js";
 import { PostgresTimers } from "./postgres-timers.js";
+import { ResultWrites } from "./result-writes.js";
 
 export interface PostgresBackendOptions {
   /** Group commit of ingress accepts. */
   readonly accepts?: GroupCommitOptions;
-  /** Group commit of owner-only writes (results, suspensions, backlog moves, egress deletes). */
+  /** Group commit of applied results. */
+  readonly results?: GroupCommitOptions;
+  /** Group commit of the other owner-only writes (suspensions, backlog moves, egress deletes). */
   readonly ownerWrites?: GroupCommitOptions;
 }
 
@@ -35,6 +37,7 @@ export class PostgresBackend implements StoreBackend {
   readonly deadLetters: PostgresDeadLetters;
   readonly timers: PostgresTimers;
   readonly egress: PostgresEgress;
+  readonly results: ResultWrites;
   readonly ownerWrites: FencedUnits;
 
   constructor(
@@ -43,6 +46,7 @@ export class PostgresBackend implements StoreBackend {
     options: PostgresBackendOptions = {},
   ) {
     const { pool, partitionCount } = store;
+    this.results = new ResultWrites(pool, owner, partitionCount, options.results);
     this.ownerWrites = new FencedUnits(pool, owner, options.ownerWrites);
     this.messages = new PostgresMessages(pool, partitionCount, owner, options.accepts);
     this.state = new PostgresState(pool, partitionCount, owner);
@@ -54,16 +58,16 @@ export class PostgresBackend implements StoreBackend {
   }
 
   applyResult(write: ResultWrite): Promise<AppliedResult> {
-    const { partitionCount } = this.store;
-    return this.ownerWrites.submit({
-      partitions: resultPartitions(write, partitionCount),
-      work: (transaction) => writeResult(transaction, write, partitionCount),
-    });
+    return this.results.submit(write);
   }
 
   /** Every write submitted before is committed (PostgreSQL commits are durable) when this resolves. */
   async close(): Promise<void> {
-    await Promise.all([this.messages.accepts.close(), this.ownerWrites.commits.close()]);
+    await Promise.all([
+      this.messages.accepts.close(),
+      this.results.commits.close(),
+      this.ownerWrites.commits.close(),
+    ]);
     await this.store.close();
   }
 }
