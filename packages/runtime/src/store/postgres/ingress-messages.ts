@@ -1,17 +1,20 @@
+import type pg from "pg";
 import { partitionChannel } from "../../cluster/partition-channel.js";
 import { partitionOf } from "../../cluster/partition-hash.js";
 import type { NewMessage } from "../records.js";
 import type { Transaction } from "./transaction.js";
 
 /**
- * Adds messages to their targets' partitions in one multi-row insert and notifies each
- * partition's channel once; returns the messages' seqs in order. Call it inside the group
- * commit's transaction: PostgreSQL delivers the notifications only when that transaction
- * commits, so an owner woken by one always finds the messages. Any instance may call it; an
- * ingress insert needs no fencing (it changes no partition's state, only its inbox).
+ * Adds messages to their targets' partitions in one multi-row insert that also notifies each
+ * partition's channel once; returns the messages' seqs in order. PostgreSQL delivers the
+ * notifications only when the transaction commits, so an owner woken by one always finds the
+ * messages. Being one statement, it needs no transaction of its own: on the pool it commits
+ * by itself (one round trip for a whole group of accepts); on a transaction's connection it
+ * commits with the rest. Any instance may call it; an ingress insert needs no fencing (it
+ * changes no partition's state, only its inbox).
  */
 export async function appendMessages(
-  transaction: Transaction,
+  client: pg.Pool | Transaction,
   messages: readonly NewMessage[],
   partitionCount: number,
   acceptedAt: number | readonly number[] = Date.now(),
@@ -20,10 +23,15 @@ export async function appendMessages(
   const partitions = messages.map((message) =>
     partitionOf(message.target.fn, message.target.id, partitionCount),
   );
-  const { rows } = await transaction.query<{ seq: string }>(
-    `INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
-     SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[], $9::bigint[])
-     RETURNING seq`,
+  // The notifications are counted so the statement cannot skip them; when they are sent
+  // within it does not matter, as PostgreSQL delivers them at commit.
+  const { rows } = await client.query<{ seq: string }>(
+    `WITH inserted AS (
+       INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
+       SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[], $9::bigint[])
+       RETURNING seq),
+     notified AS (SELECT count(pg_notify(channel, '')) AS n FROM unnest($10::text[]) AS channel)
+     SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq`,
     [
       partitions,
       messages.map((message) => message.target.fn),
@@ -41,10 +49,10 @@ export async function appendMessages(
       ),
       // One time for all, or each message's own (a group of accepts from many callers).
       typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : acceptedAt,
+      [...new Set(partitions)].map(partitionChannel),
     ],
   );
-  await notifyPartitions(transaction, partitions);
-  // RETURNING follows the order of the inserted rows, which unnest keeps.
+  // Identity values rise in insertion order, which unnest keeps: seq order is message order.
   return rows.map((row) => Number(row.seq));
 }
 

@@ -7,7 +7,7 @@ import { appendMessages } from "./ingress-messages.js";
 import { ownedPartitions, type PartitionOwner } from "./partition-owner.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./postgres-rows.js";
 import { readRows } from "./read-rows.js";
-import { inTransaction } from "./transaction.js";
+import { toStoreError } from "./store-error.js";
 
 interface Accept {
   readonly message: NewMessage;
@@ -19,7 +19,8 @@ interface Accept {
  * while the previous group commits) become ONE multi-row insert in one transaction, and each
  * caller gets its own seq back: a commit costs ~0.7 ms, so one transaction per message would
  * cap ingress at about 1,350 messages/s. Any instance may accept; the insert notifies the
- * targets' partition channels on commit.
+ * targets' partition channels on commit. A group fails or succeeds as a whole: its one
+ * statement fails only for reasons of the database's own, which would fail each alone too.
  */
 export class PostgresMessages implements MessageStore {
   readonly accepts: GroupCommit<Accept, StoredMessage>;
@@ -80,18 +81,22 @@ export class PostgresMessages implements MessageStore {
     return partitionOf(address.fn, address.id, this.partitionCount);
   }
 
-  private insertGroup(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
-    return inTransaction(this.pool, async (transaction) => {
-      const seqs = await appendMessages(
-        transaction,
+  /** One statement, committing by itself: a whole group of accepts costs one round trip. */
+  private async insertGroup(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
+    let seqs: number[];
+    try {
+      seqs = await appendMessages(
+        this.pool,
         group.map((accept) => accept.message),
         this.partitionCount,
         group.map((accept) => accept.now),
       );
-      return group.map(({ message, now }, index) => ({
-        ok: true as const,
-        value: { ...message, seq: seqs[index] as number, acceptedAt: now },
-      }));
-    });
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    return group.map(({ message, now }, index) => ({
+      ok: true as const,
+      value: { ...message, seq: seqs[index] as number, acceptedAt: now },
+    }));
   }
 }
