@@ -9,7 +9,7 @@ import {
   type StateSpec,
   type StoredMessage,
 } from "../records.js";
-import { appendMessages } from "./ingress-messages.js";
+import { appendMessagesSql } from "./ingress-messages.js";
 import { toBuffer } from "./postgres-rows.js";
 import { SqlParams } from "./sql-params.js";
 import type { Transaction } from "./transaction.js";
@@ -49,9 +49,11 @@ export function writeDisjointAddresses(writes: readonly ResultWrite[]): boolean 
 /**
  * Writes results inside `transaction` (fenced by the caller) with the effect of applying each
  * plan step by step in StateFun's order (dispatch/commit-result.ts), in a fixed number of
- * statements however many results there are: the outgoing messages (one insert, one
- * notification), the timers' net effect (one delete, one insert), then one statement for
- * everything else (egress, state, the AFTER_INVOKE refresh, consumed batches, suspensions).
+ * statements however many results there are: the timers' net effect (one delete, one
+ * insert, when there are timers), then one statement for everything else (outgoing messages
+ * and their notifications, egress, state, the AFTER_INVOKE refresh, consumed batches,
+ * suspensions). The order of writes inside the transaction changes nothing: no step reads
+ * what another wrote.
  * With several results their addresses must be disjoint (writeDisjointAddresses).
  */
 export async function writeResults(
@@ -60,21 +62,38 @@ export async function writeResults(
   partitionCount: number,
 ): Promise<AppliedResult[]> {
   if (writes.length === 0) return [];
-  const outgoing = await writeOutgoing(transaction, writes, partitionCount);
   const earliest = await writeTimers(transaction, writes, partitionCount);
 
   const statement = new SqlParams();
   const partitions = writes.map((write) => partitionOf(write.address.fn, write.address.id, partitionCount));
+  const messages = writes.flatMap((write) => write.plan.outgoing);
+  const ctes: string[] = [];
+  if (messages.length > 0) {
+    const times = writes.flatMap((write) => write.plan.outgoing.map(() => write.now));
+    const { inserted, notified } = appendMessagesSql(statement, messages, partitionCount, times);
+    ctes.push(`inserted AS (${inserted})`, `notified AS (${notified})`);
+  }
   const parts = [
     ...egressInsert(statement, writes, partitions),
     ...stateWrites(statement, writes, partitions),
     ...consumedDelete(statement, writes),
     ...suspensionDelete(statement, writes, partitions),
   ];
-  if (parts.length > 0) {
-    const ctes = parts.map((part, index) => `w${index} AS (${part})`).join(",\n");
-    await transaction.query(`WITH ${ctes}\nSELECT 1`, statement.values);
+  ctes.push(...parts.map((part, index) => `w${index} AS (${part})`));
+  let seqs: number[] = [];
+  if (ctes.length > 0) {
+    // Data-modifying CTEs run whether read or not; the outgoing seqs are what comes back.
+    const select =
+      messages.length > 0
+        ? "SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq"
+        : "SELECT NULL::bigint AS seq WHERE false";
+    const { rows } = await transaction.query<{ seq: string }>(
+      `WITH ${ctes.join(",\n")}\n${select}`,
+      statement.values,
+    );
+    seqs = rows.map((row) => Number(row.seq));
   }
+  const outgoing = splitOutgoing(writes, seqs);
 
   return writes.map((write, index) => {
     const earliestTimer = earliest[index];
@@ -87,20 +106,15 @@ export async function writeResults(
   });
 }
 
-async function writeOutgoing(
-  transaction: Transaction,
-  writes: readonly ResultWrite[],
-  partitionCount: number,
-): Promise<StoredMessage[][]> {
-  const messages = writes.flatMap((write) => write.plan.outgoing);
-  const times = writes.flatMap((write) => write.plan.outgoing.map(() => write.now));
-  const seqs = await appendMessages(transaction, messages, partitionCount, times);
+/** Each write's outgoing messages as stored, from the seqs of all of them in order. */
+function splitOutgoing(writes: readonly ResultWrite[], seqs: readonly number[]): StoredMessage[][] {
   let next = 0;
   return writes.map((write) =>
-    write.plan.outgoing.map((message) => {
-      const seq = seqs[next++] as number;
-      return { ...message, seq, acceptedAt: write.now };
-    }),
+    write.plan.outgoing.map((message) => ({
+      ...message,
+      seq: seqs[next++] as number,
+      acceptedAt: write.now,
+    })),
   );
 }
 

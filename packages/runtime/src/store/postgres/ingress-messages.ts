@@ -2,6 +2,8 @@ import type pg from "pg";
 import { partitionChannel } from "../../cluster/partition-channel.js";
 import { partitionOf } from "../../cluster/partition-hash.js";
 import type { NewMessage } from "../records.js";
+import { toBuffer } from "./postgres-rows.js";
+import { SqlParams } from "./sql-params.js";
 import type { Transaction } from "./transaction.js";
 
 /**
@@ -20,40 +22,50 @@ export async function appendMessages(
   acceptedAt: number | readonly number[] = Date.now(),
 ): Promise<number[]> {
   if (messages.length === 0) return [];
-  const partitions = messages.map((message) =>
-    partitionOf(message.target.fn, message.target.id, partitionCount),
-  );
-  // The notifications are counted so the statement cannot skip them; when they are sent
-  // within it does not matter, as PostgreSQL delivers them at commit.
+  const statement = new SqlParams();
+  const { inserted, notified } = appendMessagesSql(statement, messages, partitionCount, acceptedAt);
   const { rows } = await client.query<{ seq: string }>(
-    `WITH inserted AS (
-       INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
-       SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[], $9::bigint[])
-       RETURNING seq),
-     notified AS (SELECT count(pg_notify(channel, '')) AS n FROM unnest($10::text[]) AS channel)
+    `WITH inserted AS (${inserted}), notified AS (${notified})
      SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq`,
-    [
-      partitions,
-      messages.map((message) => message.target.fn),
-      messages.map((message) => message.target.id),
-      messages.map((message) => message.caller?.fn ?? null),
-      messages.map((message) => message.caller?.id ?? null),
-      messages.map((message) => message.argument.typename),
-      messages.map((message) => message.argument.hasValue),
-      messages.map((message) =>
-        Buffer.from(
-          message.argument.value.buffer,
-          message.argument.value.byteOffset,
-          message.argument.value.byteLength,
-        ),
-      ),
-      // One time for all, or each message's own (a group of accepts from many callers).
-      typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : acceptedAt,
-      [...new Set(partitions)].map(partitionChannel),
-    ],
+    statement.values,
   );
   // Identity values rise in insertion order, which unnest keeps: seq order is message order.
   return rows.map((row) => Number(row.seq));
+}
+
+/**
+ * The two parts of appendMessages's statement, for a statement that writes more besides:
+ * `inserted` (an INSERT ... RETURNING seq) and `notified` (one notification per partition).
+ * Both must be CTEs the statement reads from, or PostgreSQL skips the notifications; when they
+ * are sent within it does not matter, as they are delivered at commit.
+ */
+export function appendMessagesSql(
+  statement: SqlParams,
+  messages: readonly NewMessage[],
+  partitionCount: number,
+  acceptedAt: number | readonly number[],
+): { inserted: string; notified: string } {
+  const partitions = messages.map((message) =>
+    partitionOf(message.target.fn, message.target.id, partitionCount),
+  );
+  const columns: [unknown[], string][] = [
+    [partitions, "integer"],
+    [messages.map((message) => message.target.fn), "text"],
+    [messages.map((message) => message.target.id), "text"],
+    [messages.map((message) => message.caller?.fn ?? null), "text"],
+    [messages.map((message) => message.caller?.id ?? null), "text"],
+    [messages.map((message) => message.argument.typename), "text"],
+    [messages.map((message) => message.argument.hasValue), "boolean"],
+    [messages.map((message) => toBuffer(message.argument.value)), "bytea"],
+    // One time for all, or each message's own (a group of accepts from many callers).
+    [typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : [...acceptedAt], "bigint"],
+  ];
+  const arrays = columns.map(([values, type]) => `${statement.add(values)}::${type}[]`).join(", ");
+  const inserted = `INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
+    SELECT * FROM unnest(${arrays}) RETURNING seq`;
+  const channels = [...new Set(partitions)].map(partitionChannel);
+  const notified = `SELECT count(pg_notify(channel, '')) AS n FROM unnest(${statement.add(channels)}::text[]) AS channel`;
+  return { inserted, notified };
 }
 
 /** Notifies each distinct partition's channel once, on commit of `transaction`. */
