@@ -704,3 +704,26 @@ test("two results for one address in one group apply in submission order; a fail
     [8],
   );
 });
+
+test("close commits what was submitted before it, then refuses new writes", async (t) => {
+  const c = await cluster("pgb_close", t);
+  const { backend, owner } = await c.join("closing");
+  const accepted = backend.messages.accept(message(counter("last")), NOW);
+  const applied = backend.applyResult(
+    resultWrite(counter("last"), { mutations: [{ kind: "modify", spec: spec("count"), value: bytes(1) }] }),
+  );
+  await owner.stop();
+  // Stopped: the result is refused by its fencing check; the accept needs none.
+  await rejectsWithCode(applied, "SB_CLUSTER_OWNERSHIP_LOST");
+  await backend.close();
+  const stored = await accepted;
+  await assert.rejects(backend.messages.accept(message(counter("late")), NOW), /closed/);
+
+  const reopened = await PostgresStore.open({ url: c.url });
+  t.after(() => reopened.close());
+  const { rows } = await reopened.pool.query<{ seq: string }>("SELECT seq FROM messages");
+  assert.deepEqual(
+    rows.map((row) => Number(row.seq)),
+    [stored.seq],
+  );
+});
