@@ -11,6 +11,7 @@ import {
 } from "../records.js";
 import { appendMessagesSql } from "./ingress-messages.js";
 import { toBuffer } from "./postgres-rows.js";
+import { prepared } from "./prepared.js";
 import { SqlParams } from "./sql-params.js";
 import type { Transaction } from "./transaction.js";
 
@@ -88,8 +89,7 @@ export async function writeResults(
         ? "SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq"
         : "SELECT NULL::bigint AS seq WHERE false";
     const { rows } = await transaction.query<{ seq: string }>(
-      `WITH ${ctes.join(",\n")}\n${select}`,
-      statement.values,
+      prepared(`WITH ${ctes.join(",\n")}\n${select}`, statement.values),
     );
     seqs = rows.map((row) => Number(row.seq));
   }
@@ -140,32 +140,36 @@ async function writeTimers(
   }
   if (touched.length > 0) {
     await transaction.query(
-      `DELETE FROM timers t USING unnest($1::text[], $2::text[], $3::text[]) AS k(fn, id, token)
+      prepared(
+        `DELETE FROM timers t USING unnest($1::text[], $2::text[], $3::text[]) AS k(fn, id, token)
        WHERE t.sender_fn = k.fn AND t.sender_id = k.id AND t.token = k.token`,
-      [
-        touched.map((key) => key.sender.fn),
-        touched.map((key) => key.sender.id),
-        touched.map((key) => key.token),
-      ],
+        [
+          touched.map((key) => key.sender.fn),
+          touched.map((key) => key.sender.id),
+          touched.map((key) => key.token),
+        ],
+      ),
     );
   }
   if (survivors.length > 0) {
     await transaction.query(
-      `INSERT INTO timers (partition, sender_fn, sender_id, token, due_at, target_fn, target_id, typename, has_value, value)
+      prepared(
+        `INSERT INTO timers (partition, sender_fn, sender_id, token, due_at, target_fn, target_id, typename, has_value, value)
        SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[],
          $8::text[], $9::boolean[], $10::bytea[])`,
-      [
-        survivors.map((timer) => partitionOf(timer.sender.fn, timer.sender.id, partitionCount)),
-        survivors.map((timer) => timer.sender.fn),
-        survivors.map((timer) => timer.sender.id),
-        survivors.map((timer) => timer.token ?? null),
-        survivors.map((timer) => timer.dueAt),
-        survivors.map((timer) => timer.message.target.fn),
-        survivors.map((timer) => timer.message.target.id),
-        survivors.map((timer) => timer.message.argument.typename),
-        survivors.map((timer) => timer.message.argument.hasValue),
-        survivors.map((timer) => toBuffer(timer.message.argument.value)),
-      ],
+        [
+          survivors.map((timer) => partitionOf(timer.sender.fn, timer.sender.id, partitionCount)),
+          survivors.map((timer) => timer.sender.fn),
+          survivors.map((timer) => timer.sender.id),
+          survivors.map((timer) => timer.token ?? null),
+          survivors.map((timer) => timer.dueAt),
+          survivors.map((timer) => timer.message.target.fn),
+          survivors.map((timer) => timer.message.target.id),
+          survivors.map((timer) => timer.message.argument.typename),
+          survivors.map((timer) => timer.message.argument.hasValue),
+          survivors.map((timer) => toBuffer(timer.message.argument.value)),
+        ],
+      ),
     );
   }
   return earliest;

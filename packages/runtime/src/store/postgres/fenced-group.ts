@@ -3,6 +3,7 @@ import { ownershipLost } from "../../cluster/fencing.js";
 import type { PartitionLease } from "../../cluster/lease-table.js";
 import type { UnitOutcome } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
+import { prepared } from "./prepared.js";
 import { toStoreError } from "./store-error.js";
 import { inTransaction, type Transaction } from "./transaction.js";
 
@@ -87,8 +88,10 @@ async function lockEpochs(
 ): Promise<Map<number, number>> {
   if (partitions.length === 0) return new Map();
   const { rows } = await transaction.query<{ partition: number; epoch: string }>(
-    "SELECT partition, epoch FROM partitions WHERE partition = ANY($1::integer[]) ORDER BY partition FOR SHARE",
-    [partitions],
+    prepared(
+      "SELECT partition, epoch FROM partitions WHERE partition = ANY($1::integer[]) ORDER BY partition FOR SHARE",
+      [partitions],
+    ),
   );
   return new Map(rows.map((row) => [row.partition, Number(row.epoch)]));
 }

@@ -3,6 +3,7 @@ import { partitionChannel } from "../../cluster/partition-channel.js";
 import { partitionOf } from "../../cluster/partition-hash.js";
 import type { NewMessage } from "../records.js";
 import { toBuffer } from "./postgres-rows.js";
+import { prepared } from "./prepared.js";
 import { SqlParams } from "./sql-params.js";
 import type { Transaction } from "./transaction.js";
 
@@ -25,9 +26,11 @@ export async function appendMessages(
   const statement = new SqlParams();
   const { inserted, notified } = appendMessagesSql(statement, messages, partitionCount, acceptedAt);
   const { rows } = await client.query<{ seq: string }>(
-    `WITH inserted AS (${inserted}), notified AS (${notified})
-     SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq`,
-    statement.values,
+    prepared(
+      `WITH inserted AS (${inserted}), notified AS (${notified})
+       SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq`,
+      statement.values,
+    ),
   );
   // Identity values rise in insertion order, which unnest keeps: seq order is message order.
   return rows.map((row) => Number(row.seq));
