@@ -3,7 +3,6 @@ import { ownershipLost } from "../../cluster/fencing.js";
 import type { PartitionLease } from "../../cluster/lease-table.js";
 import type { UnitOutcome } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
-import { prepared } from "./prepared.js";
 import { toStoreError } from "./store-error.js";
 import { inTransaction, type Transaction } from "./transaction.js";
 
@@ -34,44 +33,71 @@ export async function runFencedGroup(
   units: readonly FencedUnit<unknown>[],
   batch?: WriteBatch,
 ): Promise<UnitOutcome<unknown>[]> {
-  return inTransaction(pool, async (transaction) => {
-    const refusals = await checkUnits(transaction, owner, units);
-    const outcomes: (UnitOutcome<unknown> | undefined)[] = refusals.map((error) =>
-      error === undefined ? undefined : { ok: false, error },
-    );
-    const admitted = units.flatMap((_, index) => (refusals[index] === undefined ? [index] : []));
-    if (admitted.length === 1 && units.length === 1) {
-      // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
-      return [{ ok: true, value: await (units[0] as FencedUnit<unknown>).work(transaction) }];
-    }
-    const together =
-      batch && admitted.length > 1 ? await inSavepoint(transaction, (t) => batch(t, admitted)) : undefined;
-    if (together?.ok) {
-      const values = together.value as unknown[];
-      admitted.forEach((unit, index) => {
-        outcomes[unit] = { ok: true, value: values[index] };
-      });
-    } else {
-      for (const unit of admitted)
-        outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
-    }
-    return outcomes as UnitOutcome<unknown>[];
-  });
+  const held = heldPartitions(owner, units);
+  return inTransaction(
+    pool,
+    async (transaction, begun) => {
+      const current = new Map(
+        (begun[1]?.rows ?? []).map((row: { partition: number; epoch: string }) => [
+          row.partition,
+          Number(row.epoch),
+        ]),
+      );
+      const refusals = await checkUnits(transaction, owner, units, current);
+      const outcomes: (UnitOutcome<unknown> | undefined)[] = refusals.map((error) =>
+        error === undefined ? undefined : { ok: false, error },
+      );
+      const admitted = units.flatMap((_, index) => (refusals[index] === undefined ? [index] : []));
+      if (admitted.length === 1 && units.length === 1) {
+        // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
+        return [{ ok: true, value: await (units[0] as FencedUnit<unknown>).work(transaction) }];
+      }
+      const together =
+        batch && admitted.length > 1 ? await inSavepoint(transaction, (t) => batch(t, admitted)) : undefined;
+      if (together?.ok) {
+        const values = together.value as unknown[];
+        admitted.forEach((unit, index) => {
+          outcomes[unit] = { ok: true, value: values[index] };
+        });
+      } else {
+        for (const unit of admitted)
+          outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
+      }
+      return outcomes as UnitOutcome<unknown>[];
+    },
+    held.length === 0 ? "BEGIN" : `BEGIN; ${lockEpochsSql(held)}`,
+  );
 }
 
 /**
- * Share-locks the partition rows of every unit (one statement, partition order) and returns
- * per unit the error that refuses it, or undefined when it may write.
+ * The partitions of `units` this instance holds, in partition order: the rows the group
+ * share-locks, in one statement and in the order the lease statements lock them in, so a
+ * renewal never deadlocks with a group.
  */
+function heldPartitions(owner: PartitionOwner, units: readonly FencedUnit<unknown>[]): number[] {
+  return [...new Set(units.flatMap((unit) => unit.partitions))]
+    .filter((partition) => owner.epochOf(partition) !== undefined)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * The share-lock statement, sent with BEGIN in one round trip (so without parameters: the
+ * partitions are checked integers).
+ */
+function lockEpochsSql(partitions: readonly number[]): string {
+  if (!partitions.every((partition) => Number.isSafeInteger(partition) && partition >= 0)) {
+    throw new Error(`partition numbers must be non-negative integers: ${partitions.join(", ")}`);
+  }
+  return `SELECT partition, epoch FROM partitions WHERE partition IN (${partitions.join(", ")}) ORDER BY partition FOR SHARE`;
+}
+
+/** Per unit, the error that refuses it (its partitions' epochs differ), or undefined when it may write. */
 async function checkUnits(
   transaction: Transaction,
   owner: PartitionOwner,
   units: readonly FencedUnit<unknown>[],
+  current: ReadonlyMap<number, number>,
 ): Promise<unknown[]> {
-  const held = [...new Set(units.flatMap((unit) => unit.partitions))]
-    .filter((partition) => owner.epochOf(partition) !== undefined)
-    .sort((a, b) => a - b);
-  const current = await lockEpochs(transaction, held);
   const refusals: unknown[] = [];
   for (const unit of units) {
     const lost = lostLeases(owner, unit.partitions, current);
@@ -80,20 +106,6 @@ async function checkUnits(
     );
   }
   return refusals;
-}
-
-async function lockEpochs(
-  transaction: Transaction,
-  partitions: readonly number[],
-): Promise<Map<number, number>> {
-  if (partitions.length === 0) return new Map();
-  const { rows } = await transaction.query<{ partition: number; epoch: string }>(
-    prepared(
-      "SELECT partition, epoch FROM partitions WHERE partition = ANY($1::integer[]) ORDER BY partition FOR SHARE",
-      [partitions],
-    ),
-  );
-  return new Map(rows.map((row) => [row.partition, Number(row.epoch)]));
 }
 
 function lostLeases(
