@@ -24,8 +24,9 @@ export type WriteBatch = (transaction: Transaction, admitted: readonly number[])
  * statements lock them in, so a renewal never deadlocks with a group), and their epochs are
  * compared per unit: a unit whose partition changed hands fails with
  * SB_CLUSTER_OWNERSHIP_LOST and writes nothing while the others go on. With a `batch`, the
- * admitted units are first written together in one savepoint; if that fails, or without a
- * batch, each unit runs in a savepoint of its own, so a unit that fails undoes only itself.
+ * admitted units are written together; if that fails, the transaction is rolled back and the
+ * group written again (in a new transaction) the way it is without a batch: each unit in a
+ * savepoint of its own, so a unit that fails undoes only itself.
  */
 export async function runFencedGroup(
   pool: pg.Pool,
@@ -33,40 +34,53 @@ export async function runFencedGroup(
   units: readonly FencedUnit<unknown>[],
   batch?: WriteBatch,
 ): Promise<UnitOutcome<unknown>[]> {
+  let batchFailed = false;
   const held = heldPartitions(owner, units);
-  return inTransaction(
-    pool,
-    async (transaction, begun) => {
-      const current = new Map(
-        (begun[1]?.rows ?? []).map((row: { partition: number; epoch: string }) => [
-          row.partition,
-          Number(row.epoch),
-        ]),
-      );
-      const refusals = await checkUnits(transaction, owner, units, current);
-      const outcomes: (UnitOutcome<unknown> | undefined)[] = refusals.map((error) =>
-        error === undefined ? undefined : { ok: false, error },
-      );
-      const admitted = units.flatMap((_, index) => (refusals[index] === undefined ? [index] : []));
-      if (admitted.length === 1 && units.length === 1) {
-        // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
-        return [{ ok: true, value: await (units[0] as FencedUnit<unknown>).work(transaction) }];
-      }
-      const together =
-        batch && admitted.length > 1 ? await inSavepoint(transaction, (t) => batch(t, admitted)) : undefined;
-      if (together?.ok) {
-        const values = together.value as unknown[];
-        admitted.forEach((unit, index) => {
-          outcomes[unit] = { ok: true, value: values[index] };
-        });
-      } else {
-        for (const unit of admitted)
-          outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
-      }
-      return outcomes as UnitOutcome<unknown>[];
-    },
-    held.length === 0 ? "BEGIN" : `BEGIN; ${lockEpochsSql(held)}`,
-  );
+  try {
+    return await inTransaction(
+      pool,
+      async (transaction, begun) => {
+        const current = new Map(
+          (begun[1]?.rows ?? []).map((row: { partition: number; epoch: string }) => [
+            row.partition,
+            Number(row.epoch),
+          ]),
+        );
+        const refusals = await checkUnits(transaction, owner, units, current);
+        const outcomes: (UnitOutcome<unknown> | undefined)[] = refusals.map((error) =>
+          error === undefined ? undefined : { ok: false, error },
+        );
+        const admitted = units.flatMap((_, index) => (refusals[index] === undefined ? [index] : []));
+        if (admitted.length === 1 && units.length === 1) {
+          // Alone in its transaction: a failure rolls the transaction back, no savepoint needed.
+          return [{ ok: true, value: await (units[0] as FencedUnit<unknown>).work(transaction) }];
+        }
+        if (batch && admitted.length > 1) {
+          let values: unknown[];
+          try {
+            values = await batch(transaction, admitted);
+          } catch (error) {
+            batchFailed = true;
+            throw error;
+          }
+          admitted.forEach((unit, index) => {
+            outcomes[unit] = { ok: true, value: values[index] };
+          });
+        } else {
+          for (const unit of admitted) {
+            outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
+          }
+        }
+        return outcomes as UnitOutcome<unknown>[];
+      },
+      held.length === 0 ? "BEGIN" : `BEGIN; ${lockEpochsSql(held)}`,
+    );
+  } catch (error) {
+    // The shared statements failed before COMMIT, so nothing was written (a failed COMMIT
+    // is never retried: it may have committed). Write each unit alone, checked again.
+    if (batchFailed) return runFencedGroup(pool, owner, units);
+    throw error;
+  }
 }
 
 /**
