@@ -727,3 +727,20 @@ test("close commits what was submitted before it, then refuses new writes", asyn
     [stored.seq],
   );
 });
+
+test("purging expired state reads only values that can expire (the state_by_expiry index)", async (t) => {
+  const { backend, store } = await soleInstance("pgb_purge_plan", t);
+  // Many values that never expire, a few that do: the purge must not walk the former.
+  await store.pool.query(
+    `INSERT INTO state SELECT g % ${PARTITIONS}, 'test/f', 'k' || g, 'n', '\\x00', CASE WHEN g % 100 = 0 THEN ${NOW} + g END
+     FROM generate_series(1, 20000) AS g`,
+  );
+  await store.pool.query("ANALYZE state");
+  const { rows } = await store.pool.query<{ "QUERY PLAN": string }>(
+    "EXPLAIN DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1 AND partition = ANY($2::integer[])",
+    [NOW, [0, 1, 2]],
+  );
+  assert.match(rows.map((row) => row["QUERY PLAN"]).join("\n"), /Index Scan using state_by_expiry/);
+  assert.equal(await backend.state.purgeExpired(NOW + 10_000), 100);
+  assert.equal(await backend.state.purgeExpired(NOW + 20_000), 100);
+});
