@@ -13,6 +13,7 @@ import {
   type ResultPlan,
   type StateSpec,
 } from "../src/store/records.js";
+import { testPostgresBackend } from "./support/postgres-backend.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 
 const PARTITIONS = 8;
@@ -67,11 +68,11 @@ async function cluster(label: string, t: TestContext) {
   return { join, url: database.url };
 }
 
-async function soleInstance(label: string, t: TestContext): Promise<Instance> {
-  const c = await cluster(label, t);
-  const instance = await c.join("solo");
-  assert.equal(instance.owner.owned().length, PARTITIONS, "alone in the cluster, it owns every partition");
-  return instance;
+/** The way a single instance runs: alone in its cluster, owning every partition. */
+async function soleInstance(label: string, t: TestContext) {
+  const { backend, ownership, url } = await testPostgresBackend(label, t, { partitions: PARTITIONS });
+  assert.equal(ownership.owned().length, PARTITIONS, "alone in the cluster, it owns every partition");
+  return { backend, owner: ownership, url, store: backend.store };
 }
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
@@ -712,9 +713,10 @@ test("close commits what was submitted before it, then refuses new writes", asyn
   const applied = backend.applyResult(
     resultWrite(counter("last"), { mutations: [{ kind: "modify", spec: spec("count"), value: bytes(1) }] }),
   );
-  await owner.stop();
   // Stopped: the result is refused by its fencing check; the accept needs none.
-  await rejectsWithCode(applied, "SB_CLUSTER_OWNERSHIP_LOST");
+  const refused = rejectsWithCode(applied, "SB_CLUSTER_OWNERSHIP_LOST");
+  await owner.stop();
+  await refused;
   await backend.close();
   const stored = await accepted;
   await assert.rejects(backend.messages.accept(message(counter("late")), NOW), /closed/);

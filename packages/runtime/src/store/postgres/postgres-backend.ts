@@ -41,7 +41,7 @@ export class PostgresBackend implements StoreBackend {
   readonly ownerWrites: FencedUnits;
 
   constructor(
-    private readonly store: PostgresStore,
+    readonly store: PostgresStore,
     owner: PartitionOwner,
     options: PostgresBackendOptions = {},
   ) {
