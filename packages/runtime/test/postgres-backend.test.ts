@@ -173,6 +173,24 @@ test("concurrent accepts share transactions: each caller gets its own distinct s
   );
 });
 
+test("an accept PostgreSQL refuses fails alone; the accepts grouped with it are stored", async (t) => {
+  const { backend } = await soleInstance("pgb_accept_refused", t);
+  const broken = { ...message(counter("bad")), argument: { typename: null, hasValue: true, value: bytes() } };
+  const outcomes = await Promise.allSettled([
+    backend.messages.accept(message(counter("x"), 1), NOW),
+    backend.messages.accept(broken as unknown as NewMessage, NOW),
+    backend.messages.accept(message(counter("y"), 2), NOW),
+  ]);
+  assert.deepEqual(
+    outcomes.map((outcome) => outcome.status),
+    ["fulfilled", "rejected", "fulfilled"],
+  );
+  assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, "SB_STORE_FAILED");
+  assert.equal((await backend.messages.head(counter("x"), 10)).length, 1);
+  assert.equal((await backend.messages.head(counter("y"), 10)).length, 1);
+  assert.deepEqual(await backend.messages.head(counter("bad"), 10), []);
+});
+
 test("a result is applied in StateFun's order: messages, timers, egress, state, AFTER_INVOKE refresh, batch, suspension", async (t) => {
   const { backend } = await soleInstance("pgb_apply", t);
   const self = counter("self");

@@ -26,7 +26,10 @@ export interface PostgresBackendOptions {
  * `owner`'s epochs inside their transactions and fail with SB_CLUSTER_OWNERSHIP_LOST, writing
  * nothing, once a partition changed hands; reads of work to do (pageAfter, timers, pending
  * egress) see only the partitions `owner` holds. Accepts and owner writes are each group
- * committed. close() releases the PostgresStore's pool too: stop the Ownership before it.
+ * committed, up to two groups of each at once: writes submitted together commit in no
+ * promised order across groups (dispatch never has two results of one address in flight, and
+ * a caller that awaits each write keeps its own order). close() releases the PostgresStore's
+ * pool too: stop the Ownership before it (openPostgresBackend's close does both).
  */
 export class PostgresBackend implements StoreBackend {
   readonly kind = "postgres" as const;

@@ -19,8 +19,7 @@ interface Accept {
  * while the previous group commits) become ONE multi-row insert in one transaction, and each
  * caller gets its own seq back: a commit costs ~0.7 ms, so one transaction per message would
  * cap ingress at about 1,350 messages/s. Any instance may accept; the insert notifies the
- * targets' partition channels on commit. A group fails or succeeds as a whole: its one
- * statement fails only for reasons of the database's own, which would fail each alone too.
+ * targets' partition channels on commit.
  */
 export class PostgresMessages implements MessageStore {
   readonly accepts: GroupCommit<Accept, StoredMessage>;
@@ -83,20 +82,42 @@ export class PostgresMessages implements MessageStore {
 
   /** One statement, committing by itself: a whole group of accepts costs one round trip. */
   private async insertGroup(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
-    let seqs: number[];
     try {
-      seqs = await appendMessages(
+      const seqs = await appendMessages(
         this.pool,
         group.map((accept) => accept.message),
         this.partitionCount,
         group.map((accept) => accept.now),
       );
+      return group.map(({ message, now }, index) => ({
+        ok: true as const,
+        value: { ...message, seq: seqs[index] as number, acceptedAt: now },
+      }));
     } catch (error) {
+      // A message PostgreSQL refused fails alone: the others are inserted again one by one.
+      // Only a refusal of the data says for sure the statement wrote nothing; a lost
+      // connection may hide a commit, so it fails the group without a retry.
+      if (group.length > 1 && isDataRefusal(error)) return this.insertOneByOne(group);
       throw toStoreError(error);
     }
-    return group.map(({ message, now }, index) => ({
-      ok: true as const,
-      value: { ...message, seq: seqs[index] as number, acceptedAt: now },
-    }));
   }
+
+  private async insertOneByOne(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
+    const outcomes: UnitOutcome<StoredMessage>[] = [];
+    for (const accept of group) {
+      try {
+        // Alone, it either succeeds or throws.
+        outcomes.push(...(await this.insertGroup([accept])));
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
+  }
+}
+
+/** A data exception (SQLSTATE class 22) or a broken constraint (class 23): the statement failed whole. */
+function isDataRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }
