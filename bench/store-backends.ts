@@ -3,10 +3,12 @@
  * baseline, durability "full"), on the two writes every message costs:
  *
  * - accept: an ingress message stored durably (PostgreSQL: accepts group-committed into one
- *   multi-row insert per transaction; SQLite: the store's group commit);
+ *   multi-row insert statement; SQLite: the store's group commit);
  * - apply: a result applied for the caller's own address: one state value written, one
- *   outgoing message, the consumed message deleted (PostgreSQL: fenced, group-committed with a
- *   savepoint per result; SQLite: commitResult in the store's group commit).
+ *   outgoing message, the consumed message deleted (PostgreSQL: fenced, group-committed, a
+ *   group's results written by one statement; SQLite: the store's group commit).
+ *
+ * Both are driven through the store contract (StoreBackend: PostgresBackend, SqliteBackend).
  *
  * Closed loop: `c` callers, each awaiting one write at a time, for `durationMs` per cell; each
  * caller applies results for an address of its own, as dispatch never runs two batches of one
@@ -22,11 +24,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { Ownership } from "../packages/runtime/src/cluster/ownership.js";
-import { commitResult } from "../packages/runtime/src/dispatch/commit-result.js";
+import type { ResultWrite } from "../packages/runtime/src/store/contract.js";
 import { PostgresBackend } from "../packages/runtime/src/store/postgres/postgres-backend.js";
 import { PostgresStore } from "../packages/runtime/src/store/postgres/postgres-store.js";
 import type { AddressRef, NewMessage, ResultPlan, StateSpec } from "../packages/runtime/src/store/records.js";
 import { ExpireMode } from "../packages/runtime/src/store/records.js";
+import { SqliteBackend } from "../packages/runtime/src/store/sqlite-backend.js";
 import { Store } from "../packages/runtime/src/store/store.js";
 
 const durationMs = Number(process.argv[2] ?? 3000);
@@ -48,6 +51,16 @@ const plan = (self: AddressRef, n: number): ResultPlan => ({
   delayed: [],
   egress: [],
   mutations: [{ kind: "modify", spec: COUNT, value: randomBytes(8) }],
+});
+
+/** A result for the caller's own address that consumes one of its messages. */
+const resultWrite = (caller: number, consumed: number): ResultWrite => ({
+  address: address(caller),
+  plan: plan(address(caller), caller),
+  consumed: consumed ? [consumed] : [],
+  specs: [COUNT],
+  clearSuspension: false,
+  now: Date.now(),
 });
 
 /** What one backend does per operation; `caller` is the closed-loop caller's index. */
@@ -108,26 +121,15 @@ async function measure(subject: Subject, concurrency: number): Promise<{ accept:
   return { accept, apply };
 }
 
-function sqliteSubject(dataDir: string): Subject & { close(): void } {
+function sqliteSubject(dataDir: string): Subject & { close(): Promise<void> } {
   const store = Store.open(dataDir, "full");
+  const backend = new SqliteBackend(store);
   return {
     name: "sqlite",
-    accept: async (caller) =>
-      (await store.commits.submitStatement(() => store.messages.insert(message(address(caller)), Date.now())))
-        .seq,
-    apply: (caller, consumed) =>
-      store.commits.submit(() =>
-        commitResult(
-          store,
-          address(caller),
-          plan(address(caller), caller),
-          consumed ? [{ ...message(address(caller)), seq: consumed, acceptedAt: 0 }] : [],
-          [COUNT],
-          Date.now(),
-        ),
-      ),
+    accept: async (caller) => (await backend.messages.accept(message(address(caller)), Date.now())).seq,
+    apply: (caller, consumed) => backend.applyResult(resultWrite(caller, consumed)),
     transactions: () => store.commits.stats().commits,
-    close: () => store.close(),
+    close: () => backend.close(),
   };
 }
 
@@ -142,15 +144,7 @@ async function postgresSubject(): Promise<Subject & { close(): Promise<void> }> 
   return {
     name: "postgres",
     accept: async (caller) => (await backend.messages.accept(message(address(caller)), Date.now())).seq,
-    apply: (caller, consumed) =>
-      backend.applyResult({
-        address: address(caller),
-        plan: plan(address(caller), caller),
-        consumed: consumed ? [consumed] : [],
-        specs: [COUNT],
-        clearSuspension: false,
-        now: Date.now(),
-      }),
+    apply: (caller, consumed) => backend.applyResult(resultWrite(caller, consumed)),
     transactions: () => backend.messages.accepts.stats().groups + backend.results.commits.stats().groups,
     close: async () => {
       await owner.stop();
@@ -189,7 +183,7 @@ try {
       }
     }
   } finally {
-    sqlite.close();
+    await sqlite.close();
     await postgres.close();
   }
 } finally {

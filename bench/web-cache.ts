@@ -39,6 +39,8 @@ writeFileSync(
       `  workers: ${workers}`,
       "  env:",
       `    BENCH_UPSTREAM: "http://127.0.0.1:${upstream.port}/"`,
+      // Loopback is refused unless named.
+      `  outbound: { allow: ["http://127.0.0.1:${upstream.port}"] }`,
     ].join("\n"),
     "kind: io.switchboard.functions.v1/web\nspec:\n  port: 0\n",
   ].join("\n---\n"),

@@ -9,7 +9,16 @@ export async function startGreeterServer(
   host = "127.0.0.1",
 ): Promise<{ server: Server; port: number }> {
   const server = createServer(createNodeHandler(functions));
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `greeter functions cannot listen on ${host}:${port}: ${error.code ?? error.message}; module.yaml calls them there (urlPathTemplate), so stop what holds the port`,
+        ),
+      ),
+    );
+    server.listen(port, host, resolve);
+  });
   return { server, port: (server.address() as AddressInfo).port };
 }
 

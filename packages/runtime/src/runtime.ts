@@ -27,6 +27,7 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
+import { checkAdminExposure } from "./ops/admin-access.js";
 import { ingressSpans } from "./ops/ingress-spans.js";
 import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
 import { Metrics } from "./ops/metrics.js";
@@ -34,6 +35,7 @@ import { Ops } from "./ops/ops.js";
 import { TracedTransport } from "./ops/traced-transport.js";
 import { Tracing, type TracingOptions } from "./ops/tracing.js";
 import { TracingInvoker } from "./ops/tracing-invoker.js";
+import { SqliteBackend } from "./store/sqlite-backend.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
@@ -55,9 +57,23 @@ export interface RuntimeOptions {
   readonly adminPort?: number;
   /** Interface the admin server binds; default 127.0.0.1. */
   readonly adminHost?: string;
+  /**
+   * Bearer token admin actions (retry, dead-letter, re-inject, drop) need; required when
+   * `adminHost` is not loopback (SB_ADMIN_TOKEN_REQUIRED otherwise).
+   */
+  readonly adminToken?: string;
   /** OpenTelemetry export (OTLP over HTTP); undefined = no tracing, at no cost. */
   readonly tracing?: TracingOptions;
+  /** How long `stop()` waits for batches in flight before ending them; default 5000. */
+  readonly drainTimeoutMs?: number;
 }
+
+/** The drain `stop()` allows batches in flight unless told otherwise. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** After the drain, how long batches ended by closing the transport get to record their failure. */
+const SETTLE_MS = 1000;
+/** The most the last spans' export may add to a stop. */
+const TRACE_FLUSH_MS = 2000;
 
 /**
  * One running Switchboard: configuration, store, transport, dispatcher, ingresses and
@@ -81,6 +97,7 @@ export class Runtime {
     /** Hosted modules and web listeners (io.switchboard.functions.v1/*). */
     readonly host: FunctionHost,
     private readonly reloadable: Omit<Parameters<typeof reloadRuntime>[0], "host" | "dispatcher">,
+    private readonly drainTimeoutMs: number,
   ) {}
 
   get metrics(): Metrics {
@@ -89,6 +106,10 @@ export class Runtime {
 
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
+    // Before anything opens: an exposed admin API without a token never starts.
+    if (options.adminPort !== undefined) {
+      checkAdminExposure({ host: options.adminHost ?? "127.0.0.1", token: options.adminToken });
+    }
     // Live, so `reload` can replace it under everything that routes (switchboard dev).
     const config = new LiveConfig(await loadConfig(options.modules));
     const dataDir = resolve(options.dataDir ?? ".switchboard");
@@ -102,6 +123,7 @@ export class Runtime {
     const ingresses: PlaygroundIngress[] = [];
     let host: FunctionHost | undefined;
     let ops: Ops | undefined;
+    let startedDispatcher: Dispatcher | undefined;
     try {
       cache = await createCacheFromConfig(config, { logger, observer: metrics });
       const started = await FunctionHost.start({
@@ -129,7 +151,7 @@ export class Runtime {
       const byId = new Map<string, EgressSink>(egresses.map((sink) => [sink.id, sink]));
       const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
-        store,
+        store: new SqliteBackend(store),
         router: host.router,
         invoker: new InstrumentedInvoker(
           host.invoker(tracing ? new TracingInvoker(invoker, host.router, tracing) : invoker),
@@ -147,14 +169,27 @@ export class Runtime {
       // The admin port opens before any work starts: a taken port fails start-up cleanly,
       // and /healthz and /metrics answer during recovery (/readyz only once started).
       ops = await Ops.start(
-        { config, store, dispatcher, transport, egresses, metrics, tracing, cache },
+        {
+          config,
+          router: started.router,
+          endpoints: () => [...config.endpoints, ...started.embeddedEndpoints],
+          store,
+          dispatcher,
+          transport,
+          egresses,
+          metrics,
+          tracing,
+          cache,
+        },
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
           ...(options.adminHost ? { host: options.adminHost } : {}),
+          ...(options.adminToken ? { token: options.adminToken } : {}),
         },
         logger,
       );
-      dispatcher.start();
+      startedDispatcher = dispatcher;
+      await dispatcher.start();
       for (const sink of egresses) await sink.start();
       for (const component of config.components) {
         if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
@@ -198,9 +233,11 @@ export class Runtime {
         cache,
         host,
         reloadable,
+        options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
       );
     } catch (error) {
       for (const ingress of ingresses) await ingress.stop();
+      await startedDispatcher?.stop(0);
       await ops?.stop();
       await host?.stop();
       for (const sink of egresses) await sink.stop().catch(() => {});
@@ -226,24 +263,56 @@ export class Runtime {
     return next;
   }
 
-  /** Stops taking messages, lets batches in flight finish (up to `graceMs`), flushes the store. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops taking messages, lets batches in flight finish (up to `graceMs`, default the
+   * `drainTimeoutMs` option), then ends what is still running (calls, retries, egress
+   * deliveries, hosted invocations) and flushes the store. Bounded: about `graceMs` plus
+   * a few seconds, whatever the function endpoints do. Messages not applied stay stored.
+   */
+  async stop(graceMs = this.drainTimeoutMs): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.ops.markStopping();
     for (const ingress of this.ingresses) await ingress.stop();
     await this.dispatcher.stop(graceMs);
-    await this.host.stop();
-    for (const sink of this.egresses) await sink.stop();
+    // Egress sinks stop taking work now; their deliveries in flight end with the transport.
+    const sinksStopped = Promise.all(this.egresses.map((sink) => sink.stop()));
     await this.transport.close();
+    await this.host.stop();
+    await sinksStopped;
+    // The batches just ended record their failure while the store is still open.
+    await this.dispatcher.stop(SETTLE_MS);
     await this.ops.stop();
     await this.cache.close();
-    await this.ops.context.tracing?.shutdown().catch((error: unknown) => {
-      this.logger.warn({ code: "SB_INTERNAL", error: String(error) }, "exporting the last spans failed");
-    });
+    const tracing = this.ops.context.tracing;
+    if (tracing) {
+      const flushed = await within(
+        tracing.shutdown().then(
+          () => true,
+          (error: unknown) => {
+            this.logger.warn(
+              { code: "SB_INTERNAL", error: String(error) },
+              "exporting the last spans failed",
+            );
+            return true;
+          },
+        ),
+        TRACE_FLUSH_MS,
+      );
+      if (!flushed) this.logger.warn({ code: "SB_INTERNAL" }, "gave up exporting the last spans");
+    }
     this.store.close();
     this.logger.info({}, "switchboard stopped");
   }
+}
+
+/** Resolves with the promise's value, or false once `ms` have passed first. */
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {

@@ -17,9 +17,9 @@ const DEV = ["--conditions=development", "--import", "tsx"];
 /** A project made by `switchboard init`, with the checkout's node_modules standing in for `npm install`. */
 async function initialised(t: TestContext): Promise<string> {
   const dir = join(tempDir(t), "my app");
-  const { stdout } = await run(process.execPath, [...DEV, CLI, "init", dir], { cwd: REPO });
+  const { stdout } = await run(process.execPath, [...DEV, CLI, "init", "--link", dir], { cwd: REPO });
   assert.match(stdout, /created .*module\.yaml/);
-  assert.match(stdout, /npm install\n {2}npm start/);
+  assert.match(stdout, /npm install\n {2}npm start {5}\(or: npm run dev, npm test\)/);
   symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
 }
@@ -32,7 +32,18 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
   }
 }
 
-test("switchboard init writes a project linked to this checkout by absolute file: paths", (t) => {
+interface ProjectManifest {
+  name: string;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+function manifestOf(dir: string): ProjectManifest {
+  return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as ProjectManifest;
+}
+
+test("switchboard init writes a project that depends on the published packages at this version", (t) => {
   const dir = join(tempDir(t), "Fresh Project");
   const { files } = initProject(dir);
   assert.deepEqual(files.sort(), [
@@ -44,16 +55,36 @@ test("switchboard init writes a project linked to this checkout by absolute file
     "test/functions.test.ts",
     "tsconfig.json",
   ]);
-  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-    name: string;
-    scripts: Record<string, string>;
-    dependencies: Record<string, string>;
+  const manifest = manifestOf(dir);
+  const { version } = JSON.parse(readFileSync(join(REPO, "packages/runtime/package.json"), "utf8")) as {
+    version: string;
   };
   assert.equal(manifest.name, "fresh-project");
+  assert.equal(manifest.dependencies["@switchboard/sdk"], `^${version}`);
+  assert.equal(manifest.dependencies.switchboard, `^${version}`);
+  assert.ok(manifest.dependencies.zod, "zod, which the web-function docs import");
+  assert.ok(manifest.devDependencies.typescript && manifest.devDependencies["@types/node"]);
+  assert.deepEqual(manifest.scripts, {
+    start: "exec switchboard run module.yaml",
+    dev: "exec switchboard dev module.yaml",
+    test: "node --import tsx --test --test-reporter=spec test/*.test.ts",
+    typecheck: "tsc",
+    validate: "switchboard validate module.yaml",
+  });
+  const readme = readFileSync(join(dir, "README.md"), "utf8");
+  assert.match(readme, /npm install\nnpm start .*\nnpm run dev .*switchboard dev module\.yaml/);
+  assert.match(readme, /--admin-port/);
+  assert.doesNotMatch(readme, /file:|checkout/);
+});
+
+test("switchboard init --link points the project at this checkout by absolute file: paths", (t) => {
+  const dir = join(tempDir(t), "linked");
+  initProject(dir, { link: true });
+  const manifest = manifestOf(dir);
   assert.equal(manifest.dependencies["@switchboard/sdk"], `file:${join(REPO, "packages/sdk")}`);
   assert.equal(manifest.dependencies.switchboard, `file:${join(REPO, "packages/runtime")}`);
-  assert.ok(manifest.scripts.start && manifest.scripts.test);
-  assert.match(readFileSync(join(dir, "README.md"), "utf8"), /npm install\nnpm start/);
+  assert.match(manifest.scripts.dev ?? "", /node_modules\/switchboard\/src\/cli\/main\.ts dev module\.yaml$/);
+  assert.match(readFileSync(join(dir, "README.md"), "utf8"), /switchboard init --link/);
 });
 
 test("switchboard init refuses a directory that is not empty and writes nothing", async (t) => {
@@ -73,19 +104,24 @@ test("switchboard init refuses a directory that is not empty and writes nothing"
 
 test("the new project's tests pass and its module.yaml validates", async (t) => {
   const dir = await initialised(t);
-  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-    scripts: { test: string };
-  };
+  const manifest = manifestOf(dir);
   // `npm test`, without npm: the script as the shell would run it.
   // Without NODE_TEST_CONTEXT, the nested runner reports to stdout instead of to this one.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const tested = await run("/bin/sh", ["-c", manifest.scripts.test], { cwd: dir, env });
+  const tested = await run("/bin/sh", ["-c", manifest.scripts.test ?? ""], { cwd: dir, env });
   assert.match(tested.stdout, /ℹ pass 2/);
   assert.match(tested.stdout, /ℹ fail 0/);
   const validated = await run(process.execPath, [...DEV, CLI, "validate", join(dir, "module.yaml")], {
     cwd: REPO,
   });
   assert.match(validated.stdout, /ok: 0 endpoints, 4 other components/);
+});
+
+test("the new project type-checks with its tsconfig", async (t) => {
+  const dir = await initialised(t);
+  const tsc = join(REPO, "node_modules/typescript/bin/tsc");
+  const checked = await run(process.execPath, [tsc, "-p", dir]).catch((error: { stdout: string }) => error);
+  assert.equal(checked.stdout, "", "tsc reports nothing");
 });
 
 test("the new project runs under switchboard run: a message reaches the egress and a web request is answered", async (t) => {

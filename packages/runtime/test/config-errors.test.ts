@@ -44,6 +44,29 @@ test("bad durations say what a duration looks like", () => {
   }
 });
 
+test("a duration longer than Node's longest timer is refused, naming the largest allowed", () => {
+  for (const [key, value] of [
+    ["call", "30 d"],
+    ["max_backoff", "2147483648"],
+  ] as const) {
+    const block = key === "call" ? "timeouts" : "retry";
+    const [error] = errorsOf(
+      endpoint(
+        `  functions: a/*\n  urlPathTemplate: http://h/\n  transport:\n    ${block}:\n      ${key}: ${value}\n`,
+      ),
+    );
+    assert.equal(error?.code, "SB_CONFIG_BAD_DURATION", value);
+    assert.match(error?.message ?? "", /the largest duration allowed is 2147483647 ms/);
+  }
+  const longest = loadModuleText(
+    endpoint(
+      "  functions: a/*\n  urlPathTemplate: http://h/\n  transport:\n    timeouts:\n      call: 2147483647\n",
+    ),
+    "m.yaml",
+  );
+  assert.ok(longest.ok);
+});
+
 test("timeouts must be positive and connect/read/write no longer than call", () => {
   const errors = errorsOf(
     endpoint(
@@ -99,9 +122,11 @@ test("binding the same namespace or exact type twice names both places", () => {
     errors.map((error) => error.code),
     ["SB_CONFIG_DUPLICATE_BINDING", "SB_CONFIG_DUPLICATE_BINDING"],
   );
-  assert.match(errors[0]?.message ?? "", /a\/\* is bound twice: first at m\.yaml:1:1/);
-  assert.equal(errors[0]?.source.line, 6);
-  assert.match(errors[1]?.message ?? "", /b\/x is bound twice: first at m\.yaml:11:1/);
+  // Both places are the `functions:` lines, not the documents' first lines.
+  assert.match(errors[0]?.message ?? "", /a\/\* is bound twice: first at m\.yaml:3:14/);
+  assert.equal(at(errors[0]), "8:14 SB_CONFIG_DUPLICATE_BINDING");
+  assert.match(errors[1]?.message ?? "", /b\/x is bound twice: first at m\.yaml:13:14/);
+  assert.equal(at(errors[1]), "18:14 SB_CONFIG_DUPLICATE_BINDING");
 });
 
 test("a file with several mistakes reports all of them, across documents", () => {

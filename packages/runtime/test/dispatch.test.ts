@@ -6,6 +6,7 @@ import { Dispatcher, type DispatcherOptions } from "../src/dispatch/dispatcher.j
 import type { FunctionInvoker } from "../src/invoke/function-invoker.js";
 import type { EgressDirectory, EgressSink } from "../src/io/egress-sink.js";
 import type { NewMessage } from "../src/store/records.js";
+import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import {
   countInvocations,
@@ -35,7 +36,7 @@ class InProcessInvoker implements FunctionInvoker {
   }
 }
 
-function startDispatcher(
+async function startDispatcher(
   t: { after(fn: () => unknown): void },
   dataDir: string,
   invoker: FunctionInvoker,
@@ -43,14 +44,14 @@ function startDispatcher(
 ) {
   const store = Store.open(dataDir);
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router: namespaceRouter(["test"]),
     invoker,
     egress: noEgress,
     suspendBackoff: { initialMs: 20, maxMs: 100 },
     ...extra,
   });
-  dispatcher.start();
+  await dispatcher.start();
   t.after(async () => {
     await dispatcher.stop(1000);
     store.close();
@@ -64,7 +65,11 @@ function count(store: Store, id: string, fn = "test/counter"): number {
 
 test("missing state is registered and the same invocations are re-sent with it attached", async (t) => {
   const fn = new ProtocolFunction([{ name: "count", typename: INT }]);
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+  );
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.deepEqual(fn.seen[0]?.stateNames, []);
@@ -80,7 +85,7 @@ test("messages arriving while a batch is in flight go out as one batch, in order
     countInvocations(state, invocation, { messages: [], delayed: [], egress: [], extraMutations: [] });
   });
   const invoker = new InProcessInvoker({ "test/counter": fn });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), invoker);
+  const { store, dispatcher } = await startDispatcher(t, tempDir(t), invoker);
   let open!: () => void;
   invoker.gate = new Promise((resolve) => {
     open = resolve;
@@ -104,19 +109,23 @@ test("registered specs survive a restart, so the first batch after it needs no r
   {
     const store = Store.open(dir);
     const dispatcher = new Dispatcher({
-      store,
+      store: new SqliteBackend(store),
       router: namespaceRouter(["test"]),
       invoker: new InProcessInvoker({ "test/counter": first }),
       egress: noEgress,
     });
-    dispatcher.start();
+    await dispatcher.start();
     await dispatcher.accept(message("a"));
     await dispatcher.settled();
     await dispatcher.stop();
     store.close();
   }
   const second = new ProtocolFunction([{ name: "count", typename: INT }]);
-  const { store, dispatcher } = startDispatcher(t, dir, new InProcessInvoker({ "test/counter": second }));
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    dir,
+    new InProcessInvoker({ "test/counter": second }),
+  );
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.equal(second.seen.length, 1, "no IncompleteInvocationContext round trip");
@@ -127,7 +136,7 @@ test("registered specs survive a restart, so the first batch after it needs no r
 test("an address whose backlog reaches maxNumBatchRequests is refused while others are not", async (t) => {
   const fn = new ProtocolFunction([{ name: "count", typename: INT }]);
   const invoker = new InProcessInvoker({ "test/counter": fn });
-  const { dispatcher } = startDispatcher(t, tempDir(t), invoker, {
+  const { dispatcher } = await startDispatcher(t, tempDir(t), invoker, {
     router: namespaceRouter(["test"], { maxNumBatchRequests: 3 }),
   });
   let open!: () => void;
@@ -146,7 +155,7 @@ test("an address whose backlog reaches maxNumBatchRequests is refused while othe
 });
 
 test("a message for a function type with no endpoint is refused and nothing is stored", async (t) => {
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({}));
+  const { store, dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({}));
   await assert.rejects(dispatcher.accept(message("a", "nowhere/fn")), {
     code: "SB_DISPATCH_UNKNOWN_FUNCTION",
   });
@@ -171,9 +180,14 @@ test("an invalid result is rejected whole: nothing applied, the address suspende
       });
     }
   });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
-    suspendBackoff: { initialMs: 60_000, maxMs: 60_000 },
-  });
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+    {
+      suspendBackoff: { initialMs: 60_000, maxMs: 60_000 },
+    },
+  );
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.equal(count(store, "a"), 0);
@@ -201,7 +215,7 @@ test("a MODIFY with a typename other than the registered one is rejected", async
       stateValue: { typename: "io.statefun.types/long", hasValue: true, value: new Uint8Array(0) },
     });
   });
-  const { dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
+  const { dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.equal(dispatcher.suspendedAddresses()[0]?.lastError?.code, "SB_DISPATCH_STATE_TYPE_MISMATCH");
@@ -219,7 +233,11 @@ test("outgoing messages reach their target with the sender as caller", async (t)
         argument: invocation.argument,
       });
   });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+  );
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   await dispatcher.settled();
@@ -250,7 +268,11 @@ test("delayed messages fire after their delay; a cancelled token never fires", a
     effects.delayed.push({ isCancellationRequest: true, cancellationToken: "t2" });
     effects.delayed.push({ isCancellationRequest: true, cancellationToken: "unknown" });
   });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+  );
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.equal(store.timers.count(), 1);
@@ -271,7 +293,11 @@ test("re-using a pending cancellation token replaces the pending message", async
       argument: { typename: INT, hasValue: true, value: encodeInt(decodeInt(invocation.argument?.value)) },
     });
   });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }));
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+  );
   await dispatcher.accept(message("a", "test/counter", 1));
   await dispatcher.settled();
   await dispatcher.accept(message("a", "test/counter", 2));
@@ -284,7 +310,7 @@ test("re-using a pending cancellation token replaces the pending message", async
 test("AFTER_WRITE state expires and is then sent as a bare name", async (t) => {
   let now = 1_000_000;
   const fn = new ProtocolFunction([{ name: "count", typename: INT, expireAfterWriteMs: 1000 }]);
-  const { dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
+  const { dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
     clock: () => now,
   });
   await dispatcher.accept(message("a"));
@@ -307,7 +333,7 @@ test("AFTER_INVOKE state stays alive while invoked and expires when left alone",
       if (!state.get("count")) countInvocations(state, invocation, effects); // write once, then only read
     },
   );
-  const { dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
+  const { dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
     clock: () => now,
   });
   await dispatcher.accept(message("a"));
@@ -340,9 +366,14 @@ test("egress records are validated by their sink and committed with the result",
     if (decodeInt(invocation.argument?.value) === 9)
       effects.egress.push({ egressNamespace: "test", egressType: "missing", argument: invocation.argument });
   });
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), new InProcessInvoker({ "test/counter": fn }), {
-    egress: { get: (id) => (id === "test/out" ? sink : undefined) },
-  });
+  const { store, dispatcher } = await startDispatcher(
+    t,
+    tempDir(t),
+    new InProcessInvoker({ "test/counter": fn }),
+    {
+      egress: { get: (id) => (id === "test/out" ? sink : undefined) },
+    },
+  );
   await dispatcher.accept(message("a", "test/counter", 1));
   await dispatcher.settled();
   assert.equal(store.egress.count(), 1);
@@ -357,7 +388,7 @@ test("an empty reply means no side effects and consumes the batch", async (t) =>
   const invoker: FunctionInvoker = {
     invoke: async () => ({ response: { case: undefined } }) as FromFunction,
   };
-  const { store, dispatcher } = startDispatcher(t, tempDir(t), invoker);
+  const { store, dispatcher } = await startDispatcher(t, tempDir(t), invoker);
   await dispatcher.accept(message("a"));
   await dispatcher.settled();
   assert.equal(store.messages.count(), 0);
@@ -382,19 +413,19 @@ test("a delayed message pending when the runtime stops fires once after the rest
   const invoker = new InProcessInvoker({ "test/counter": fn });
   const first = Store.open(dir);
   const before = new Dispatcher({
-    store: first,
+    store: new SqliteBackend(first),
     router: namespaceRouter(["test"]),
     invoker,
     egress: noEgress,
   });
-  before.start();
+  await before.start();
   await before.accept(message("a"));
   await before.settled();
   await before.stop(1000);
   first.close();
   assert.deepEqual(callers, [], "stopped before the delay passed");
 
-  const { store, dispatcher } = startDispatcher(t, dir, invoker);
+  const { store, dispatcher } = await startDispatcher(t, dir, invoker);
   assert.equal(store.timers.count(), 1, "the timer survived the restart");
   for (let i = 0; i < 300 && callers.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   await dispatcher.settled();

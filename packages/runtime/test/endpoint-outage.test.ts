@@ -4,6 +4,7 @@ import type { FunctionRouter } from "../src/config/model.js";
 import { Dispatcher } from "../src/dispatch/dispatcher.js";
 import type { Logger } from "../src/dispatch/logger.js";
 import { RemoteInvoker } from "../src/invoke/remote-invoker.js";
+import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import { createTransport } from "../src/transport/index.js";
 import { type FunctionServer, startFunctionServer } from "./support/function-server.js";
@@ -72,7 +73,7 @@ test("an endpoint failing for a thousand addresses is backed off as a whole: few
   const lines: string[] = [];
   const maxActiveAddresses = 200;
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router,
     invoker: new RemoteInvoker(router, transport),
     egress: { get: () => undefined },
@@ -80,7 +81,7 @@ test("an endpoint failing for a thousand addresses is backed off as a whole: few
     maxActiveAddresses,
     endpointBreaker: { probeInitialMs: 100, probeMaxMs: 400, reportIntervalMs: 60_000 },
   });
-  dispatcher.start();
+  await dispatcher.start();
   t.after(async () => {
     await dispatcher.stop(1000);
     await transport.close();
@@ -174,7 +175,7 @@ test("start-up reads a large stored backlog a page at a time, holding only the c
   const transport = createTransport();
   const maxActiveAddresses = 64;
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router,
     invoker: new RemoteInvoker(router, transport),
     egress: { get: () => undefined },
@@ -185,7 +186,7 @@ test("start-up reads a large stored backlog a page at a time, holding only the c
     await transport.close();
     store.close();
   });
-  dispatcher.start();
+  await dispatcher.start();
   assert.equal(dispatcher.stats().addresses, 0, "start() itself loads no message");
   let most = 0;
   const sampler = setInterval(() => {
@@ -219,13 +220,13 @@ test("stop() abandons a call that outlives the grace period: it resolves in time
   const transport = createTransport();
   const lines: string[] = [];
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router,
     invoker: new RemoteInvoker(router, transport),
     egress: { get: () => undefined },
     logger: recordingLogger(lines),
   });
-  dispatcher.start();
+  await dispatcher.start();
   await dispatcher.accept({
     target: { fn: "steady/counter", id: "x" },
     argument: { typename: INT, hasValue: true, value: encodeInt(1) },

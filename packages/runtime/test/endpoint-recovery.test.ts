@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { FunctionRouter } from "../src/config/model.js";
 import { Dispatcher } from "../src/dispatch/dispatcher.js";
 import { RemoteInvoker } from "../src/invoke/remote-invoker.js";
+import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import { createTransport } from "../src/transport/index.js";
 import { startFunctionServer } from "./support/function-server.js";
@@ -50,13 +51,13 @@ test("an endpoint down for a while suspends only its addresses, is retried with 
   const store = Store.open(tempDir(t));
   const transport = createTransport();
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router,
     invoker: new RemoteInvoker(router, transport),
     egress: { get: () => undefined },
     suspendBackoff: { initialMs: 50, maxMs: 200 },
   });
-  dispatcher.start();
+  await dispatcher.start();
   t.after(async () => {
     await dispatcher.stop(1000);
     await transport.close();

@@ -12,6 +12,7 @@ import {
   startCacheHost,
 } from "./support/cache-host.js";
 import { freePort, RedisProcess } from "./support/redis-process.js";
+import { ALLOW_LOOPBACK } from "./support/start-host.js";
 
 const run = randomBytes(4).toString("hex");
 const MAX_VALUE = 4096;
@@ -55,7 +56,7 @@ for (const backend of backends) {
       host = await startCacheHost([
         backend.doc(),
         // dataBytes below the upstream bodies relayed: a body read into a worker would fail.
-        cacheModuleDoc(CACHE_MODULE, 4, ["limits:", "  dataBytes: 1024"]),
+        cacheModuleDoc(CACHE_MODULE, 4, ["limits:", "  dataBytes: 1024", ALLOW_LOOPBACK]),
         cacheModuleDoc(CACHE_MODULE_B, 1, ["cache:", `  application: other-${run}`]),
       ]);
       op = (body) => post(`${host.url}/cache-op`, body);
@@ -333,7 +334,9 @@ describe("cache host calls when things go wrong", () => {
     const upstream = await countingUpstream();
     t.after(() => upstream.close());
     upstream.answer = () => new Promise(() => {}); // never answers
-    const host = await startCacheHost([cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 2s"])]);
+    const host = await startCacheHost([
+      cacheModuleDoc(CACHE_MODULE, 2, ["limits:", "  timeout: 2s", ALLOW_LOOPBACK]),
+    ]);
     t.after(() => host.stop());
     const url = `${host.url}/memo?upstream=${encodeURIComponent(upstream.url)}`;
     const owner = fetch(url, { method: "POST", body: "abandoned" });

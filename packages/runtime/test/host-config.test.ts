@@ -5,12 +5,15 @@ import { formatDiagnostic, loadModuleText } from "../src/config/load-modules.js"
 import { registerHostKinds } from "../src/host/host-kinds.js";
 import type { ModuleSpec } from "../src/host/module-spec.js";
 
+/** Module YAML "beside" the test fixtures, so `module: ./host/web-module.ts` exists. */
+const MODULE_YAML = new URL("./support/m.yaml", import.meta.url).pathname;
+
 const registry = () => registerHostKinds(defaultRegistry());
 
 test("a module component gets its defaults: workers = cores, 512 MB, 30 s, any host but link-local", () => {
   const result = loadModuleText(
-    "kind: io.switchboard.functions.v1/module\nspec: { module: ./f.ts }\n",
-    "m.yaml",
+    "kind: io.switchboard.functions.v1/module\nspec: { module: ./host/web-module.ts }\n",
+    MODULE_YAML,
     registry(),
   );
   assert.ok(result.ok);
@@ -24,13 +27,13 @@ test("module mistakes are reported with line:col and what is expected", () => {
   const text = [
     "kind: io.switchboard.functions.v1/module",
     "spec:",
-    "  module: ./f.ts",
+    "  module: ./host/web-module.ts",
     "  limts: { memory: 64 }",
     "  limits: { timeout: 5 mins, memory: 8 }",
     "  env: { A: { fromEnvv: X } }",
     "  functions: [not-a-typename]",
   ].join("\n");
-  const result = loadModuleText(text, "m.yaml", registry());
+  const result = loadModuleText(text, MODULE_YAML, registry());
   assert.equal(result.ok, false);
   const lines = result.ok ? [] : result.errors.map(formatDiagnostic);
   const all = lines.join("\n");
@@ -38,19 +41,31 @@ test("module mistakes are reported with line:col and what is expected", () => {
   assert.match(all, /spec\.limits\.memory/);
   assert.match(all, /m\.yaml:6:\d+ .*spec\.env\.A: expected a string, or \{ fromEnv: NAME/);
   assert.match(all, /spec\.functions\.0: .*namespace\/name/);
-  assert.ok(result.warnings.some((warning) => /did you mean "limits"/.test(warning.message)));
+  assert.match(all, /m\.yaml:4:\d+ .* error: spec\.limts: unknown key "limts" \(did you mean "limits"\?\)/);
+});
+
+test("a module timeout longer than Node's longest timer is refused", () => {
+  const text =
+    "kind: io.switchboard.functions.v1/module\nspec: { module: ./host/web-module.ts, limits: { timeout: 30 d } }\n";
+  const result = loadModuleText(text, MODULE_YAML, registry());
+  assert.equal(result.ok, false);
+  const all = result.ok ? "" : result.errors.map(formatDiagnostic).join("\n");
+  assert.match(
+    all,
+    /spec\.limits\.timeout: "30 d" is too long: the largest duration allowed is 2147483647 ms/,
+  );
 });
 
 test("per-function overrides parse with only what they set; the module's settings stay the defaults", () => {
   const text = [
     "kind: io.switchboard.functions.v1/module",
     "spec:",
-    "  module: ./f.ts",
+    "  module: ./host/web-module.ts",
     "  overrides:",
     "    embed: { limits: { timeout: 60s, memory: 1024 }, outbound: { allow: ['https://api.openai.com'] } }",
     "    example/*: { env: { MODEL: { fromEnv: EMBED_MODEL } }, workers: 1 }",
   ].join("\n");
-  const result = loadModuleText(text, "m.yaml", registry());
+  const result = loadModuleText(text, MODULE_YAML, registry());
   assert.ok(result.ok, result.ok ? "" : result.errors.map(formatDiagnostic).join("\n"));
   const spec = result.config.components[0]?.spec as ModuleSpec;
   assert.deepEqual(spec.overrides, {
@@ -64,7 +79,7 @@ test("override mistakes are reported at their line: keys, names, allow patterns,
   const text = [
     "kind: io.switchboard.functions.v1/module",
     "spec:",
-    "  module: ./f.ts",
+    "  module: ./host/web-module.ts",
     "  web: [embed]",
     "  functions: [example/greeter]",
     "  outbound: { allow: [api.example.com] }",
@@ -75,7 +90,7 @@ test("override mistakes are reported at their line: keys, names, allow patterns,
     "    'bad name': { workers: 1 }",
     "    example/greeter: { outbound: { allow: ['ftp://x'] } }",
   ].join("\n");
-  const result = loadModuleText(text, "m.yaml", registry());
+  const result = loadModuleText(text, MODULE_YAML, registry());
   assert.equal(result.ok, false);
   const all = (result.ok ? [] : result.errors.map(formatDiagnostic)).join("\n");
   assert.match(all, /m\.yaml:6:\d+ .*spec\.outbound\.allow\.0: "api\.example\.com" is not a host pattern/);
@@ -95,7 +110,7 @@ test("override mistakes are reported at their line: keys, names, allow patterns,
       .replace(/ {4}embed: .*\n/, "    embed: { limits: { timeout: 1s } }\n")
       .replace(/ {4}'bad name'.*\n/, "")
       .replace(/ {4}example\/greeter: .*/, ""),
-    "m.yaml",
+    MODULE_YAML,
     registry(),
   );
   const lines = (routed.ok ? [] : routed.errors.map(formatDiagnostic)).join("\n");

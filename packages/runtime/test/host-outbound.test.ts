@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "../src/runtime.js";
 import { upstream } from "./support/http-server.js";
-import { moduleDoc, recordingLogger, startHost } from "./support/start-host.js";
+import { ALLOW_LOOPBACK, moduleDoc, recordingLogger, startHost } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
 
 const SECRET = "sk-test-4f9d2c7a1b";
@@ -16,7 +16,7 @@ test("http.invoke reaches an upstream through the host and non-2xx comes back as
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify({ path: request.url }));
   });
-  const { url } = await startHost(t, [moduleDoc()]);
+  const { url } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const ok = await fetch(`${url}/fetch-json?url=${encodeURIComponent(`${base}/hello`)}`);
   assert.deepEqual(await ok.json(), { status: 200, body: { path: "/hello" }, type: "application/json" });
   const missing = await fetch(`${url}/fetch-json?url=${encodeURIComponent(`${base}/missing`)}`);
@@ -38,7 +38,7 @@ test("a function can have several outbound calls in flight at once", async (t) =
     waiting.writeHead(200).end("a");
     response.writeHead(201).end("b");
   });
-  const { url } = await startHost(t, [moduleDoc()]);
+  const { url } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const response = await fetch(`${url}/parallel?url=${encodeURIComponent(base)}`);
   assert.equal(response.status, 200);
   assert.deepEqual(((await response.json()) as { statuses: number[] }).statuses.sort(), [200, 201]);
@@ -71,6 +71,39 @@ test("link-local and cloud metadata addresses are refused by default", async (t)
     assert.equal(body.code, "SB_HOST_OUTBOUND_REFUSED", target);
     assert.match(body.message, new RegExp(rule), target);
   }
+});
+
+test("without outbound.allow a function cannot reach the admin API in any spelling of loopback", async (t) => {
+  let adminRequests = 0;
+  const admin = await upstream(t, (_request, response) => {
+    adminRequests++;
+    response.end("{}");
+  });
+  const port = new URL(admin).port;
+  const { url } = await startHost(t, [moduleDoc()]);
+  for (const host of [
+    "127.0.0.1",
+    "localhost",
+    "2130706433",
+    "0177.0.0.1",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "0.0.0.0",
+  ]) {
+    const target = `http://${host}:${port}/api/dead-letters/1`;
+    const response = await fetch(`${url}/try-fetch?url=${encodeURIComponent(target)}`);
+    const body = (await response.json()) as { code: string; message: string };
+    assert.equal(body.code, "SB_HOST_OUTBOUND_REFUSED", target);
+    assert.match(body.message, /rule loopback/, target);
+  }
+  assert.equal(adminRequests, 0, "nothing reached the listener");
+});
+
+test("a function reaches a loopback service that outbound.allow names", async (t) => {
+  const base = await upstream(t, (_request, response) => response.end("{}"));
+  const { url } = await startHost(t, [moduleDoc([`outbound: { allow: ["${base}"] }`])]);
+  const response = await fetch(`${url}/try-fetch?url=${encodeURIComponent(`${base}/x`)}`);
+  assert.deepEqual(await response.json(), { status: 200 });
 });
 
 test("functions see their env variables only; secrets go to upstream headers host-side", async (t) => {
@@ -110,6 +143,33 @@ test("functions see their env variables only; secrets go to upstream headers hos
   assert.doesNotMatch(log, new RegExp(SECRET));
 });
 
+test("a secret in a function error's name, code or causes never reaches the host log", async (t) => {
+  const base = await upstream(t, (request, response) => {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ authorization: request.headers.authorization }));
+  });
+  process.env.SB_TEST_API_KEY = SECRET;
+  t.after(() => delete process.env.SB_TEST_API_KEY);
+  const logger = recordingLogger();
+  const { url } = await startHost(
+    t,
+    [
+      moduleDoc([
+        "secrets: { API_KEY: { fromEnv: SB_TEST_API_KEY } }",
+        `upstreams: { echo: { url: "${base}", headers: { authorization: { secret: API_KEY } } } }`,
+      ]),
+    ],
+    logger,
+  );
+  const failed = await fetch(`${url}/leaky-fields`);
+  assert.equal(failed.status, 500);
+  assert.doesNotMatch(await failed.text(), new RegExp(SECRET));
+  const log = logger.lines.join("\n");
+  assert.match(log, /root cause/, "the causes were logged");
+  assert.match(log, /a string cause: .*\[secret\]/);
+  assert.doesNotMatch(log, new RegExp(SECRET));
+});
+
 test("a missing required variable or secret is a start-up error naming it", async (t) => {
   const dir = tempDir(t);
   const file = join(dir, "module.yaml");
@@ -129,7 +189,7 @@ test("a streamed Data can be relayed once; a second use fails with SB_HOST_DATA_
     request.resume();
     request.on("end", () => response.end("ok"));
   });
-  const { url } = await startHost(t, [moduleDoc()]);
+  const { url } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const response = await fetch(`${url}/twice?url=${encodeURIComponent(base)}`, {
     method: "POST",
     body: "payload",
@@ -144,7 +204,7 @@ test("a per-call timeout ends a slow call; the invocation's deadline ends it too
     closed.push(new Promise((resolve) => request.socket.once("close", resolve)));
     void response;
   });
-  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 600ms }"])]);
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 600ms }", ALLOW_LOOPBACK])]);
   const perCall = await fetch(`${url}/timed-fetch?timeout=150&url=${encodeURIComponent(base)}`);
   assert.match(
     ((await perCall.json()) as { code: string }).code,
@@ -200,7 +260,7 @@ test("a caller that disconnects while its function waits on an upstream aborts t
     closed = new Promise((resolve) => request.socket.once("close", resolve));
     arrived();
   });
-  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 60s }"])]);
+  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 60s }", ALLOW_LOOPBACK])]);
   const controller = new AbortController();
   const call = fetch(`${url}/timed-fetch?url=${encodeURIComponent(base)}`, {
     signal: controller.signal,
@@ -218,7 +278,7 @@ test("a caller that disconnects while its function waits on an upstream aborts t
 
 test("a host call whose arguments hold a callback fails alone; the worker and its other invocations carry on", async (t) => {
   const base = await upstream(t, (_request, response) => response.end("ok"));
-  const { url } = await startHost(t, [moduleDoc()]);
+  const { url } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const slow = fetch(`${url}/slow`, { method: "POST", body: "300" });
   const bad = await fetch(`${url}/fetch-with-callback?url=${encodeURIComponent(`${base}/a`)}`);
   assert.equal(bad.status, 200);

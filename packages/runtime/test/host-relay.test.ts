@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { upstream } from "./support/http-server.js";
-import { moduleDoc, startHost } from "./support/start-host.js";
+import { ALLOW_LOOPBACK, moduleDoc, startHost } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
 
 /** Writes `total` bytes in 64 KiB chunks, honouring back-pressure. */
@@ -42,7 +42,7 @@ test("the pass-through proxy relays request and response bodies with the upstrea
       response.end(body);
     });
   });
-  const { url, runtime } = await startHost(t, [moduleDoc()]);
+  const { url, runtime } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const payload = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
   const response = await fetch(`${url}/relay?url=${encodeURIComponent(`${base}/echo`)}`, {
     method: "POST",
@@ -61,7 +61,7 @@ test("a client that goes away mid-relay aborts the upstream call", async (t) => 
     response.writeHead(200, { "content-type": "application/octet-stream" });
     void sendBytes(response, 10 * 1024 * 1024 * 1024);
   });
-  const { url } = await startHost(t, [moduleDoc()]);
+  const { url } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
   const controller = new AbortController();
   const response = await fetch(`${url}/relay?url=${encodeURIComponent(base)}`, { signal: controller.signal });
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -85,7 +85,7 @@ test("1 GiB relays through the proxy in bounded memory", { timeout: 300_000 }, a
   writeFileSync(
     file,
     [
-      moduleDoc(["limits: { timeout: 5min }", "outbound: { timeout: 5min }"]),
+      moduleDoc(["limits: { timeout: 5min }", `outbound: { timeout: 5min, allow: ["http://127.0.0.1:*"] }`]),
       "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }",
     ].join("\n---\n"),
   );

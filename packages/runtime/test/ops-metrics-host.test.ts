@@ -7,7 +7,7 @@ import { Runtime } from "../src/runtime.js";
 import { CACHE_MODULE, cacheModuleDoc, countingUpstream, sleep } from "./support/cache-host.js";
 import { metricValue, type Sample, scrape } from "./support/metrics-text.js";
 import { until } from "./support/ops-fixture.js";
-import { moduleDoc, WEB_MODULE } from "./support/start-host.js";
+import { ALLOW_LOOPBACK, moduleDoc, WEB_MODULE } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
 
 /** Scrapes until `check` holds (bounded), for figures that are true only for a moment. */
@@ -30,7 +30,7 @@ test("after real web traffic /metrics reports web latency by route and status, c
   writeFileSync(
     file,
     [
-      cacheModuleDoc(CACHE_MODULE, 2),
+      cacheModuleDoc(CACHE_MODULE, 2, [ALLOW_LOOPBACK]),
       moduleDoc(["limits: { timeout: 300ms }", "web: [loops, echo-text, order]"]),
       "kind: io.switchboard.functions.v1/web\nspec: { port: 0 }\n",
     ].join("\n---\n"),

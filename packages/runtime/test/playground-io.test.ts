@@ -10,6 +10,7 @@ import {
   playgroundEgressSpec,
 } from "../src/io/playground-egress.js";
 import { PlaygroundIngress, playgroundIngressSpec } from "../src/io/playground-ingress.js";
+import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import { tempDir } from "./support/temp-dir.js";
 import { namespaceRouter } from "./support/test-router.js";
@@ -25,12 +26,12 @@ async function startIngress(
 ) {
   const store = Store.open(dir);
   const dispatcher = new Dispatcher({
-    store,
+    store: new SqliteBackend(store),
     router: namespaceRouter(["example"], { maxNumBatchRequests }),
     invoker: hanging,
     egress: { get: () => undefined },
   });
-  dispatcher.start();
+  await dispatcher.start();
   const ingress = new PlaygroundIngress(
     playgroundIngressSpec.parse({ port: 0, ...(maxBodyBytes ? { maxBodyBytes } : {}) }),
     dispatcher,

@@ -117,3 +117,19 @@ test("pool_ttl retires an old connection only after its request in flight comple
   assert.equal(await slow, "slow", "the busy, expired connection finished its request");
   assert.equal(server.sockets(), 2);
 });
+
+test("closing the transport ends calls in flight and retrying at once with SB_TRANSPORT_CLOSED", async () => {
+  const transport = createTransport();
+  // Refused connections retried for up to a minute: only close can end them sooner.
+  const retrying = transport.request({
+    url: "http://127.0.0.1:1/x",
+    options: options({ callTimeoutMs: 60_000 }),
+  });
+  const outcome = retrying.then(
+    () => "answered",
+    (error: { code?: string }) => error.code,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await transport.close();
+  assert.equal(await outcome, "SB_TRANSPORT_CLOSED");
+});

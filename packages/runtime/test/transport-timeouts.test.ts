@@ -209,3 +209,40 @@ test("a streamed request body is capped by payload_max_bytes as it flows", async
   assert.equal(await call(10_000), "ok");
   await assert.rejects(call(4_500), { code: "SB_TRANSPORT_PAYLOAD_TOO_LARGE" });
 });
+
+test("a call deadline past Node's longest timer waits quietly instead of re-arming every millisecond", async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on("warning", onWarning);
+  t.after(() => process.off("warning", onWarning));
+  const server = await serve(
+    t,
+    startServer((_request, response) => {
+      setTimeout(() => response.writeHead(200).end("ok"), 50);
+    }),
+  );
+  const transport = transportFor(t);
+  const thirtyDays = 30 * 86_400_000;
+  for (let call = 0; call < 3; call++) {
+    const answer = await transport.exchange(
+      {
+        url: server.url,
+        method: "POST",
+        body: "x",
+        options: options({
+          callTimeoutMs: thirtyDays,
+          readTimeoutMs: thirtyDays,
+          connectTimeoutMs: thirtyDays,
+        }),
+      },
+      (response) => Buffer.from(response.body).toString(),
+    );
+    assert.equal(answer, "ok");
+  }
+  // Warnings are emitted on the next tick.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    warnings.filter((name) => name === "TimeoutOverflowWarning"),
+    [],
+  );
+});

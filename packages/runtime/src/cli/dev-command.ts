@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { DevSupervisor } from "../dev/dev-supervisor.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
-import { type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
+import { exitIfStillRunning, type RunFlags, runtimeOptions, withRuntimeFlags } from "./run-command.js";
+import { untilStopSignal } from "./until-signal.js";
 
 /**
  * `switchboard dev FILE|DIR...`: `run`, plus reloading in place when the module YAML or a
@@ -16,25 +17,21 @@ export function registerDevCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
+    const signalled = untilStopSignal();
+    const options = runtimeOptions(paths, flags, logger);
     const dev = await DevSupervisor.start({
-      ...runtimeOptions(paths, flags, logger),
+      ...options,
       onStarted: (runtime, watching) => {
         printRuntime(runtime);
         for (const dir of watching) console.log(`watching  ${dir}`);
       },
     });
     console.log("switchboard dev is running; edits reload in place; Ctrl-C or SIGTERM stops it");
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        console.log(`${signal}: draining`);
-        dev.stop().then(resolve, (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exitCode = 1;
-          resolve();
-        });
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
+    console.log(`${await signalled}: draining`);
+    exitIfStillRunning(logger, options.drainTimeoutMs);
+    await dev.stop().catch((error: unknown) => {
+      logger.error({ err: error }, "shutdown failed");
+      process.exitCode = 1;
     });
   });
 }

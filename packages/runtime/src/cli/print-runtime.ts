@@ -1,3 +1,4 @@
+import { redactUrls } from "../dispatch/logger.js";
 import type { Runtime } from "../runtime.js";
 
 /** What a started runtime serves and where, one line each (run and dev). */
@@ -7,7 +8,7 @@ export function printRuntime(runtime: Runtime): void {
   for (const egress of runtime.egresses) console.log(`egress    ${egress.id} (${egress.kind})`);
   for (const endpoint of runtime.config.endpoints) {
     console.log(
-      `functions ${endpoint.functions.namespace}/${endpoint.functions.name} -> ${endpoint.urlPathTemplate}`,
+      `functions ${endpoint.functions.namespace}/${endpoint.functions.name} -> ${redactUrls(endpoint.urlPathTemplate)}`,
     );
   }
   for (const module of runtime.host.modules) {

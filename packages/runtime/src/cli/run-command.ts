@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { parseDuration } from "../config/duration.js";
 import type { Logger } from "../dispatch/logger.js";
-import { Runtime, type RuntimeOptions } from "../runtime.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
 import { printRuntime } from "./print-runtime.js";
+import { untilStopSignal } from "./until-signal.js";
 
 export interface RunFlags {
   dataDir: string;
@@ -12,7 +14,9 @@ export interface RunFlags {
   adminPort: string;
   adminHost: string;
   admin: boolean;
+  adminToken?: string;
   otlpEndpoint?: string;
+  drainTimeout: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -23,43 +27,51 @@ export function registerRunCommand(program: Command): void {
     .argument("<paths...>", "module YAML files or directories");
   withRuntimeFlags(command).action(async (paths: string[], flags: RunFlags) => {
     const logger = createLogger();
-    const runtime = await Runtime.start(runtimeOptions(paths, flags, logger));
+    const signalled = untilStopSignal();
+    const options = runtimeOptions(paths, flags, logger);
+    const runtime = await Runtime.start(options);
     printRuntime(runtime);
     console.log("switchboard is running; Ctrl-C or SIGTERM stops it");
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        console.log(`${signal}: draining`);
-        runtime.stop().then(resolve, (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exitCode = 1;
-          resolve();
-        });
-      };
-      process.once("SIGTERM", () => shutdown("SIGTERM"));
-      process.once("SIGINT", () => shutdown("SIGINT"));
+    console.log(`${await signalled}: draining`);
+    exitIfStillRunning(logger, options.drainTimeoutMs);
+    await runtime.stop().catch((error: unknown) => {
+      logger.error({ err: error }, "shutdown failed");
+      process.exitCode = 1;
     });
   });
 }
 
 /** The options `run` and `dev` share. */
 export function withRuntimeFlags(command: Command): Command {
-  return command
-    .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
-    .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
-    .option("--max-in-flight <n>", "global cap on batches in flight (default 1024)", undefined)
-    .option(
-      "--max-active-addresses <n>",
-      "addresses dispatch holds in memory at once; the rest of the backlog waits in the store (default 8192)",
-      undefined,
-    )
-    .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
-    .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
-    .option("--no-admin", "run without the admin server")
-    .option(
-      "--otlp-endpoint <url>",
-      "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    );
+  return (
+    command
+      .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
+      .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
+      .option("--max-in-flight <n>", "global cap on batches in flight (default 1024)", undefined)
+      .option(
+        "--max-active-addresses <n>",
+        "addresses dispatch holds in memory at once; the rest of the backlog waits in the store (default 8192)",
+        undefined,
+      )
+      .option("--admin-port <port>", "admin server port (health, metrics, admin API, live page)", "8099")
+      .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
+      .option("--no-admin", "run without the admin server")
+      .option(
+        "--drain-timeout <duration>",
+        "on SIGTERM/SIGINT, how long batches in flight may finish before they are ended (they stay stored)",
+        "5s",
+      )
+      // No default shown: the value is a secret (prefer the environment variable to argv).
+      .option(
+        "--admin-token <token>",
+        "bearer token admin actions need; required with a non-loopback --admin-host (default: $SWITCHBOARD_ADMIN_TOKEN)",
+      )
+      .option(
+        "--otlp-endpoint <url>",
+        "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
+        process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      )
+  );
 }
 
 export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger): RuntimeOptions {
@@ -72,9 +84,37 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
       ? { maxActiveAddresses: positiveInteger("--max-active-addresses", flags.maxActiveAddresses) }
       : {}),
     ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+    ...adminToken(flags.adminToken ?? process.env.SWITCHBOARD_ADMIN_TOKEN),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
+    drainTimeoutMs: parseDrainTimeout(flags.drainTimeout),
     logger,
   };
+}
+
+function adminToken(token: string | undefined): { adminToken?: string } {
+  // An empty variable is no token, not a token anyone can send.
+  return token && token.trim() !== "" ? { adminToken: token.trim() } : {};
+}
+
+function parseDrainTimeout(raw: string): number {
+  const parsed = parseDuration(raw);
+  if (!parsed.ok) throw new Error(`--drain-timeout: ${parsed.reason}`);
+  return parsed.ms;
+}
+
+/**
+ * Once a stop has been asked for, the process ends: the stop is bounded, and if anything
+ * still holds the event loop a little after it, that is a bug to name, not a reason to
+ * linger. The timer is unref'd: it never delays an exit that happens on its own.
+ */
+export function exitIfStillRunning(logger: Logger, drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS): void {
+  setTimeout(() => {
+    logger.warn(
+      { code: "SB_INTERNAL", resources: process.getActiveResourcesInfo() },
+      "the process did not end after stopping; exiting",
+    );
+    process.exit(process.exitCode ?? 0);
+  }, drainTimeoutMs + 30_000).unref();
 }
 
 function parsePort(raw: string): number {

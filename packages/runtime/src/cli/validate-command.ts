@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { allComponentKinds } from "../config/all-component-kinds.js";
 import { formatDiagnostic, loadModules } from "../config/load-modules.js";
 import type { FunctionEndpoint } from "../config/model.js";
+import { redactUrls, redactUrlsIn } from "../dispatch/logger.js";
 
 /** `switchboard validate FILE|DIR... [--json]`: effective settings, or every error (exit 1). */
 export function registerValidateCommand(program: Command): void {
@@ -23,13 +24,16 @@ export function registerValidateCommand(program: Command): void {
       }
       const { endpoints, components } = result.config;
       if (flags.json) {
-        console.log(JSON.stringify({ endpoints: endpoints.map(effective), components }, null, 2));
+        // What validate prints often ends up in CI logs: never URL credentials or queries.
+        console.log(
+          JSON.stringify(redactUrlsIn({ endpoints: endpoints.map(effective), components }), null, 2),
+        );
         return;
       }
       for (const endpoint of endpoints) console.log(describeEndpoint(endpoint));
       for (const component of components) {
         console.log(
-          `${component.kind}  (${component.source.file}:${component.source.line})\n  ${JSON.stringify(component.spec)}`,
+          `${component.kind}  (${component.source.file}:${component.source.line})\n  ${JSON.stringify(redactUrlsIn(component.spec))}`,
         );
       }
       console.log(
@@ -56,7 +60,7 @@ function describeEndpoint(endpoint: FunctionEndpoint): string {
       ? "every failure"
       : `I/O, ${t.retry.retryStatuses.join(", ")}${t.retry.retryServerErrors ? ", >= 500" : ""}`;
   return [
-    `${endpoint.functions.namespace}/${endpoint.functions.name} -> ${endpoint.urlPathTemplate}  (${endpoint.source.file}:${endpoint.source.line})`,
+    `${endpoint.functions.namespace}/${endpoint.functions.name} -> ${redactUrls(endpoint.urlPathTemplate)}  (${endpoint.source.file}:${endpoint.source.line})`,
     `  kind ${endpoint.kind}, profile ${t.profile}${endpoint.transportType ? ` (${endpoint.transportType})` : ""}`,
     `  timeouts: call ${t.callTimeoutMs} ms, connect ${t.connectTimeoutMs} ms, read ${ms(t.readTimeoutMs)}, write ${ms(t.writeTimeoutMs)}`,
     `  pool: size ${t.poolSize}, ttl ${t.poolTtlMs ? `${t.poolTtlMs} ms` : "none"}; payload_max_bytes ${t.payloadMaxBytes}`,

@@ -7,6 +7,18 @@ export interface ComponentKind<Spec = unknown> {
   readonly schema: z.ZodType<Spec>;
   /** One line for `switchboard validate` and error messages. */
   readonly describe?: string;
+  /**
+   * Checks of a parsed spec beyond its shape that need the file system (a file named
+   * relative to the module YAML), so `switchboard validate` finds what `run` would.
+   */
+  readonly check?: (spec: Spec, baseDir: string) => readonly SpecProblem[];
+}
+
+/** One problem a kind's `check` found, at a path inside `spec`. */
+export interface SpecProblem {
+  readonly path: ReadonlyArray<string | number>;
+  readonly code: string;
+  readonly message: string;
 }
 
 /**

@@ -17,6 +17,23 @@ export const DURATION_HINT = "a duration like 500ms, 10 sec, 2m, 1 min or 1h (a 
 
 export type DurationResult = { ok: true; ms: number } | { ok: false; reason: string };
 
+/**
+ * The longest delay Node's timers take (2^31-1 ms, about 24.8 days). A longer one fires
+ * after 1 ms with a TimeoutOverflowWarning, so a timeout or backoff above it would re-arm
+ * and warn on every call instead of waiting.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration that becomes a timer: refused above MAX_TIMER_MS, naming the limit. */
+export function parseTimerDuration(input: unknown): DurationResult {
+  const parsed = parseDuration(input);
+  if (!parsed.ok || parsed.ms <= MAX_TIMER_MS) return parsed;
+  return {
+    ok: false,
+    reason: `${JSON.stringify(input)} is too long: the largest duration allowed is ${MAX_TIMER_MS} ms (about 24.8 days)`,
+  };
+}
+
 export function parseDuration(input: unknown): DurationResult {
   if (typeof input === "number") {
     return Number.isInteger(input) && input >= 0

@@ -3,7 +3,8 @@ import { isAbsolute, resolve } from "node:path";
 import { ConfigDiagnosticCodes as Codes } from "../errors/config-errors.js";
 import { parseEndpointUrl } from "../transport/endpoint-url.js";
 import type { RetryPolicy, TlsOptions, TransportOptions } from "../transport/types.js";
-import { parseDuration } from "./duration.js";
+import { addressPartProblem } from "./address-names.js";
+import { parseTimerDuration } from "./duration.js";
 import {
   ASYNC_TRANSPORT,
   ENDPOINT_V1_KIND,
@@ -19,7 +20,11 @@ export type SpecPath = ReadonlyArray<string | number>;
 /** Where semantic problems of one spec are reported (paths are relative to `spec`). */
 export interface SpecIssues {
   error(path: SpecPath, code: string, message: string): void;
+  warning(path: SpecPath, code: string, message: string): void;
 }
+
+/** Keys of the async profile that the default profile reads elsewhere or not at all. */
+const ASYNC_ONLY_KEYS = { call: "timeouts.call", connect: "timeouts.connect", pool_ttl: undefined } as const;
 
 /** Turns a shape-checked endpoint spec into the effective model, defaults filled in. */
 export function toFunctionEndpoint(
@@ -61,12 +66,19 @@ function parsePattern(pattern: string, issues: SpecIssues): FunctionPattern | un
           ? `"${pattern}" has a * in the namespace; only the name may be *`
           : name !== "*" && name.includes("*")
             ? `"${pattern}" has a partial wildcard; use namespace/* or an exact name`
-            : undefined;
+            : partProblem(pattern, namespace, name);
   if (problem) {
     issues.error(["functions"], Codes.BAD_FUNCTIONS_PATTERN, problem);
     return undefined;
   }
   return { namespace, name };
+}
+
+function partProblem(pattern: string, namespace: string, name: string): string | undefined {
+  const problem =
+    addressPartProblem("namespace", namespace) ??
+    (name === "*" ? undefined : addressPartProblem("name", name));
+  return problem ? `"${pattern}": ${problem}` : undefined;
 }
 
 function checkUrlTemplate(template: string, issues: SpecIssues): void {
@@ -76,7 +88,7 @@ function checkUrlTemplate(template: string, issues: SpecIssues): void {
 
 function durationAt(value: unknown, path: SpecPath, issues: SpecIssues): number | undefined {
   if (value === undefined) return undefined;
-  const parsed = parseDuration(value);
+  const parsed = parseTimerDuration(value);
   if (!parsed.ok) {
     issues.error(path, Codes.BAD_DURATION, parsed.reason);
     return undefined;
@@ -139,6 +151,7 @@ function v2Transport(
   if (type === ASYNC_TRANSPORT) {
     options = asyncProfile(transport, issues);
   } else {
+    warnAsyncOnlyKeys(transport, issues);
     options = defaultProfile(transport?.timeouts, ["transport", "timeouts"], issues);
     if (options && transport?.pool_size !== undefined)
       options = { ...options, poolSize: transport.pool_size };
@@ -150,6 +163,24 @@ function v2Transport(
   const tls = tlsOptions(transport, baseDir, issues);
   if (!retry || tls === null) return undefined;
   return { ...options, retry, ...(tls ? { tls } : {}), ...(transport?.http2 ? { http2: true } : {}) };
+}
+
+/**
+ * `call`, `connect` and `pool_ttl` beside `timeouts` belong to the async profile: under the
+ * default one they would be silently ignored, so each is still checked as a duration and
+ * reported as ignored, naming what the default profile reads instead.
+ */
+function warnAsyncOnlyKeys(transport: EndpointV2Spec["transport"], issues: SpecIssues): void {
+  for (const [key, instead] of Object.entries(ASYNC_ONLY_KEYS)) {
+    const value = transport?.[key as keyof typeof ASYNC_ONLY_KEYS];
+    if (value === undefined) continue;
+    if (durationAt(value, ["transport", key], issues) === undefined) continue;
+    issues.warning(
+      ["transport", key],
+      Codes.IGNORED_KEY,
+      `${key} is ignored by the default transport profile${instead ? `, which reads ${instead}` : ""} (set type: ${ASYNC_TRANSPORT} for the async profile)`,
+    );
+  }
 }
 
 /** The async (Netty-like) profile; a `timeouts` block takes precedence over call/connect. */

@@ -21,7 +21,7 @@ export function buildRouter(endpoints: readonly FunctionEndpoint[]): {
     const [table, key] = name === "*" ? [namespaces, `${namespace}/*`] : [exact, `${namespace}/${name}`];
     const mapKey = name === "*" ? namespace : key;
     const existing = table.get(mapKey);
-    if (existing) duplicates.push({ key, first: existing.source, second: endpoint.source });
+    if (existing) duplicates.push({ key, first: bindingSource(existing), second: bindingSource(endpoint) });
     else table.set(mapKey, endpoint);
   }
   const tryResolve = (typename: string): ResolvedEndpoint | undefined => {
@@ -48,4 +48,9 @@ export function buildRouter(endpoints: readonly FunctionEndpoint[]): {
       },
     },
   };
+}
+
+/** Where an endpoint binds its functions: the `functions:` line when the loader knows it. */
+export function bindingSource(endpoint: FunctionEndpoint): SourceLocation {
+  return endpoint.functionsSource ?? endpoint.source;
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
-import { type Document, LineCounter, parseAllDocuments } from "yaml";
+import { type Document, LineCounter, parseAllDocuments, visit } from "yaml";
 import type { z } from "zod";
 import { ConfigDiagnosticCodes as Codes } from "../errors/config-errors.js";
 import { type ComponentRegistry, defaultRegistry } from "./component-registry.js";
@@ -17,6 +17,8 @@ import type {
   ModuleConfig,
   SourceLocation,
 } from "./model.js";
+import { type ListenSite, listenSiteOf, portClashes } from "./port-clash.js";
+import { unsupportedKindMessage } from "./unsupported-kinds.js";
 import { keyPositionOf, positionOf, type YamlPath } from "./yaml-position.js";
 
 export type LoadResult =
@@ -36,6 +38,7 @@ interface Sink {
   readonly diagnostics: ConfigDiagnostic[];
   readonly endpoints: FunctionEndpoint[];
   readonly components: LoadedComponent[];
+  readonly listeners: ListenSite[];
 }
 
 /** Reads module YAML files (and every .yaml/.yml file of a directory, in name order). */
@@ -43,7 +46,7 @@ export async function loadModules(
   paths: readonly string[],
   registry: ComponentRegistry = defaultRegistry(),
 ): Promise<LoadResult> {
-  const sink: Sink = { diagnostics: [], endpoints: [], components: [] };
+  const sink: Sink = { diagnostics: [], endpoints: [], components: [], listeners: [] };
   const files: string[] = [];
   for (const path of paths) {
     try {
@@ -92,7 +95,7 @@ export function loadModuleText(
   file: string,
   registry: ComponentRegistry = defaultRegistry(),
 ): LoadResult {
-  const sink: Sink = { diagnostics: [], endpoints: [], components: [] };
+  const sink: Sink = { diagnostics: [], endpoints: [], components: [], listeners: [] };
   readText(text, file, registry, sink);
   return finish(sink);
 }
@@ -117,6 +120,16 @@ function finish(sink: Sink): LoadResult {
       path: "spec.functions",
     });
   }
+  for (const { site, first } of portClashes(sink.listeners)) {
+    sink.diagnostics.push({
+      severity: "error",
+      code: Codes.PORT_CLASH,
+      message: `port ${site.port} is already taken by ${first.kind} at ${describe(first.source)}; two listeners cannot share a port`,
+      source: site.source,
+      document: { index: site.documentIndex, kind: site.kind },
+      path: "spec.port",
+    });
+  }
   const errors = sink.diagnostics.filter((diagnostic) => diagnostic.severity === "error");
   const warnings = sink.diagnostics.filter((diagnostic) => diagnostic.severity === "warning");
   if (errors.length > 0) return { ok: false, errors, warnings };
@@ -139,7 +152,20 @@ function readText(text: string, file: string, registry: ComponentRegistry, sink:
       });
     }
     if (doc.errors.length > 0) return;
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (error) {
+      // The yaml library refuses to expand aliases past its limit (an alias bomb).
+      sink.diagnostics.push({
+        severity: "error",
+        code: Codes.YAML_ALIASES,
+        message: `${error instanceof Error ? error.message : String(error)}: the document's aliases (*name) expand to too many nodes; write the values out instead`,
+        source: firstAliasPosition(doc, lineCounter, file),
+        document: { index },
+      });
+      return;
+    }
     if (value === null || value === undefined) return;
     const raw = isLegacy(value)
       ? legacyComponents(value, index, (message, path) =>
@@ -148,6 +174,19 @@ function readText(text: string, file: string, registry: ComponentRegistry, sink:
       : [asComponent(value, index)];
     for (const component of raw) readComponent(component, doc, lineCounter, file, registry, sink);
   });
+}
+
+function firstAliasPosition(doc: Document, lineCounter: LineCounter, file: string): SourceLocation {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return positionOf(doc, lineCounter, file, []);
+  const { line, col } = lineCounter.linePos(offset);
+  return { file, line, col };
 }
 
 function isLegacy(value: unknown): value is Record<string, unknown> {
@@ -190,6 +229,11 @@ function readComponent(
     return;
   }
   const definition = registry.get(kind);
+  const unsupported = definition ? undefined : unsupportedKindMessage(kind);
+  if (unsupported) {
+    report(component.kindPath, Codes.UNSUPPORTED_KIND, unsupported);
+    return;
+  }
   if (!definition) {
     const guess = didYouMean(kind, registry.kinds());
     report(
@@ -216,6 +260,7 @@ function readComponent(
   const semanticCheck = (data: unknown) =>
     toFunctionEndpoint(kind as EndpointKind, data as never, source, dirname(file), {
       error: (path, code, message) => report([...component.specPath, ...path], code, message),
+      warning: (path, code, message) => report([...component.specPath, ...path], code, message, "warning"),
     });
   if (!parsed.success) {
     const issues = parsed.error.issues;
@@ -240,8 +285,18 @@ function readComponent(
   }
   if (isEndpoint) {
     const endpoint = semanticCheck(parsed.data);
-    if (endpoint) sink.endpoints.push(endpoint);
+    const functionsSource = positionOf(doc, lineCounter, file, [...component.specPath, "functions"]);
+    if (endpoint) sink.endpoints.push({ ...endpoint, functionsSource });
     return;
+  }
+  const problems = definition.check?.(parsed.data, dirname(file)) ?? [];
+  for (const problem of problems)
+    report([...component.specPath, ...problem.path], problem.code, problem.message);
+  if (problems.length > 0) return;
+  const listen = listenSiteOf(parsed.data);
+  if (listen) {
+    const portAt = positionOf(doc, lineCounter, file, [...component.specPath, "port"]);
+    sink.listeners.push({ ...listen, kind, source: portAt, documentIndex: index });
   }
   sink.components.push({ kind, spec: parsed.data, source });
 }
@@ -312,14 +367,20 @@ function warnUnknownKeys(
       }
     }
   }
+  // StateFun ignores unknown keys in its own kinds, and so do we (a warning); in
+  // Switchboard's kinds a typo (`limit:` for `limits:`) would silently drop a setting.
+  const strict = kind.startsWith("io.switchboard.");
   for (const [path, object, known] of levels) {
     for (const key of Object.keys(object)) {
       if (known.includes(key)) continue;
       const guess = didYouMean(key, known);
+      const hint = guess ? ` (did you mean "${guess}"?)` : "";
       sink.diagnostics.push({
-        severity: "warning",
+        severity: strict ? "error" : "warning",
         code: Codes.UNKNOWN_KEY,
-        message: `unknown key "${key}" is ignored${guess ? ` (did you mean "${guess}"?)` : ""}`,
+        message: strict
+          ? `unknown key "${key}"${hint}; known keys: ${known.join(", ")}`
+          : `unknown key "${key}" is ignored${hint}`,
         source: keyPositionOf(doc, lineCounter, file, path, key),
         document: { index, kind },
         path: [...path.slice(specPath.length - 1), key].join("."),

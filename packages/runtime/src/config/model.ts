@@ -31,6 +31,8 @@ export interface FunctionEndpoint {
   /** The transport type named in YAML (`io.statefun.transports.v1/okhttp|async`) or undefined. */
   readonly transportType?: string;
   readonly source: SourceLocation;
+  /** Where `functions` was written, for errors about the binding itself (absent when built in code). */
+  readonly functionsSource?: SourceLocation;
 }
 
 /** The outcome of routing one function typename. */

@@ -1,11 +1,11 @@
-import type { AddressRow } from "../store/message-table.js";
+import type { AddressRow } from "../store/records.js";
 
 /** What the dispatcher made of one stored message's address. */
 export type Consideration = "taken" | "skipped" | "full";
 
 export interface BacklogScannerOptions {
   /** Rows after `afterSeq`, in seq order. */
-  readonly page: (afterSeq: number, limit: number) => AddressRow[];
+  readonly page: (afterSeq: number, limit: number) => Promise<AddressRow[]>;
   /** Takes the address into dispatch, skips it (already there, or parked), or says there is no room. */
   readonly consider: (row: AddressRow) => Consideration;
   /** Whether dispatch has room for another address. */
@@ -30,10 +30,14 @@ export class BacklogScanner {
   private cursor = 0;
   private caughtUp = false;
   private scheduled = false;
+  /** A page read is under way: only one at a time. */
+  private running = false;
+  /** Grows whenever the cursor may have to move back; a page read across a change is read again. */
+  private generation = 0;
   private stopped = false;
   private readonly pageSize: number;
   private readonly pagesPerTurn: number;
-  private readonly runNow = () => this.run();
+  private readonly runNow = () => void this.run();
 
   constructor(private readonly options: BacklogScannerOptions) {
     this.pageSize = options.pageSize ?? 512;
@@ -49,6 +53,7 @@ export class BacklogScanner {
   rewind(): void {
     this.cursor = 0;
     this.caughtUp = false;
+    this.generation++;
     this.wake();
   }
 
@@ -70,23 +75,34 @@ export class BacklogScanner {
     }
     this.caughtUp = false;
     if (row.seq - 1 < this.cursor) this.cursor = row.seq - 1;
+    // A page being read may have been read before this message was stored.
+    this.generation++;
     this.wake();
   }
 
   /** Room may have freed up: continue scanning if behind. */
   wake(): void {
-    if (this.caughtUp || this.scheduled || this.stopped) return;
+    if (this.caughtUp || this.scheduled || this.running || this.stopped) return;
     this.scheduled = true;
     setImmediate(this.runNow);
   }
 
-  private run(): void {
+  private async run(): Promise<void> {
     this.scheduled = false;
     if (this.stopped) return;
+    this.running = true;
+    let again = false;
     try {
       for (let pages = 0; pages < this.pagesPerTurn; pages++) {
+        // No room: wake() resumes the scan once an address leaves.
         if (!this.options.hasRoom()) return;
-        const rows = this.options.page(this.cursor, this.pageSize);
+        const generation = this.generation;
+        const rows = await this.options.page(this.cursor, this.pageSize);
+        if (this.stopped) return;
+        if (generation !== this.generation) {
+          again = true;
+          return;
+        }
         for (const row of rows) {
           if (this.options.consider(row) === "full") return;
           this.cursor = row.seq;
@@ -96,10 +112,13 @@ export class BacklogScanner {
           return;
         }
       }
-      this.wake();
+      again = true;
     } catch (error) {
       this.options.onError(error);
       setTimeout(() => this.wake(), 1000).unref?.();
+    } finally {
+      this.running = false;
+      if (again) this.wake();
     }
   }
 }

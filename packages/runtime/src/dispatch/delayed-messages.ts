@@ -1,5 +1,5 @@
+import type { TimerStore } from "../store/contract.js";
 import type { StoredMessage } from "../store/records.js";
-import type { Store } from "../store/store.js";
 import type { Logger } from "./logger.js";
 
 /** setTimeout cannot wait longer than this; longer delays re-arm on wake-up. */
@@ -18,9 +18,12 @@ export class DelayedMessageScheduler {
   private armedFor: number | undefined;
   private firing = false;
   private stopped = false;
+  private lastCount = 0;
+  private countedAt = 0;
+  private counting = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly timers: TimerStore,
     private readonly deliver: (messages: StoredMessage[]) => void,
     private readonly clock: () => number,
     private readonly logger: Logger,
@@ -44,20 +47,46 @@ export class DelayedMessageScheduler {
     if (this.armedFor === undefined || dueAt < this.armedFor) this.arm(dueAt);
   }
 
+  /**
+   * Timers stored and not yet fired, as last counted: a count reads the whole table, so it
+   * is refreshed in the background at most once a second rather than on every read-out.
+   */
   pending(): number {
-    return this.store.timers.count();
+    const now = Date.now();
+    if (!this.counting && now - this.countedAt >= 1000) {
+      this.counting = true;
+      this.countedAt = now;
+      this.timers
+        .count()
+        .then((count) => {
+          this.lastCount = count;
+        })
+        .catch(() => {})
+        .finally(() => {
+          this.counting = false;
+        });
+    }
+    return this.lastCount;
   }
 
   private rearm(): void {
     if (this.stopped) return;
-    const next = this.store.timers.nextDueAt();
-    if (next === undefined) {
-      if (this.handle) clearTimeout(this.handle);
-      this.handle = undefined;
-      this.armedFor = undefined;
-    } else {
-      this.arm(next);
-    }
+    this.timers.nextDueAt().then(
+      (next) => {
+        if (this.stopped || this.firing) return;
+        if (next === undefined) {
+          if (this.handle) clearTimeout(this.handle);
+          this.handle = undefined;
+          this.armedFor = undefined;
+        } else if (this.armedFor === undefined || next < this.armedFor) {
+          this.arm(next);
+        }
+      },
+      (error) => {
+        this.logger.error({ err: error }, "reading the next delayed message failed; retrying in 1 s");
+        if (!this.stopped) this.arm(this.clock() + 1000);
+      },
+    );
   }
 
   private arm(dueAt: number): void {
@@ -75,21 +104,9 @@ export class DelayedMessageScheduler {
     this.firing = true;
     try {
       for (;;) {
-        const now = this.clock();
-        const due = this.store.timers.due(now, FIRE_BATCH);
-        if (due.length === 0) break;
-        const fired = await this.store.commits.submit(() => {
-          const messages: StoredMessage[] = [];
-          for (const timer of due) {
-            // A cancellation may have committed since `due` was read: deliver only if still pending.
-            if (this.store.timers.deleteIfPending(timer.seq)) {
-              messages.push(this.store.messages.insert(timer.message, now));
-            }
-          }
-          return messages;
-        });
+        const fired = await this.timers.fireDue(this.clock(), FIRE_BATCH);
         this.deliver(fired);
-        if (due.length < FIRE_BATCH || this.stopped) break;
+        if (fired.length < FIRE_BATCH || this.stopped) break;
       }
     } catch (error) {
       this.logger.error({ err: error }, "firing delayed messages failed; retrying in 1 s");

@@ -10,12 +10,20 @@ import { buildBatchRequest } from "../invoke/build-request.js";
 import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
-import type { AddressRow } from "../store/message-table.js";
-import type { AddressRef, ExpireMode, NewMessage, StateSpec, StoredMessage } from "../store/records.js";
-import type { Store } from "../store/store.js";
+
+import type { StoreBackend } from "../store/contract.js";
+import type {
+  AddressRef,
+  AddressRow,
+  DeadLetter,
+  ExpireMode,
+  NewMessage,
+  StateSpec,
+  StoredMessage,
+} from "../store/records.js";
+
 import { addressKey, formatAddress } from "./address.js";
 import { BacklogScanner, type Consideration } from "./backlog-scanner.js";
-import { commitResult } from "./commit-result.js";
 import { DelayedMessageScheduler } from "./delayed-messages.js";
 import type { DispatchObserver } from "./dispatch-observer.js";
 import { EndpointBackoff, type EndpointDown } from "./endpoint-backoff.js";
@@ -32,7 +40,7 @@ import { planResult, type ResultPlan } from "./plan-result.js";
 import { StateRegistry } from "./state-registry.js";
 
 export interface DispatcherOptions {
-  readonly store: Store;
+  readonly store: StoreBackend;
   readonly router: FunctionRouter;
   readonly invoker: FunctionInvoker;
   readonly egress: EgressDirectory;
@@ -105,7 +113,7 @@ export class Dispatcher {
   private readonly endpoints: EndpointBackoff;
   private readonly scanner: BacklogScanner;
   private readonly limiter: InFlightLimiter;
-  private readonly registry: StateRegistry;
+  private readonly registry = new StateRegistry(new Map());
   private readonly scheduler: DelayedMessageScheduler;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -155,7 +163,6 @@ export class Dispatcher {
       },
     );
     this.maxRounds = options.maxRegistrationRounds ?? 8;
-    this.registry = new StateRegistry(options.store.specs.all());
     this.scanner = new BacklogScanner({
       page: (afterSeq, limit) => options.store.messages.pageAfter(afterSeq, limit),
       consider: (row) => this.consider(row),
@@ -164,7 +171,7 @@ export class Dispatcher {
         this.logger.warn({ err: error }, "reading the stored backlog failed; will try again"),
     });
     this.scheduler = new DelayedMessageScheduler(
-      options.store,
+      options.store.timers,
       (messages) => {
         for (const message of messages) this.stored(message);
       },
@@ -178,9 +185,10 @@ export class Dispatcher {
    * backlog is read from the store a page at a time (never loaded whole), so starting takes
    * the same time with a million queued messages as with none.
    */
-  start(): void {
+  async start(): Promise<void> {
     const { store } = this.options;
-    for (const suspension of store.suspensions.all()) {
+    for (const [fn, specs] of await store.specs.all()) this.registry.add(fn, specs);
+    for (const suspension of await store.suspensions.all()) {
       const mailbox = this.mailbox(suspension.address);
       this.setFailures(mailbox, suspension.failures);
       mailbox.retryAt = suspension.retryAt;
@@ -211,25 +219,24 @@ export class Dispatcher {
     }
     const { store } = this.options;
     const key = addressKey(message.target);
-    const mailbox = this.mailboxes.get(key);
     const limit = resolved.endpoint.maxNumBatchRequests;
-    const reserved = mailbox ? mailbox.reserved : (this.reservations.get(key) ?? 0);
-    const waiting = mailbox ? mailbox.queued : store.messages.countFor(message.target).count;
-    if (waiting + reserved >= limit) {
-      throw new SwitchboardError(
-        DispatchErrors.BACKPRESSURE,
-        `${formatAddress(message.target)} has ${limit} messages waiting (maxNumBatchRequests); retry later`,
-        { address: formatAddress(message.target), limit },
-      );
-    }
-    this.reserve(key, mailbox, 1);
+    // Reserved before the count is read, so concurrent accepts for one address see each other.
+    const reserved = this.reserve(key, 1);
     let stored: StoredMessage;
     try {
-      // One INSERT: atomic on its own, so it skips the per-unit savepoint.
-      const now = this.clock();
-      stored = await store.commits.submitStatement(() => store.messages.insert(message, now));
+      const mailbox = this.mailboxes.get(key);
+      const waiting =
+        mailbox && !mailbox.reading ? mailbox.queued : (await store.messages.count(message.target)).count;
+      if (waiting + reserved - 1 >= limit) {
+        throw new SwitchboardError(
+          DispatchErrors.BACKPRESSURE,
+          `${formatAddress(message.target)} has ${limit} messages waiting (maxNumBatchRequests); retry later`,
+          { address: formatAddress(message.target), limit },
+        );
+      }
+      stored = await store.messages.accept(message, this.clock());
     } finally {
-      this.reserve(key, this.mailboxes.get(key), -1);
+      this.reserve(key, -1);
     }
     this.accepted++;
     this.options.observer?.accepted(message.target.fn);
@@ -238,69 +245,58 @@ export class Dispatcher {
   }
 
   /**
-   * Accepts a message whose insert shares one commit with `alongside` (re-injecting a dead
-   * letter: insert and delete are atomic). Not back-pressured, like messages from functions.
+   * Stores a dead letter's message again for dispatch (deleting the dead letter in the same
+   * unit). Not back-pressured, like messages from functions. Undefined when there is no such
+   * dead letter.
    */
-  async reinject(message: NewMessage, alongside: () => void): Promise<StoredMessage> {
+  async reinjectDeadLetter(seq: number): Promise<StoredMessage | undefined> {
     if (this.stopping) throw new SwitchboardError(DispatchErrors.STOPPING, "Switchboard is shutting down");
-    if (!this.options.router.tryResolve(message.target.fn)) {
-      throw new SwitchboardError(
-        DispatchErrors.UNKNOWN_FUNCTION,
-        `no endpoint serves function type ${message.target.fn}`,
-        { fn: message.target.fn },
-      );
-    }
     const { store } = this.options;
-    const stored = await store.commits.submit(() => {
-      const inserted = store.messages.insert(message, this.clock());
-      alongside();
-      return inserted;
-    });
+    const letter = await store.deadLetters.get(seq);
+    if (!letter) return undefined;
+    const { fn } = letter.message.target;
+    if (!this.options.router.tryResolve(fn)) {
+      throw new SwitchboardError(DispatchErrors.UNKNOWN_FUNCTION, `no endpoint serves function type ${fn}`, {
+        fn,
+      });
+    }
+    const stored = await store.deadLetters.reinject(seq, this.clock());
+    if (!stored) return undefined;
     this.accepted++;
-    this.options.observer?.accepted(message.target.fn);
+    this.options.observer?.accepted(fn);
     this.stored(stored);
     return stored;
   }
 
   /**
-   * Takes a suspended address's backlog out of dispatch: in one commit, `moveEach` stores
-   * each message elsewhere (the dead-letter store), the messages and the suspension are
-   * deleted. Returns undefined unless the address is suspended with no batch in flight.
+   * Moves a suspended address's backlog to the dead-letter store (and clears its suspension)
+   * in one unit. Returns the new dead letters, or undefined unless the address is suspended
+   * with no batch in flight.
    */
-  async removeSuspendedBacklog(
-    address: AddressRef,
-    moveEach: (message: StoredMessage, error: { code: string; message: string }) => void,
-  ): Promise<StoredMessage[] | undefined> {
+  async deadLetterBacklog(address: AddressRef): Promise<DeadLetter[] | undefined> {
     const mailbox = this.mailboxes.get(addressKey(address));
-    if (!mailbox?.suspended || mailbox.inFlight || mailbox.waitingForSlot) return undefined;
+    if (!mailbox?.suspended || mailbox.inFlight || mailbox.waitingForSlot || mailbox.reading)
+      return undefined;
     const error = mailbox.lastError ?? { code: "SB_INTERNAL", message: "unknown" };
     if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
     mailbox.retryTimer = undefined;
-    const { store } = this.options;
-    let taken: StoredMessage[];
+    let moved: DeadLetter[];
     try {
-      taken = await store.commits.submit(() => {
-        const messages = store.messages.forAddress(address);
-        for (const message of messages) {
-          moveEach(message, error);
-          store.messages.delete(message.seq);
-        }
-        store.suspensions.delete(address);
-        return messages;
-      });
+      moved = await this.options.store.deadLetters.moveBacklog(address, error, this.clock());
     } catch (failure) {
       this.armRetry(mailbox);
       throw failure;
     }
     mailbox.queued = 0;
-    for (const message of taken)
-      if (message.seq > mailbox.countedThrough) mailbox.countedThrough = message.seq;
+    for (const letter of moved) {
+      if (letter.message.seq > mailbox.countedThrough) mailbox.countedThrough = letter.message.seq;
+    }
     this.setFailures(mailbox, 0);
     mailbox.retryAt = 0;
     mailbox.lastError = undefined;
     this.kick(mailbox);
     this.notifyIfSettled();
-    return taken;
+    return moved;
   }
 
   /** Whether a batch of this address is in flight now (admin read-out). */
@@ -425,9 +421,7 @@ export class Dispatcher {
     }
     if (!this.hasRoom()) return "full";
     if (!this.options.router.tryResolve(row.fn)) return "skipped";
-    const mailbox = this.mailbox({ fn: row.fn, id: row.id });
-    this.recount(mailbox);
-    this.kick(mailbox);
+    void this.admit(this.mailbox({ fn: row.fn, id: row.id }));
     return "taken";
   }
 
@@ -441,22 +435,32 @@ export class Dispatcher {
     );
   }
 
-  /** Reads how many messages the store holds for a mailbox's address. */
-  private recount(mailbox: Mailbox): void {
-    const { count, lastSeq } = this.options.store.messages.countFor(mailbox.address);
-    mailbox.queued = count;
-    if (lastSeq > mailbox.countedThrough) mailbox.countedThrough = lastSeq;
+  /** Counts the messages the store holds for a new mailbox's address, then dispatches them. */
+  private async admit(mailbox: Mailbox): Promise<void> {
+    mailbox.startReading();
+    try {
+      const { count, lastSeq } = await this.options.store.messages.count(mailbox.address);
+      mailbox.countRead(count, lastSeq);
+    } catch (error) {
+      // Counted as one: the batch read that follows finds the truth (or fails and suspends).
+      mailbox.countRead(1, 0);
+      this.logger.warn({ err: error, address: formatAddress(mailbox.address) }, "counting a backlog failed");
+    }
+    this.kick(mailbox);
   }
 
-  private reserve(key: string, mailbox: Mailbox | undefined, delta: number): void {
+  /** Adds `delta` to an address's ingress reservations; returns the new total. */
+  private reserve(key: string, delta: number): number {
+    const mailbox = this.mailboxes.get(key);
     if (mailbox) {
       mailbox.reserved += delta;
       if (delta < 0) this.forgetIfIdle(mailbox);
-      return;
+      return mailbox.reserved;
     }
     const next = (this.reservations.get(key) ?? 0) + delta;
     if (next > 0) this.reservations.set(key, next);
     else this.reservations.delete(key);
+    return next;
   }
 
   private mailbox(address: AddressRef): Mailbox {
@@ -481,6 +485,7 @@ export class Dispatcher {
   }
 
   private kick(mailbox: Mailbox): void {
+    if (mailbox.reading) return;
     if (mailbox.inFlight || mailbox.waitingForSlot || mailbox.queued === 0) {
       this.forgetIfIdle(mailbox);
       return;
@@ -542,9 +547,9 @@ export class Dispatcher {
     const existing = this.mailboxes.get(addressKey(address));
     if (existing?.suspended) return false;
     const mailbox = existing ?? this.mailbox(address);
-    if (!existing) this.recount(mailbox);
     mailbox.probe = true;
-    this.kick(mailbox);
+    if (existing) this.kick(mailbox);
+    else void this.admit(mailbox);
     return true;
   }
 
@@ -558,16 +563,18 @@ export class Dispatcher {
     const self = mailbox.address;
     const limit = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
     let batch: StoredMessage[];
+    mailbox.startReading();
     try {
-      batch = this.options.store.messages.headOf(self, limit > 0 ? limit : 1000);
+      batch = await this.options.store.messages.head(self, limit > 0 ? limit : 1000);
     } catch (error) {
+      mailbox.batchRead([], Number.POSITIVE_INFINITY);
       this.logger.warn({ err: error, address: formatAddress(self) }, "reading a batch failed; will retry");
       this.releaseSlot();
       await this.suspend(mailbox, error, []);
       this.kick(mailbox);
       return;
     }
-    mailbox.took(batch, limit > 0 ? limit : 1000);
+    mailbox.batchRead(batch, limit > 0 ? limit : 1000);
     if (batch.length === 0) {
       mailbox.probe = false;
       this.releaseSlot();
@@ -598,10 +605,13 @@ export class Dispatcher {
       const specs = this.registry.specsFor(self.fn);
       const wasSuspended = mailbox.suspended;
       const { store } = this.options;
-      const committed = await store.commits.submit(() => {
-        const result = commitResult(store, self, plan, batch, specs, now);
-        if (wasSuspended) store.suspensions.delete(self);
-        return result;
+      const committed = await store.applyResult({
+        address: self,
+        plan,
+        consumed: batch.map((message) => message.seq),
+        specs,
+        clearSuspension: wasSuspended,
+        now,
       });
       if (wasSuspended) this.logger.info({ address: formatAddress(self) }, "address recovered");
       this.endpoints.succeeded(health);
@@ -663,7 +673,7 @@ export class Dispatcher {
     for (let round = 0; ; round++) {
       const now = this.clock();
       const specs = this.registry.specsFor(self.fn);
-      const values = store.state.read(self, now);
+      const values = await store.state.read(self, now);
       const reply = invoker.invokeEncoded
         ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch), {
             id: self.id,
@@ -684,9 +694,7 @@ export class Dispatcher {
       }
       const fresh = this.registry.newSpecs(self.fn, reply.response.value.missingValues.map(toStateSpec));
       if (fresh.length > 0) {
-        await store.commits.submit(() => {
-          for (const spec of fresh) store.specs.insert(self.fn, spec, now);
-        });
+        await store.specs.register(self.fn, fresh, now);
         this.registry.add(self.fn, fresh);
       }
     }
@@ -718,16 +726,14 @@ export class Dispatcher {
     this.armRetry(mailbox);
     const { store } = this.options;
     try {
-      await store.commits.submit(() =>
-        store.suspensions.upsert({
-          address: mailbox.address,
-          failures: mailbox.failures,
-          errorCode: code,
-          errorMessage: message,
-          suspendedAt: now,
-          retryAt: mailbox.retryAt,
-        }),
-      );
+      await store.suspensions.upsert({
+        address: mailbox.address,
+        failures: mailbox.failures,
+        errorCode: code,
+        errorMessage: message,
+        suspendedAt: now,
+        retryAt: mailbox.retryAt,
+      });
     } catch (storeError) {
       // The suspension stays in memory; only the read-out after a restart would miss it.
       if (!this.stopping) {
@@ -769,7 +775,7 @@ export class Dispatcher {
   private async purgeExpiredState(): Promise<void> {
     const { store } = this.options;
     try {
-      const removed = await store.commits.submit(() => store.state.purgeExpired(this.clock()));
+      const removed = await store.state.purgeExpired(this.clock());
       if (removed > 0) this.logger.debug({ removed }, "purged expired state");
     } catch (error) {
       this.logger.warn({ err: error }, "purging expired state failed; will try again");

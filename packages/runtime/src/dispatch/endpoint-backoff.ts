@@ -1,6 +1,6 @@
 import { endpointLabel } from "../config/endpoint-label.js";
 import type { FunctionEndpoint, FunctionRouter } from "../config/model.js";
-import type { MessageTable } from "../store/message-table.js";
+import type { MessageStore } from "../store/contract.js";
 import type { AddressRef } from "../store/records.js";
 import { type EndpointBreakerOptions, EndpointHealth, type FailureCause } from "./endpoint-health.js";
 import type { Logger } from "./logger.js";
@@ -36,7 +36,7 @@ export class EndpointBackoff {
 
   constructor(
     private readonly router: FunctionRouter,
-    private readonly messages: MessageTable,
+    private readonly messages: MessageStore,
     private readonly options: EndpointBreakerOptions,
     private readonly logger: Logger,
     private readonly clock: () => number,
@@ -146,17 +146,29 @@ export class EndpointBackoff {
       if (health.down && !health.probing) earliest = Math.min(earliest, health.probeAt);
     }
     if (earliest === Number.POSITIVE_INFINITY) return;
-    this.probeTimer = setTimeout(() => this.startProbes(), Math.max(0, earliest - this.clock()));
+    this.probeTimer = setTimeout(() => void this.startProbes(), Math.max(0, earliest - this.clock()));
     this.probeTimer.unref?.();
   }
 
   /** For each down endpoint due a probe, takes one of its waiting addresses from the store. */
-  private startProbes(): void {
+  private async startProbes(): Promise<void> {
     this.probeTimer = undefined;
     const now = this.clock();
     for (const health of this.health.values()) {
       if (!health.mayProbe(now)) continue;
-      if (!this.probeOne(health)) {
+      // Taken before the store is asked, so the timer cannot start a second probe meanwhile.
+      health.probing = true;
+      let probing = false;
+      try {
+        probing = await this.probeOne(health);
+      } catch (error) {
+        this.logger.warn({ err: error, endpoint: health.label }, "finding an address to probe failed");
+        health.probing = false;
+        health.probeFailed(this.clock());
+        continue;
+      }
+      if (this.stopped) return;
+      if (!probing) {
         // Nothing waits for it: put it back in service; the next failures will show.
         health.succeeded();
         this.recovered(health);
@@ -166,23 +178,22 @@ export class EndpointBackoff {
   }
 
   /** Probes with an address of one of the endpoint's parked types, rotating through their ids. */
-  private probeOne(health: EndpointHealth): boolean {
+  private async probeOne(health: EndpointHealth): Promise<boolean> {
     for (const fn of health.parkedTypes) {
       const first = health.probeCursor.get(fn) ?? "";
       let after = first;
       // Bounded: a suspended address is passed over, at most a few before giving this type up.
       for (let tries = 0; tries < 8; tries++) {
         const id =
-          this.messages.nextIdWithMessages(fn, after) ??
-          (after ? this.messages.nextIdWithMessages(fn, "") : undefined);
+          (await this.messages.nextIdWithMessages(fn, after)) ??
+          (after ? await this.messages.nextIdWithMessages(fn, "") : undefined);
         if (id === undefined || (tries > 0 && id === first)) break;
         health.probeCursor.set(fn, id);
-        health.probing = true;
         if (this.hooks.probe({ fn, id })) return true;
-        health.probing = false;
         after = id;
       }
     }
+    health.probing = false;
     return false;
   }
 }

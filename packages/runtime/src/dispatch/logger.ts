@@ -29,3 +29,13 @@ export function redactUrls(text: string): string {
       `${scheme}${user ? "[redacted]@" : ""}${rest}${query ? "?[redacted]" : ""}`,
   );
 }
+
+/** redactUrls applied to every string inside a JSON-like value (what `validate --json` prints). */
+export function redactUrlsIn<T>(value: T): T {
+  if (typeof value === "string") return redactUrls(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactUrlsIn(item)) as T;
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactUrlsIn(item)])) as T;
+  }
+  return value;
+}

@@ -25,32 +25,69 @@ export class Mailbox {
   retryAt = 0;
   retryTimer: NodeJS.Timeout | undefined;
   lastError: { code: string; message: string } | undefined;
+  /** Seqs reported while a store read of this address is under way; undefined when none is. */
+  private seenWhileReading: number[] | undefined;
 
   constructor(readonly address: AddressRef) {}
 
   /** Counts a newly stored message, once, however often it is reported. */
   counted(seq: number): void {
+    if (this.seenWhileReading) {
+      // A store read is under way: whether it covers this message is known once it returns.
+      this.seenWhileReading.push(seq);
+      return;
+    }
     if (seq <= this.countedThrough) return;
     this.queued++;
     this.countedThrough = seq;
   }
 
-  /** Accounts for a batch just read from the store (oldest first). */
-  took(batch: readonly StoredMessage[], limit: number): void {
+  /** A read of this address's messages starts; messages reported meanwhile are set aside. */
+  startReading(): void {
+    this.seenWhileReading = [];
+  }
+
+  get reading(): boolean {
+    return this.seenWhileReading !== undefined;
+  }
+
+  /** The store counted `count` messages, the newest `lastSeq`. */
+  countRead(count: number, lastSeq: number): void {
+    const seen = this.finishReading();
+    this.queued = count + seen.filter((seq) => seq > lastSeq).length;
+    this.countedThrough = Math.max(this.countedThrough, lastSeq, ...seen);
+  }
+
+  /** The store returned the address's next batch (oldest first, at most `limit`). */
+  batchRead(batch: readonly StoredMessage[], limit: number): void {
+    const seen = this.finishReading();
+    const lastRead = batch.at(-1)?.seq ?? 0;
+    const arrivedAfter = seen.filter((seq) => seq > lastRead && seq > this.countedThrough).length;
     if (batch.length < limit) {
-      // Everything stored was read: nothing is left, whatever the count said.
-      this.queued = 0;
+      // Everything stored when the read began was read: what is left arrived after it.
+      this.queued = arrivedAfter;
     } else {
       let alreadyCounted = 0;
       for (const message of batch) if (message.seq <= this.countedThrough) alreadyCounted++;
-      this.queued = Math.max(0, this.queued - alreadyCounted);
+      this.queued = Math.max(0, this.queued - alreadyCounted) + arrivedAfter;
     }
-    const last = batch.at(-1)?.seq ?? 0;
-    if (last > this.countedThrough) this.countedThrough = last;
+    this.countedThrough = Math.max(this.countedThrough, lastRead, ...seen);
+  }
+
+  private finishReading(): number[] {
+    const seen = this.seenWhileReading ?? [];
+    this.seenWhileReading = undefined;
+    return seen;
   }
 
   get idle(): boolean {
-    return this.inFlight === undefined && this.queued === 0 && !this.waitingForSlot && this.reserved === 0;
+    return (
+      this.inFlight === undefined &&
+      this.queued === 0 &&
+      !this.waitingForSlot &&
+      this.reserved === 0 &&
+      !this.reading
+    );
   }
 
   get suspended(): boolean {

@@ -16,4 +16,14 @@ export const AdminErrors = {
   ADDRESS_BUSY: { code: "SB_ADMIN_ADDRESS_BUSY", status: 409 },
   /** No dead letter has this id. */
   UNKNOWN_DEAD_LETTER: { code: "SB_ADMIN_UNKNOWN_DEAD_LETTER", status: 404 },
+  /** An admin token is set and the action came without `Authorization: Bearer <token>` (or a wrong one). */
+  UNAUTHORIZED: { code: "SB_ADMIN_UNAUTHORIZED", status: 401 },
+  /** An action came from a web page of another origin (Origin or Sec-Fetch-Site says so). */
+  FOREIGN_ORIGIN: { code: "SB_ADMIN_FOREIGN_ORIGIN", status: 403 },
+  /** A loopback admin port was addressed under another host name (DNS rebinding). */
+  BAD_HOST: { code: "SB_ADMIN_BAD_HOST", status: 421 },
+  /** An action came with a body type a cross-site form can send; actions take no body. */
+  UNSUPPORTED_BODY: { code: "SB_ADMIN_UNSUPPORTED_BODY", status: 415 },
+  /** The admin port binds beyond loopback and no admin token is set: nothing was started. */
+  TOKEN_REQUIRED: { code: "SB_ADMIN_TOKEN_REQUIRED", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

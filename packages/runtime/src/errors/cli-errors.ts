@@ -4,6 +4,6 @@ import type { ErrorDefinition } from "./switchboard-error.js";
 export const CliErrors = {
   /** `switchboard init` was pointed at a directory that already holds files; nothing was written. */
   INIT_NOT_EMPTY: { code: "SB_CLI_INIT_NOT_EMPTY", status: 409 },
-  /** `switchboard init` could not find the Switchboard checkout it links the project to. */
+  /** `switchboard init --link` could not find the Switchboard checkout it links the project to. */
   INIT_NO_CHECKOUT: { code: "SB_CLI_INIT_NO_CHECKOUT", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,6 +1,6 @@
 import type { ErrorDefinition } from "./switchboard-error.js";
 
-/** Errors of the PostgreSQL store (cluster mode): reaching it, and its schema. */
+/** Errors of the durable store: its data directory (SQLite), reaching PostgreSQL (cluster mode), and its schema. */
 export const StoreErrors = {
   /** `--store` / SWITCHBOARD_STORE is not a postgres:// or postgresql:// URL with a host and a database. */
   BAD_URL: { code: "SB_STORE_BAD_URL", status: 500 },
@@ -16,4 +16,6 @@ export const StoreErrors = {
   NOT_INITIALIZED: { code: "SB_STORE_NOT_INITIALIZED", status: 500 },
   /** A statement failed for a reason of the database's own (connection lost, disk full, ...). */
   FAILED: { code: "SB_STORE_FAILED", status: 503 },
+  /** Another process (or another open store in this one) holds the data directory. */
+  DATA_DIR_LOCKED: { code: "SB_STORE_DATA_DIR_LOCKED", status: 409 },
 } as const satisfies Record<string, ErrorDefinition>;

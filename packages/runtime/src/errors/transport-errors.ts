@@ -20,6 +20,10 @@ export const TransportErrors = {
   ABORTED: { code: "SB_TRANSPORT_ABORTED", status: 499 },
   /** The transport was closed. */
   CLOSED: { code: "SB_TRANSPORT_CLOSED", status: 503 },
+  /** A redirect chain ran past the request's hop limit (a loop, usually). */
+  TOO_MANY_REDIRECTS: { code: "SB_TRANSPORT_TOO_MANY_REDIRECTS", status: 502 },
+  /** A redirect's Location is missing the mark: not a URL, not http(s), or a local socket. */
+  BAD_REDIRECT: { code: "SB_TRANSPORT_BAD_REDIRECT", status: 502 },
   /** Any other I/O failure. */
   IO: { code: "SB_TRANSPORT_IO", status: 502 },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,4 +1,5 @@
 import type { Cache } from "../cache/cache.js";
+import { bindingSource } from "../config/function-router.js";
 import type { FunctionEndpoint, FunctionRouter, LoadedComponent } from "../config/model.js";
 import { transportDefaults } from "../config/transport-defaults.js";
 import type { Logger } from "../dispatch/logger.js";
@@ -86,6 +87,11 @@ export class FunctionHost {
   /** The router the dispatcher and ingress use: remote endpoints plus embedded typenames. */
   get router(): FunctionRouter {
     return this.stableRouter;
+  }
+
+  /** The endpoint records of the typenames hosted modules bind (admin views). */
+  get embeddedEndpoints(): FunctionEndpoint[] {
+    return this.bindings.map((binding) => binding.endpoint);
   }
 
   /** Sends embedded typenames to their workers and everything else to `remote`. */
@@ -283,7 +289,7 @@ export class FunctionHost {
         if (clash || exact.has(pattern)) {
           throw new SwitchboardError(
             HostErrors.DUPLICATE_BINDING,
-            `${where} ${pattern} is already bound${clash ? ` by the endpoint at ${remote.endpoint.source.file}:${remote.endpoint.source.line}` : ` by ${exact.get(pattern)}`}`,
+            `${where} ${pattern} is already bound${clash ? ` by the endpoint at ${bindingSource(remote.endpoint).file}:${bindingSource(remote.endpoint).line}` : ` by ${exact.get(pattern)}`}`,
           );
         }
         exact.set(pattern, where);

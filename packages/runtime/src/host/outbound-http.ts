@@ -4,7 +4,7 @@ import { NOT_FORWARDED_HEADERS } from "@switchboard/sdk/internal";
 import { transportDefaults } from "../config/transport-defaults.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
-import type { Transport, TransportOptions } from "../transport/types.js";
+import type { AddressGuard, Transport, TransportOptions, TransportRequest } from "../transport/types.js";
 import type { DataStore } from "./data-store.js";
 import type { HostCallResult } from "./host-calls.js";
 import type { Invocation } from "./invocation.js";
@@ -29,10 +29,11 @@ export interface OutboundContext {
  * profile of their own: I/O failures on replayable bodies are retried, HTTP statuses never
  * are (a non-2xx is the function's to read), and bodies are not capped because they stream.
  */
-function outboundOptions(timeoutMs: number, retry: boolean): TransportOptions {
+function outboundOptions(timeoutMs: number, retry: boolean, addressGuard: AddressGuard): TransportOptions {
   const base = transportDefaults("default");
   return {
     ...base,
+    addressGuard,
     callTimeoutMs: timeoutMs,
     payloadMaxBytes: Number.MAX_SAFE_INTEGER,
     retry: { ...base.retry, retryIoErrors: retry, retryStatuses: [], retryServerErrors: false },
@@ -45,7 +46,9 @@ export async function invokeHttp(
   request: WireHttpRequest,
 ): Promise<HostCallResult> {
   const url = targetUrl(context, request);
-  await context.policy.checkResolved(url);
+  // An upstream's origin was named by the operator in the module YAML, so it may be local.
+  const toUpstream = request.upstream !== undefined;
+  await context.policy.checkResolved(url, toUpstream);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of request.headers) {
     if (NOT_FORWARDED_HEADERS.has(name)) continue;
@@ -57,16 +60,22 @@ export async function invokeHttp(
   if (upstream) Object.assign(headers, upstream.headers);
   const body = request.body ? bodyOf(context, invocation, request.body) : undefined;
   const timeoutMs = request.timeoutMs ?? context.defaultTimeoutMs;
+  const redirects = redirectOptions(context, request, url);
   const response = await context.transport.request({
     url: url.href,
     method: request.method,
     headers,
     ...(body !== undefined ? { body } : {}),
-    options: outboundOptions(Math.max(1, timeoutMs), request.retry ?? true),
+    options: outboundOptions(
+      Math.max(1, timeoutMs),
+      request.retry ?? true,
+      context.policy.connectGuard(url, toUpstream),
+    ),
     // The invocation's signal fires at its deadline (or when its client leaves) while it
     // runs: waiting for headers never outlives the invocation. A body handed to the
     // response outlives it and is bounded by this call's own deadline.
     signal: invocation.signal,
+    ...redirects,
   });
   const id = context.data.put(invocation.id, {
     kind: "stream",
@@ -81,6 +90,41 @@ export async function invokeHttp(
   }
   const value: WireHttpResponse = { status: response.status, headers: pairs, body: id };
   return { value };
+}
+
+/** The most redirects a function may ask to follow; a loop needs no more to show. */
+const MAX_REDIRECTS = 10;
+
+/**
+ * Redirects are followed only when the function asks. Every hop passes the same outbound
+ * policy as the first URL, and a call to an upstream, whose headers carry secrets, never
+ * follows a hop off the upstream's origin.
+ */
+function redirectOptions(
+  context: OutboundContext,
+  request: WireHttpRequest,
+  first: URL,
+): Pick<TransportRequest, "maxRedirects" | "checkRedirect"> {
+  const hops = request.maxRedirects ?? 0;
+  if (!Number.isInteger(hops) || hops < 0 || hops > MAX_REDIRECTS) {
+    throw new SwitchboardError(
+      HostErrors.BAD_INPUT,
+      `maxRedirects is a whole number from 0 to ${MAX_REDIRECTS}, not ${hops}`,
+    );
+  }
+  if (hops === 0) return {};
+  const checkRedirect = async (next: string): Promise<void> => {
+    const url = new URL(next);
+    if (request.upstream !== undefined && url.origin !== first.origin) {
+      throw new SwitchboardError(
+        HostErrors.OUTBOUND_BAD_URL,
+        `upstream ${request.upstream} redirected to another origin (${url.origin}); its headers stay with ${first.origin}`,
+        { upstream: request.upstream },
+      );
+    }
+    await context.policy.checkResolved(url);
+  };
+  return { maxRedirects: hops, checkRedirect };
 }
 
 function targetUrl(context: OutboundContext, request: WireHttpRequest): URL {

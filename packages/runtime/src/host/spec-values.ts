@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { parseDuration } from "../config/duration.js";
+import { addressPartProblem } from "../config/address-names.js";
+import { parseTimerDuration } from "../config/duration.js";
 import { parseHostPattern } from "./outbound-policy.js";
 
 /** The value schemas module YAML shares between a module's settings and its per-function overrides. */
 
 export const duration = z.union([z.string(), z.number()]).transform((value, context) => {
-  const parsed = parseDuration(value);
+  const parsed = parseTimerDuration(value);
   if (!parsed.ok) {
     context.addIssue({ code: "custom", message: parsed.reason });
     return z.NEVER;
@@ -54,7 +55,15 @@ export const TYPENAME_PATTERN = /^[^/\s]+(\/[^/\s]+)*\/([^/\s*]+|\*)$/;
 
 export const typenamePattern = z
   .string()
-  .regex(TYPENAME_PATTERN, "a typename `namespace/name` or a namespace pattern `namespace/*`");
+  .regex(TYPENAME_PATTERN, "a typename `namespace/name` or a namespace pattern `namespace/*`")
+  .superRefine((pattern, context) => {
+    const slash = pattern.lastIndexOf("/");
+    const name = pattern.slice(slash + 1);
+    const problem =
+      addressPartProblem("namespace", pattern.slice(0, slash)) ??
+      (name === "*" ? undefined : addressPartProblem("name", name));
+    if (problem) context.addIssue({ code: "custom", message: `"${pattern}": ${problem}` });
+  });
 
 /** A web function's name, as the SDK allows it (it is one path segment: never a `/`). */
 export const WEB_FUNCTION_NAME = /^[A-Za-z0-9._-]+$/;

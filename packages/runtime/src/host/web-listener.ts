@@ -45,6 +45,7 @@ export class WebListener {
         host: this.spec.host,
         port: this.spec.port,
         what: "web function listener",
+        movedBy: "move it with `port:` of its io.switchboard.functions.v1/web component in the module YAML",
         closeConnectionsOnStop: true,
       },
       (request, response) => this.handle(request, response),

@@ -5,6 +5,7 @@ import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-er
 import { IdTable } from "./id-table.js";
 import type { InvocationProfile } from "./invocation.js";
 import { RunningInvocation, type Task } from "./running-invocation.js";
+import { scrubError } from "./scrub-error.js";
 import { loadErrorText } from "./worker/load-error-text.js";
 import {
   type FromWorker,
@@ -250,7 +251,7 @@ export class WorkerPool {
         for (const invocation of slot.inflight.values()) this.fail(invocation, why);
         const failure = new SwitchboardError(
           HostErrors.MODULE_LOAD_FAILED,
-          `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError)) : `worker exited with code ${code}`}`,
+          `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError, options.moduleUrl)) : `worker exited with code ${code}`}`,
           { module: options.module },
         );
         reject(failure);
@@ -345,7 +346,7 @@ export class WorkerPool {
         t: "reply",
         callId: message.callId,
         ok: false,
-        error: { ...serialized, message: this.options.redact(serialized.message), stack: "" },
+        error: { ...scrubError(serialized, this.options.redact), stack: "" },
       };
     }
     if (slot.worker && this.slots[slot.index] === slot) slot.outbox.send(reply, transfer);
@@ -380,18 +381,13 @@ export class WorkerPool {
     return new SwitchboardError(
       HostErrors.FUNCTION_FAILED,
       `${this.options.module}: ${scrubbed.message}`,
-      { module: this.options.module, ...(error.code ? { functionCode: error.code } : {}) },
+      { module: this.options.module, ...(scrubbed.code ? { functionCode: scrubbed.code } : {}) },
       { cause: scrubbed },
     );
   }
 
   private scrub(error: SerializedError): SerializedError {
-    const { redact } = this.options;
-    return {
-      ...error,
-      message: redact(error.message),
-      ...(error.stack !== undefined ? { stack: redact(error.stack) } : {}),
-    };
+    return scrubError(error, this.options.redact);
   }
 
   private timedOut(invocation: RunningInvocation): void {

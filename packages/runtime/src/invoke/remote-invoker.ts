@@ -13,6 +13,12 @@ import type { FunctionInvoker, InvocationCall } from "./function-invoker.js";
 const REQUEST_HEADERS = { "content-type": PROTOCOL_CONTENT_TYPE, accept: PROTOCOL_CONTENT_TYPE };
 
 /**
+ * StateFun's client follows redirects; a moved function endpoint is followed too, a few hops
+ * at most (a loop fails fast), all within the endpoint's `call` deadline.
+ */
+export const ENDPOINT_MAX_REDIRECTS = 5;
+
+/**
  * Calls remote functions with StateFun's request-reply protocol over the host transport.
  * The endpoint's transport profile decides timeouts and which failures are retried; an
  * unreadable reply is an invalid response, which the async profile retries.
@@ -38,6 +44,7 @@ export class RemoteInvoker implements FunctionInvoker {
         options: endpoint.transport,
         ...(call?.signal ? { signal: call.signal } : {}),
         ...(call?.onRetry ? { onRetry: call.onRetry } : {}),
+        maxRedirects: ENDPOINT_MAX_REDIRECTS,
       },
       (response) => readReply(fn, response),
     );

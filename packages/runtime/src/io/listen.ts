@@ -1,19 +1,41 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { addOwnListener } from "./own-listeners.js";
 
-/** Listens and resolves with the bound port; a taken port becomes SB_IO_LISTEN_FAILED. */
-export function listen(server: Server, port: number, host: string, what: string): Promise<number> {
+/** Why a listen failed, in a user's words, from Node's error code. */
+function reason(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case "EADDRINUSE":
+      return "the port is taken (EADDRINUSE)";
+    case "EACCES":
+      return "not allowed to bind it (EACCES)";
+    case "EADDRNOTAVAIL":
+      return "no such address on this machine (EADDRNOTAVAIL)";
+    default:
+      return error.code ?? error.message;
+  }
+}
+
+/**
+ * Listens and resolves with the bound port; a port that cannot be bound becomes
+ * SB_IO_LISTEN_FAILED, one line ending in `movedBy` (the flag or setting that moves it).
+ */
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  what: string,
+  movedBy?: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
+      const hint = movedBy ? `; ${movedBy}` : "";
       reject(
         new SwitchboardError(
           IoErrors.LISTEN_FAILED,
-          `${what} cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
-          {
-            host,
-            port,
-          },
+          `${what} cannot listen on ${host}:${port}: ${reason(error)}${hint}`,
+          { host, port },
         ),
       );
     };
@@ -38,6 +60,8 @@ export interface HttpListenerOptions {
   readonly port: number;
   /** Names the server in a listen error: "playground ingress", "admin server", ... */
   readonly what: string;
+  /** Ends a listen error: how to move the port ("move it with --admin-port ..."). */
+  readonly movedBy?: string;
   /**
    * Cut open keep-alive connections on stop: for servers whose clients poll (the admin
    * page) or hold requests open (web functions), which would otherwise hold close() forever.
@@ -52,6 +76,7 @@ export interface HttpListenerOptions {
 export class HttpListener {
   private server: Server | undefined;
   private boundPort = 0;
+  private forget: (() => void) | undefined;
 
   constructor(
     private readonly options: HttpListenerOptions,
@@ -63,7 +88,15 @@ export class HttpListener {
     // Longer than the usual client idle timeouts, so clients close first and never race a reuse.
     server.keepAliveTimeout = 65_000;
     this.server = server;
-    this.boundPort = await listen(server, this.options.port, this.options.host, this.options.what);
+    this.boundPort = await listen(
+      server,
+      this.options.port,
+      this.options.host,
+      this.options.what,
+      this.options.movedBy,
+    );
+    // Hosted functions' outbound calls are refused here unless explicitly allowed.
+    this.forget = addOwnListener(this.options.host, this.boundPort);
     return this.boundPort;
   }
 
@@ -78,6 +111,8 @@ export class HttpListener {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    this.forget?.();
+    this.forget = undefined;
     const closed = closeServer(this.server);
     if (this.options.closeConnectionsOnStop) this.server.closeAllConnections();
     await closed;

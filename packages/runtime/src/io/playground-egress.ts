@@ -41,7 +41,12 @@ export class PlaygroundEgress implements EgressSink {
     private readonly logger: Logger,
   ) {
     this.listener = new HttpListener(
-      { host: this.spec.host, port: this.spec.port, what: "playground egress" },
+      {
+        host: this.spec.host,
+        port: this.spec.port,
+        what: "playground egress",
+        movedBy: "move it with `port:` of its io.statefun.playground.v1/egress component in the module YAML",
+      },
       (request, response) => this.handle(request, response),
     );
     this.topics = new Set(spec.topics);

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { addressProblem } from "../config/address-names.js";
 import { formatAddress } from "../dispatch/address.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { Logger } from "../dispatch/logger.js";
@@ -55,7 +56,12 @@ export class PlaygroundIngress {
     private readonly wrapAccept?: AcceptWrapper,
   ) {
     this.listener = new HttpListener(
-      { host: this.spec.host, port: this.spec.port, what: "playground ingress" },
+      {
+        host: this.spec.host,
+        port: this.spec.port,
+        what: "playground ingress",
+        movedBy: "move it with `port:` of its io.statefun.playground.v1/ingress component in the module YAML",
+      },
       (request, response) => this.handle(request, response),
     );
   }
@@ -135,14 +141,19 @@ function parsePath(url: string): { fn: string; id: string } {
   if (!valid) {
     throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `expected /<namespace>/<name>/<id>, got ${path}`);
   }
+  let namespace: string;
+  let name: string;
+  let id: string;
   try {
-    const namespace = decodeSegment(path.slice(1, first));
-    const name = decodeSegment(path.slice(first + 1, second));
-    const id = decodeSegment(path.slice(second + 1));
-    return { fn: `${namespace}/${name}`, id };
+    namespace = decodeSegment(path.slice(1, first));
+    name = decodeSegment(path.slice(first + 1, second));
+    id = decodeSegment(path.slice(second + 1));
   } catch {
     throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `the path ${path} is not valid percent-encoding`);
   }
+  const problem = addressProblem(namespace, name, id);
+  if (problem) throw new SwitchboardError(IoErrors.INGRESS_BAD_PATH, `${problem} in ${path}`);
+  return { fn: `${namespace}/${name}`, id };
 }
 
 function decodeSegment(segment: string): string {

@@ -6,8 +6,8 @@ import { viewValue } from "./value-view.js";
 
 /** Everything the runtime holds for one address: state, backlog, timers, suspension. */
 export function addressView(context: AdminContext, address: AddressRef, now = Date.now()): unknown {
-  const { store, dispatcher, config } = context;
-  const resolved = config.router.tryResolve(address.fn);
+  const { store, dispatcher, router } = context;
+  const resolved = router.tryResolve(address.fn);
   const specs = dispatcher.registeredSpecs().get(address.fn) ?? [];
   const values = store.state.read(address, now);
   const suspension = dispatcher

@@ -1,4 +1,4 @@
-import type { ModuleConfig } from "../config/model.js";
+import type { FunctionEndpoint, FunctionRouter, ModuleConfig } from "../config/model.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { EgressSink } from "../io/egress-sink.js";
 import type { Store } from "../store/store.js";
@@ -9,6 +9,13 @@ import type { Tracing } from "./tracing.js";
 /** The parts of a running runtime the admin API reads and acts on. */
 export interface AdminContext {
   readonly config: ModuleConfig;
+  /**
+   * Routes every function type the dispatcher routes: remote endpoints and hosted modules
+   * alike (`config.router` knows only the remote ones).
+   */
+  readonly router: FunctionRouter;
+  /** Remote endpoints and the endpoints hosted modules bind, as they are now. */
+  endpoints(): readonly FunctionEndpoint[];
   readonly store: Store;
   readonly dispatcher: Dispatcher;
   readonly transport: Transport;

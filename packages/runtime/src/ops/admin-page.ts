@@ -108,8 +108,20 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
     var slash = fn.lastIndexOf("/");
     return [fn.slice(0, slash), fn.slice(slash + 1), address.slice(cut + 1)].map(encodeURIComponent).join("/");
   }
+  // With --admin-token set, actions need it: asked for once, kept for this tab only.
   function retry(address) {
-    fetch("api/addresses/" + addressPath(address) + "/retry", { method: "POST" }).then(refresh, refresh);
+    var url = "api/addresses/" + addressPath(address) + "/retry";
+    var send = function () {
+      var token = sessionStorage.getItem("switchboard-admin-token");
+      return fetch(url, { method: "POST", headers: token ? { authorization: "Bearer " + token } : {} });
+    };
+    send().then(function (response) {
+      if (response.status !== 401) return response;
+      var token = prompt("Admin token (--admin-token / SWITCHBOARD_ADMIN_TOKEN)");
+      if (!token) return response;
+      sessionStorage.setItem("switchboard-admin-token", token);
+      return send();
+    }).then(refresh, refresh);
   }
 
   function draw(view) {

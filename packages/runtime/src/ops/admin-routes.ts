@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { addressProblem } from "../config/address-names.js";
 import { formatAddress } from "../dispatch/address.js";
 import { AdminErrors } from "../errors/admin-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -127,15 +128,11 @@ async function deadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const address = addressOf(context, request.segments, 2);
-  const { dispatcher, store } = context;
+  const { dispatcher } = context;
   if (!dispatcher.suspendedAddresses().some((entry) => entry.address === formatAddress(address))) {
     throw notSuspended(address);
   }
-  const ids: number[] = [];
-  const now = Date.now();
-  const moved = await dispatcher.removeSuspendedBacklog(address, (message, error) => {
-    ids.push(store.deadLetters.insert(message, error, now));
-  });
+  const moved = await dispatcher.deadLetterBacklog(address);
   if (!moved) {
     throw new SwitchboardError(
       AdminErrors.ADDRESS_BUSY,
@@ -143,7 +140,11 @@ async function deadLetter(
       { address: formatAddress(address) },
     );
   }
-  sendJson(response, 200, { address: formatAddress(address), moved: moved.length, deadLetters: ids });
+  sendJson(response, 200, {
+    address: formatAddress(address),
+    moved: moved.length,
+    deadLetters: moved.map((letter) => letter.seq),
+  });
 }
 
 function listDeadLetters(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
@@ -191,15 +192,14 @@ async function reinjectDeadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const seq = deadLetterId(request.segments[2]);
-  const { store, dispatcher } = context;
-  const letter = store.deadLetters.get(seq);
-  if (!letter) throw unknownDeadLetter(seq);
-  const { target, caller, argument } = letter.message;
-  const stored = await dispatcher.reinject({ target, ...(caller ? { caller } : {}), argument }, () => {
-    // Dropped concurrently: abort the unit so the message is not inserted either.
-    if (!store.deadLetters.delete(seq)) throw unknownDeadLetter(seq);
+  const stored = await context.dispatcher.reinjectDeadLetter(seq);
+  if (!stored) throw unknownDeadLetter(seq);
+  sendJson(response, 202, {
+    id: seq,
+    reinjected: true,
+    address: formatAddress(stored.target),
+    seq: stored.seq,
   });
-  sendJson(response, 202, { id: seq, reinjected: true, address: formatAddress(target), seq: stored.seq });
 }
 
 function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"]["list"]>[number]): unknown {
@@ -214,8 +214,10 @@ function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"][
 
 function addressOf(context: AdminContext, segments: readonly string[], from: number): AddressRef {
   const [namespace, name, id] = segments.slice(from, from + 3) as [string, string, string];
+  const problem = addressProblem(namespace, name, id);
+  if (problem) throw new SwitchboardError(AdminErrors.BAD_REQUEST, problem);
   const fn = `${namespace}/${name}`;
-  if (!context.config.router.tryResolve(fn)) {
+  if (!context.router.tryResolve(fn)) {
     throw new SwitchboardError(AdminErrors.UNKNOWN_FUNCTION, `no endpoint serves function type ${fn}`, {
       fn,
     });

@@ -4,10 +4,10 @@ import type { AdminContext } from "./admin-context.js";
 
 /** Endpoints with their effective settings (defaults filled in) and the known function types. */
 export function functionsView(context: AdminContext): unknown {
-  const { config, dispatcher, egresses } = context;
+  const { router, dispatcher, egresses } = context;
   const specs = dispatcher.registeredSpecs();
   return {
-    endpoints: config.endpoints.map((endpoint) => ({
+    endpoints: context.endpoints().map((endpoint) => ({
       name: endpointLabel(endpoint),
       kind: endpoint.kind,
       urlPathTemplate: redactUrls(endpoint.urlPathTemplate),
@@ -19,7 +19,7 @@ export function functionsView(context: AdminContext): unknown {
       source: endpoint.source,
     })),
     functionTypes: [...specs.entries()].map(([fn, states]) => {
-      const resolved = config.router.tryResolve(fn);
+      const resolved = router.tryResolve(fn);
       return {
         function: fn,
         endpoint: resolved ? endpointLabel(resolved.endpoint) : null,

@@ -1,4 +1,5 @@
 import type { Logger } from "../dispatch/logger.js";
+import { checkAdminExposure } from "./admin-access.js";
 import type { AdminContext } from "./admin-context.js";
 import { AdminServer } from "./admin-server.js";
 
@@ -7,6 +8,8 @@ export interface AdminOptions {
   readonly port?: number;
   /** Interface to bind; default 127.0.0.1. */
   readonly host?: string;
+  /** Bearer token admin actions need; required when `host` is not loopback. */
+  readonly token?: string;
 }
 
 /**
@@ -35,10 +38,10 @@ export class Ops {
       deadLetters: store.isOpen ? store.deadLetters.count() : 0,
       origins: transport.stats(),
     }));
+    const access = { host: options.host ?? "127.0.0.1", token: options.token };
+    if (options.port !== undefined) checkAdminExposure(access);
     const server =
-      options.port === undefined
-        ? undefined
-        : new AdminServer(context, options.host ?? "127.0.0.1", options.port, logger);
+      options.port === undefined ? undefined : new AdminServer(context, access, options.port, logger);
     ops = new Ops(server, context);
     if (server) {
       await server.start();

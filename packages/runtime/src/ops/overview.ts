@@ -9,7 +9,7 @@ function round(value: number, digits = 3): number | null {
 
 /** The live picture the admin page draws: one cheap read of every figure. */
 export function overview(context: AdminContext, now = Date.now()): unknown {
-  const { dispatcher, store, transport, metrics, config } = context;
+  const { dispatcher, store, transport, metrics } = context;
   const [p50, p90, p99] = dispatcher.applyLatency.percentiles(50, 90, 99);
   const [b50, b99] = dispatcher.batchSizes.percentiles(50, 99);
   const suspended = dispatcher.suspendedAddresses();
@@ -33,6 +33,6 @@ export function overview(context: AdminContext, now = Date.now()): unknown {
     suspendedTotal: suspended.length,
     endpointsDown: dispatcher.endpointsDown(),
     pools: transport.stats(),
-    endpoints: config.endpoints.map((endpoint) => endpointLabel(endpoint)),
+    endpoints: context.endpoints().map((endpoint) => endpointLabel(endpoint)),
   };
 }

@@ -92,13 +92,13 @@ export interface SuspensionStore {
 export interface DeadLetterStore {
   /**
    * Moves every stored message of a suspended address into the dead-letter store and clears
-   * its suspension, in one unit. Owner only. Returns the moved messages, oldest first.
+   * its suspension, in one unit. Owner only. Returns the new dead letters, oldest first.
    */
   moveBacklog(
     address: AddressRef,
     error: { code: string; message: string },
     now: number,
-  ): Promise<StoredMessage[]>;
+  ): Promise<DeadLetter[]>;
   /** Stores the dead letter's message again for dispatch and deletes it, in one unit. */
   reinject(seq: number, now: number): Promise<StoredMessage | undefined>;
   /** Deletes a dead letter; false when there is none with that seq. */

@@ -1,6 +1,8 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { CommitQueue } from "./commit-queue.js";
+import { DataDirLock } from "./data-dir-lock.js";
 import { DeadLetterTable } from "./dead-letter-table.js";
 import { EgressTable } from "./egress-table.js";
 import { MessageTable } from "./message-table.js";
@@ -35,6 +37,7 @@ export class Store {
   private constructor(
     private readonly db: Database.Database,
     private readonly wal: WalSync | undefined,
+    private readonly lock: DataDirLock,
   ) {
     this.state = new StateTable(db);
     this.commits = new CommitQueue(db, () => this.state.dropCache(), wal);
@@ -46,12 +49,18 @@ export class Store {
     this.deadLetters = new DeadLetterTable(db);
   }
 
+  /** Opens the store, holding the data directory's lock until close (SB_STORE_DATA_DIR_LOCKED). */
   static open(dataDir: string, durability: Durability = "full"): Store {
-    const db = openDatabase({ dataDir });
+    mkdirSync(dataDir, { recursive: true });
+    const lock = DataDirLock.acquire(dataDir);
+    let db: Database.Database | undefined;
     try {
-      return new Store(db, durability === "full" ? new WalSync(join(dataDir, DATABASE_FILE)) : undefined);
+      db = openDatabase({ dataDir });
+      const wal = durability === "full" ? new WalSync(join(dataDir, DATABASE_FILE)) : undefined;
+      return new Store(db, wal, lock);
     } catch (error) {
-      db.close();
+      db?.close();
+      lock.release();
       throw error;
     }
   }
@@ -66,5 +75,6 @@ export class Store {
     this.commits.close();
     this.wal?.close();
     this.db.close();
+    this.lock.release();
   }
 }

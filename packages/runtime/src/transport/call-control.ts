@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../config/duration.js";
 import { AttemptGuard } from "./attempt-guard.js";
 import type { TransportOptions } from "./types.js";
 
@@ -18,6 +19,8 @@ export class CallControl {
   readonly deadlineAt: number;
   deadlineHit = false;
   callerAborted = false;
+  /** The transport closed under the call: it ends now, whatever its deadline. */
+  transportClosed = false;
   private current: AttemptGuard | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -26,7 +29,10 @@ export class CallControl {
   constructor(
     private readonly options: TransportOptions,
     private readonly callerSignal: AbortSignal | undefined,
+    /** The transport's calls in flight: this call is in it until disposed. */
+    private readonly inFlight?: Set<CallControl>,
   ) {
+    inFlight?.add(this);
     this.deadlineAt = performance.now() + options.callTimeoutMs;
     this.schedule(this.deadlineAt);
     if (callerSignal?.aborted) this.callerAborted = true;
@@ -35,7 +41,14 @@ export class CallControl {
 
   /** The deadline passed or the caller gave up: no further attempt may start. */
   get stopped(): boolean {
-    return this.deadlineHit || this.callerAborted;
+    return this.deadlineHit || this.callerAborted || this.transportClosed;
+  }
+
+  /** Ends the call because its transport closed: no attempt, backoff or timer outlives close. */
+  closeTransport(): void {
+    this.transportClosed = true;
+    this.abortAttempt();
+    this.dispose();
   }
 
   startAttempt(): AttemptGuard {
@@ -48,16 +61,21 @@ export class CallControl {
     if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, at - performance.now()));
+    // Node fires a longer delay after 1 ms (with a warning): wait the longest it takes and
+    // let onTimer sleep again until the real deadline.
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())));
   }
 
   /** Sleeps between attempts; cut short when the call is aborted. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
+      const timer = setTimeout(
+        () => {
+          this.wake = undefined;
+          resolve();
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;
@@ -73,6 +91,7 @@ export class CallControl {
   }
 
   dispose(): void {
+    this.inFlight?.delete(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.current = undefined;

@@ -8,6 +8,7 @@ import { type EndpointUrl, parseEndpointUrl } from "./endpoint-url.js";
 import { ExchangeHandler, type ExchangeResult, ResponseTooLarge } from "./exchange-handler.js";
 import type { HookedRequestOptions } from "./hooked-pool.js";
 import { OriginPool, poolKey } from "./origin-pool.js";
+import { headersForHop, isFollowedRedirect, redirectTarget } from "./redirect.js";
 import { backoffMs, isRetryable, retryAfterMs } from "./retry-decision.js";
 import { toTransportError } from "./transport-error.js";
 import type {
@@ -40,6 +41,11 @@ class CallerFailure {
   constructor(readonly error: unknown) {}
 }
 
+/** An answer the call follows to `location` instead of handing it back. */
+class Redirected {
+  constructor(readonly location: string) {}
+}
+
 /**
  * Buffered bodies above this size go to undici as a stream of slices, so each slice's
  * hand-over to the socket is seen and the write timeout can watch the gaps. Smaller
@@ -54,12 +60,19 @@ class PooledTransport implements Transport {
   private readonly pools = new Map<string, OriginPool>();
   private readonly urls = new Map<string, EndpointUrl>();
   private readonly optionKeys = new WeakMap<TransportOptions, string>();
+  /** Calls not finished yet (a streamed body included): close ends them all. */
+  private readonly inFlight = new Set<CallControl>();
   private closed = false;
 
   request(request: TransportRequest): Promise<TransportResponse> {
     return this.call(request, true, async (call, attempt, guard) => {
       const response = await this.stream(call, guard);
       const status = response.statusCode;
+      const location = followedLocation(call, status, response.headers as Headers);
+      if (location !== undefined) {
+        await response.body.dump().catch(() => {});
+        throw new Redirected(location);
+      }
       if ((status < 200 || status >= 300) && call.replayable) {
         const error = statusError(call, status, response.headers as Headers, attempt);
         if (isRetryable(error, call.request.options.retry)) {
@@ -79,6 +92,8 @@ class PooledTransport implements Transport {
   exchange<T>(request: TransportRequest, interpret: (response: BufferedResponse) => T): Promise<T> {
     return this.call(request, false, async (call, attempt, guard) => {
       const response = await this.buffered(call, guard, attempt);
+      const location = followedLocation(call, response.status, response.headers);
+      if (location !== undefined) throw new Redirected(location);
       if (response.status < 200 || response.status >= 300) {
         throw statusError(call, response.status, response.headers, attempt);
       }
@@ -116,6 +131,9 @@ class PooledTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Otherwise a call retrying against destroyed pools would go on until its deadline
+    // (a minute by default), keeping a stopped runtime's process alive.
+    for (const control of [...this.inFlight]) control.closeTransport();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
     this.pools.clear();
   }
@@ -141,21 +159,22 @@ class PooledTransport implements Transport {
         { url: request.url, bytes: body.length, limit: options.payloadMaxBytes },
       );
     }
-    const origin = this.poolFor(url, options, request.url);
-    const control = new CallControl(options, request.signal);
-    const call: Call = {
+    const control = new CallControl(options, request.signal, this.inFlight);
+    let call: Call = {
       request,
       url,
-      origin,
+      origin: this.poolFor(url, options, request.url),
       body,
       replayable: !(body instanceof Readable),
       control,
     };
     let handedOver = false;
+    let hops = 0;
     try {
       let lastError: SwitchboardError | undefined;
       for (let attempt = 1; ; attempt++) {
         if (control.stopped) throw this.stopped(call, attempt - 1, lastError);
+        const { origin } = call;
         origin.counters.requests++;
         const guard = control.startAttempt();
         try {
@@ -167,6 +186,11 @@ class PooledTransport implements Transport {
         } catch (raw) {
           guard.clear();
           if (raw instanceof CallerFailure) throw raw.error;
+          if (raw instanceof Redirected) {
+            // A hop is not a retry: no backoff, and the deadline goes on running.
+            call = await this.nextHop(call, raw.location, ++hops, request.url);
+            continue;
+          }
           if (control.stopped && !guard.timedOut) {
             throw this.stopped(call, attempt, lastError ?? toTransportError(raw, request.url, attempt));
           }
@@ -192,7 +216,44 @@ class PooledTransport implements Transport {
     }
   }
 
+  /** The call as sent to a redirect's target, or the error that ends it there. */
+  private async nextHop(call: Call, location: string, hops: number, firstUrl: string): Promise<Call> {
+    const { request } = call;
+    const limit = request.maxRedirects ?? 0;
+    if (hops > limit) {
+      throw new SwitchboardError(
+        TransportErrors.TOO_MANY_REDIRECTS,
+        `${firstUrl} redirected more than ${limit} times (the last hop, ${request.url}, pointed to ${location})`,
+        { url: firstUrl, hops: hops - 1 },
+      );
+    }
+    const target = redirectTarget(request.url, call.url, location);
+    if (!target.ok) {
+      throw new SwitchboardError(
+        TransportErrors.BAD_REDIRECT,
+        `${request.url} redirected to where it cannot be followed: ${target.reason}`,
+        { url: request.url },
+      );
+    }
+    await request.checkRedirect?.(target.raw);
+    const headers = headersForHop(request.headers, call.url, target.url);
+    const { headers: _dropped, ...rest } = request;
+    return {
+      ...call,
+      request: { ...rest, url: target.raw, ...(headers ? { headers } : {}) },
+      url: target.url,
+      origin: this.poolFor(target.url, request.options, target.raw),
+    };
+  }
+
   private stopped(call: Call, attempts: number, last: SwitchboardError | undefined): SwitchboardError {
+    if (call.control.transportClosed) {
+      return new SwitchboardError(
+        TransportErrors.CLOSED,
+        `the transport closed while calling ${call.request.url} (the runtime is stopping)`,
+        { url: call.request.url, attempts },
+      );
+    }
     if (call.control.deadlineHit) {
       call.origin.counters.timeouts.call++;
       return deadlineError(call, attempts, last);
@@ -342,6 +403,14 @@ function capStream(body: Readable, url: string, limit: number): Readable {
     },
   });
   return pipeline(body, counter, () => {});
+}
+
+/** The Location of an answer this call follows, or undefined when the answer is handed back. */
+function followedLocation(call: Call, status: number, headers: Headers): string | undefined {
+  if (!call.request.maxRedirects || status < 300 || status > 399) return undefined;
+  if (!isFollowedRedirect(status, call.request.method ?? "GET", call.replayable)) return undefined;
+  const location = headers.location;
+  return Array.isArray(location) ? location[0] : location;
 }
 
 function statusError(call: Call, status: number, headers: Headers, attempt: number): SwitchboardError {

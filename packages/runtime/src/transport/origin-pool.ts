@@ -1,5 +1,6 @@
+import { lookup as dnsLookup } from "node:dns";
 import { readFileSync } from "node:fs";
-import type { Socket } from "node:net";
+import { isIP, type LookupFunction, type Socket } from "node:net";
 import type { Dispatcher } from "undici";
 import { buildConnector } from "undici";
 import { SwitchboardError } from "../errors/switchboard-error.js";
@@ -56,7 +57,7 @@ export class OriginPool {
       headersTimeout: 0,
       bodyTimeout: 0,
       allowH2: options.http2 === true,
-      connect: tlsAwareConnector(url, options, rawUrl),
+      connect: guardedConnector(url, options, rawUrl),
     };
     this.pool =
       options.http2 === true
@@ -83,6 +84,44 @@ export class OriginPool {
 }
 
 /**
+ * Checks the address of every new connection with the guard: an IP host before connecting,
+ * a hostname's addresses as DNS answers them to the connect itself (net uses `lookup`).
+ */
+function guardedConnector(
+  url: EndpointUrl,
+  options: TransportOptions,
+  rawUrl: string,
+): buildConnector.connector {
+  const guard = options.addressGuard;
+  if (!guard || url.socketPath) return tlsAwareConnector(url, options, rawUrl);
+  const port = Number(new URL(url.origin).port) || (url.tls ? 443 : 80);
+  const lookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error) return (callback as (error: Error) => void)(error);
+      for (const { address } of addresses) {
+        const refused = guard.check(hostname, address, port);
+        if (refused) return (callback as (error: Error) => void)(refused);
+      }
+      // Answer in the form asked for: net asks for every address when it races families.
+      if (lookupOptions.all) return (callback as (e: null, a: typeof addresses) => void)(null, addresses);
+      const [first] = addresses;
+      (callback as (e: null, a: string, f: number) => void)(null, first?.address ?? "", first?.family ?? 4);
+    });
+  };
+  const connect = tlsAwareConnector(url, options, rawUrl, { lookup });
+  return (connectOptions, callback) => {
+    const bare = connectOptions.hostname.replace(/^\[|\]$/g, "");
+    // net skips lookup for an IP host: check it here.
+    const refused = isIP(bare) !== 0 ? guard.check(connectOptions.hostname, bare, port) : undefined;
+    if (refused) {
+      (callback as (error: Error, socket: null) => void)(refused, null);
+      return;
+    }
+    connect(connectOptions, callback);
+  };
+}
+
+/**
  * undici's connector with the TLS files loaded up front, plus one repair: when a TLS peer
  * rejects us after the handshake (TLS 1.3 reports a missing client certificate that way),
  * the socket's TLS error is followed by an end of stream that undici would report as
@@ -92,8 +131,10 @@ function tlsAwareConnector(
   url: EndpointUrl,
   options: TransportOptions,
   rawUrl: string,
+  socketOptions: { lookup?: LookupFunction } = {},
 ): buildConnector.connector {
   const connect = buildConnector({
+    ...socketOptions,
     timeout: options.connectTimeoutMs,
     allowH2: options.http2 === true,
     ...(url.socketPath ? { socketPath: url.socketPath } : {}),
@@ -155,5 +196,6 @@ export function poolKey(options: TransportOptions): string {
     options.connectTimeoutMs,
     options.http2 ? "h2" : "h1",
     tls ? JSON.stringify(tls) : "",
+    options.addressGuard?.key ?? "",
   ].join("|");
 }

@@ -53,6 +53,20 @@ export interface TransportOptions {
   readonly http2?: boolean;
   readonly tls?: TlsOptions;
   readonly retry: RetryPolicy;
+  /** Vets every address a new connection goes to, after DNS (hosted functions' calls). */
+  readonly addressGuard?: AddressGuard;
+}
+
+/**
+ * Decides, at connect time, whether an address may be connected to: the address checked is
+ * the address connected, so DNS cannot answer one thing to a check and another to the
+ * connection. Calls with a guard never share connections with calls without it.
+ */
+export interface AddressGuard {
+  /** Pools are shared only by calls whose guards have the same key. */
+  readonly key: string;
+  /** The error to fail the call with (not retried), or undefined to connect. */
+  check(hostname: string, address: string, port: number): Error | undefined;
 }
 
 export type HeaderValues = Readonly<Record<string, string | readonly string[]>>;
@@ -72,6 +86,14 @@ export interface TransportRequest {
    * origin failing long before the call's whole budget runs out.
    */
   readonly onRetry?: (error: Error) => void;
+  /**
+   * Follow redirects, at most this many hops, all within the call deadline: 307/308 keep the
+   * method and body, 301/302/303 are followed for GET and HEAD only (transport/redirect.ts).
+   * 0 or absent: a 3xx is the answer.
+   */
+  readonly maxRedirects?: number;
+  /** Called with each hop's URL before it is sent; what it throws fails the call as is. */
+  readonly checkRedirect?: (url: string) => void | Promise<void>;
 }
 
 /** A response whose body has not been read yet. */

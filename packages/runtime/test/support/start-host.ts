@@ -7,6 +7,12 @@ import { tempDir } from "./temp-dir.js";
 
 export const WEB_MODULE = new URL("./host/web-module.ts", import.meta.url).pathname;
 
+/**
+ * The spec line that lets a module's functions call loopback test servers: loopback is
+ * refused unless outbound.allow names it.
+ */
+export const ALLOW_LOOPBACK = 'outbound: { allow: ["http://127.0.0.1:*"] }';
+
 /** Lines of module YAML for the web-module fixture with one worker and the given extra spec lines. */
 export function moduleDoc(spec: readonly string[] = [], module = WEB_MODULE): string {
   return [

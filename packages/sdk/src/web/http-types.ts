@@ -20,6 +20,12 @@ export interface HttpRequest {
   readonly timeoutMs?: number;
   /** Retry I/O failures on a replayable body (default true); HTTP statuses are never retried. */
   readonly retry?: boolean;
+  /**
+   * Follow up to this many redirects (0 to 10; default 0: a 3xx is the answer). 307/308 keep
+   * the method and body; 301/302/303 are followed for GET and HEAD only. Every hop is checked
+   * against the outbound policy, and a call to an upstream never leaves the upstream's origin.
+   */
+  readonly maxRedirects?: number;
 }
 
 export interface HttpResponse {

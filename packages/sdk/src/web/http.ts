@@ -30,6 +30,7 @@ export const http = {
       ...(body !== undefined ? { body: Data.refOf(Data.isData(body) ? body : Data.from(body)) } : {}),
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.retry !== undefined ? { retry: request.retry } : {}),
+      ...(request.maxRedirects !== undefined ? { maxRedirects: request.maxRedirects } : {}),
     };
     const reply = (await bridge.call("http.invoke", wire)) as WireHttpResponse;
     const responseHeaders = pairsToRecord(reply.headers);

@@ -14,6 +14,7 @@ export interface WireHttpRequest {
   readonly body?: DataRef;
   readonly timeoutMs?: number;
   readonly retry?: boolean;
+  readonly maxRedirects?: number;
 }
 
 export interface WireHttpResponse {

@@ -3,39 +3,63 @@
  * function, served by the host, fed by a playground ingress and read from a playground egress,
  * with a test for both. Kept as plain text so what a user gets is easy to read here.
  */
-export interface ProjectPaths {
-  /** The project's name (its directory's name, made npm-safe). */
-  readonly name: string;
-  /** Absolute path of this checkout's packages/sdk. */
+/**
+ * Where a new project's Switchboard packages come from. `registry`: version ranges, what a
+ * user outside this repository gets. `checkout`: absolute paths of a Switchboard checkout's
+ * packages (`switchboard init --link`), run from their TypeScript sources, for developing
+ * Switchboard itself.
+ */
+export interface PackageSources {
+  readonly kind: "registry" | "checkout";
+  /** A version range, or an absolute directory for `checkout`. */
   readonly sdk: string;
-  /** Absolute path of this checkout's packages/runtime. */
   readonly runtime: string;
-  /** The tsx version range the runtime itself uses. */
+  /** The tsx and zod version ranges the runtime itself uses. */
   readonly tsx: string;
+  readonly zod: string;
 }
 
-/** Starts the CLI from the linked checkout's sources (the packages are not built or published). */
-const CLI = "node --conditions=development --import tsx node_modules/switchboard/src/cli/main.ts";
+/** Type-checking the project (`npm run typecheck`); the runtime does not need them. */
+const TYPESCRIPT = "~6.0.3";
+const NODE_TYPES = "^20.19.0";
 
-export function projectFiles(paths: ProjectPaths): Record<string, string> {
+/** In a checkout the CLI runs from the linked sources, so edits to Switchboard apply at once. */
+const CHECKOUT_CLI = "node --conditions=development --import tsx node_modules/switchboard/src/cli/main.ts";
+
+function scripts(sources: PackageSources): Record<string, string> {
+  const cli = sources.kind === "checkout" ? CHECKOUT_CLI : "switchboard";
+  const node = sources.kind === "checkout" ? "node --conditions=development" : "node";
+  // npm runs a script in `sh -c`, and a SIGTERM to npm reaches only that shell, which
+  // exits and leaves its child serving: exec makes the runtime the process npm signals.
+  return {
+    start: `exec ${cli} run module.yaml`,
+    dev: `exec ${cli} dev module.yaml`,
+    test: `${node} --import tsx --test --test-reporter=spec test/*.test.ts`,
+    typecheck: "tsc",
+    validate: `${cli} validate module.yaml`,
+  };
+}
+
+export function projectFiles(name: string, sources: PackageSources): Record<string, string> {
+  const link = sources.kind === "checkout" ? "file:" : "";
   return {
     "package.json": `${JSON.stringify(
       {
-        name: paths.name,
+        name,
         version: "0.1.0",
         private: true,
         type: "module",
         engines: { node: ">=20" },
-        scripts: {
-          start: `${CLI} run module.yaml`,
-          test: "node --conditions=development --import tsx --test --test-reporter=spec test/*.test.ts",
-          validate: `${CLI} validate module.yaml`,
-        },
+        scripts: scripts(sources),
         dependencies: {
-          "@switchboard/sdk": `file:${paths.sdk}`,
-          switchboard: `file:${paths.runtime}`,
+          "@switchboard/sdk": `${link}${sources.sdk}`,
+          switchboard: `${link}${sources.runtime}`,
+          zod: sources.zod,
         },
-        devDependencies: { tsx: paths.tsx },
+        devDependencies: { "@types/node": NODE_TYPES, tsx: sources.tsx, typescript: TYPESCRIPT },
+        // npm asks before running install scripts: better-sqlite3 builds its addon, esbuild
+        // (under tsx) checks its binary. Both are needed.
+        allowScripts: { "better-sqlite3": true, esbuild: true },
       },
       null,
       2,
@@ -43,9 +67,9 @@ export function projectFiles(paths: ProjectPaths): Record<string, string> {
     "module.yaml": MODULE_YAML,
     "functions.ts": FUNCTIONS_TS,
     "test/functions.test.ts": TEST_TS,
-    "tsconfig.json": TSCONFIG,
+    "tsconfig.json": tsconfig(sources),
     ".gitignore": "node_modules/\n.switchboard/\n",
-    "README.md": readme(paths),
+    "README.md": readme(name, sources),
   };
 }
 
@@ -131,32 +155,35 @@ test("hello greets the name in the body, else the query, else the world", async 
 });
 `;
 
-const TSCONFIG = `${JSON.stringify(
-  {
-    compilerOptions: {
-      target: "ES2022",
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      customConditions: ["development"],
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-    },
-    include: ["*.ts", "test"],
-  },
-  null,
-  2,
-)}\n`;
+function tsconfig(sources: PackageSources): string {
+  const compilerOptions = {
+    target: "ES2022",
+    lib: ["ES2023"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    ...(sources.kind === "checkout" ? { customConditions: ["development"] } : {}),
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    // TypeScript 6 no longer picks up every @types package by itself.
+    types: ["node"],
+  };
+  return `${JSON.stringify({ compilerOptions, include: ["*.ts", "test"] }, null, 2)}\n`;
+}
 
-function readme(paths: ProjectPaths): string {
-  return `# ${paths.name}
+function readme(name: string, sources: PackageSources): string {
+  return `# ${name}
 
 A Switchboard project: one stateful function and one web function (functions.ts), run by
 Switchboard's host as module.yaml says, with tests that need no network (test/).
 
 \`\`\`sh
 npm install
-npm start        # or: npm test
+npm start          # switchboard run module.yaml: runs until Ctrl-C or SIGTERM
+npm run dev        # switchboard dev module.yaml: the same, reloading in place when you save
+npm test           # the tests in test/, in-process
+npm run typecheck  # tsc over functions.ts and the tests
+npm run validate   # checks module.yaml and prints its effective settings
 \`\`\`
 
 Then, while it runs:
@@ -167,27 +194,40 @@ curl -d hi  http://127.0.0.1:8090/app/counter/a               # 202: stored, the
 curl        http://127.0.0.1:8091/counts                      # a: 1 (hi)
 \`\`\`
 
-State lives in \`.switchboard/\` and survives restarts.
+State lives in \`.switchboard/\` and survives restarts. The admin page (metrics, health, the
+state of any address) is on http://127.0.0.1:8099/.
 
-## Where Switchboard comes from
+## Ports
 
-Switchboard is not published on npm yet. package.json links this project to the checkout it
-was created from, by absolute path:
-
-- \`@switchboard/sdk\` -> \`${paths.sdk}\`
-- \`switchboard\` -> \`${paths.runtime}\`
-
-That checkout must have its own dependencies installed (\`npm install\` in it). The scripts
-run the runtime from its TypeScript sources (\`--conditions=development --import tsx\`), so no
-build step is needed. If the checkout moves, change the two \`file:\` paths and run
-\`npm install\` again.
-
+| port | what | to move it |
+| --- | --- | --- |
+| 8090 | playground ingress | \`port:\` of \`io.statefun.playground.v1/ingress\` in module.yaml |
+| 8091 | playground egress | \`port:\` of \`io.statefun.playground.v1/egress\` in module.yaml |
+| 8092 | web functions | \`port:\` of \`io.switchboard.functions.v1/web\` in module.yaml |
+| 8099 | admin | \`npm start -- --admin-port 9099\` (or \`--no-admin\`) |
+${sources.kind === "checkout" ? checkoutNote(sources) : ""}
 ## Files
 
 - \`module.yaml\`: the module (which functions and web functions it serves), the web
   listener (port 8092), a playground ingress (8090) and egress (8091, topic \`counts\`).
 - \`functions.ts\`: \`app/counter\` (stateful) and \`hello\` (web).
 - \`test/functions.test.ts\`: \`TestRuntime\` and \`WebTestHost\` from \`@switchboard/sdk/testing\`.
-- \`npm run validate\`: checks module.yaml and prints its effective settings.
+`;
+}
+
+function checkoutNote(sources: PackageSources): string {
+  return `
+## Where Switchboard comes from
+
+This project was made with \`switchboard init --link\`: package.json links it to the
+Switchboard checkout it was created from, by absolute path:
+
+- \`@switchboard/sdk\` -> \`${sources.sdk}\`
+- \`switchboard\` -> \`${sources.runtime}\`
+
+That checkout must have its own dependencies installed (\`npm ci\` in it). The scripts run
+the runtime from its TypeScript sources (\`--conditions=development --import tsx\`), so edits
+to Switchboard apply without a build. If the checkout moves, change the two \`file:\` paths
+and run \`npm install\` again.
 `;
 }

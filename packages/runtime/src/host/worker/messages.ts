@@ -13,7 +13,12 @@ export interface SerializedError {
   readonly stack?: string;
   readonly code?: string;
   readonly status?: number;
+  /** The error's `cause`, so the host log shows the whole chain (scrubbed like the rest). */
+  readonly cause?: SerializedError;
 }
+
+/** How many causes deep an error is carried; a longer (or cyclic) chain is cut there. */
+const CAUSE_DEPTH = 4;
 
 export interface WebFunctionInfo {
   readonly name: string;
@@ -49,15 +54,16 @@ export type FromWorker =
   | { readonly t: "pong"; readonly n: number }
   | PackedWebDone;
 
-export function serializeError(error: unknown): SerializedError {
+export function serializeError(error: unknown, depth = 0): SerializedError {
   if (error instanceof Error) {
-    const { code, status } = error as Error & { code?: unknown; status?: unknown };
+    const { code, status, cause } = error as Error & { code?: unknown; status?: unknown };
     return {
       name: error.name,
       message: error.message,
       ...(error.stack !== undefined ? { stack: error.stack } : {}),
       ...(typeof code === "string" ? { code } : {}),
       ...(typeof status === "number" ? { status } : {}),
+      ...(cause !== undefined && depth < CAUSE_DEPTH ? { cause: serializeError(cause, depth + 1) } : {}),
     };
   }
   return { name: "Error", message: String(error) };

@@ -15,15 +15,19 @@ export interface OpenPostgresBackendOptions extends PostgresStoreOptions {
 export interface OpenedPostgresBackend {
   readonly backend: PostgresBackend;
   readonly ownership: Ownership;
-  /** Hands the partitions over (so others take them at once), then commits pending writes and closes the pool. */
+  /**
+   * The backend's close: commits what was submitted, hands the partitions over (so others take
+   * them at once) and closes the pool.
+   */
   close(): Promise<void>;
 }
 
 /**
- * Opens the store, joins the cluster and builds the backend on this instance's ownership. An
- * instance alone in the cluster owns every partition after its first tick (when no stopped
- * instance's lease is still running), and its owner-only writes are fenced all the same, so
- * one started by mistake next to it can never write under the other's feet.
+ * Opens the store, joins the cluster and builds the backend on this instance's ownership
+ * (which the backend's close() stops). An instance alone in the cluster owns every partition
+ * after its first tick (unless a crashed instance's lease is still running: those partitions
+ * follow when it runs out), and its owner-only writes are fenced all the same, so one started
+ * by mistake next to it can never write under the other's feet.
  */
 export async function openPostgresBackend(
   options: OpenPostgresBackendOptions,
@@ -39,20 +43,9 @@ export async function openPostgresBackend(
     await store.close().catch(() => {});
     throw error;
   }
-  const backend = new PostgresBackend(store, ownership, options.backend);
-  let closing: Promise<void> | undefined;
-  return {
-    backend,
-    ownership,
-    close: () => {
-      closing ??= (async () => {
-        try {
-          await ownership.stop();
-        } finally {
-          await backend.close();
-        }
-      })();
-      return closing;
-    },
-  };
+  const backend = new PostgresBackend(store, ownership, {
+    ...options.backend,
+    beforePoolCloses: () => ownership.stop(),
+  });
+  return { backend, ownership, close: () => backend.close() };
 }

@@ -19,6 +19,11 @@ export interface PostgresBackendOptions {
   readonly results?: GroupCommitOptions;
   /** Group commit of the other owner-only writes (suspensions, backlog moves, egress deletes). */
   readonly ownerWrites?: GroupCommitOptions;
+  /**
+   * Runs in close() once everything submitted is committed and before the pool closes: where
+   * the instance that built the backend stops its Ownership (handing its partitions over).
+   */
+  readonly beforePoolCloses?: () => Promise<void>;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface PostgresBackendOptions {
  * committed, up to two groups of each at once: writes submitted together commit in no
  * promised order across groups (dispatch never has two results of one address in flight, and
  * a caller that awaits each write keeps its own order). close() releases the PostgresStore's
- * pool too: stop the Ownership before it (openPostgresBackend's close does both).
+ * pool too, so the Ownership must be stopped by then: `beforePoolCloses` is the place
+ * (openPostgresBackend passes it).
  */
 export class PostgresBackend implements StoreBackend {
   readonly kind = "postgres" as const;
@@ -43,11 +49,15 @@ export class PostgresBackend implements StoreBackend {
   readonly results: ResultWrites;
   readonly ownerWrites: FencedUnits;
 
+  private readonly beforePoolCloses: (() => Promise<void>) | undefined;
+  private closing: Promise<void> | undefined;
+
   constructor(
     readonly store: PostgresStore,
     owner: PartitionOwner,
     options: PostgresBackendOptions = {},
   ) {
+    this.beforePoolCloses = options.beforePoolCloses;
     const { pool, partitionCount } = store;
     this.results = new ResultWrites(pool, owner, partitionCount, options.results);
     this.ownerWrites = new FencedUnits(pool, owner, options.ownerWrites);
@@ -64,13 +74,23 @@ export class PostgresBackend implements StoreBackend {
     return this.results.submit(write);
   }
 
-  /** Every write submitted before is committed (PostgreSQL commits are durable) when this resolves. */
-  async close(): Promise<void> {
-    await Promise.all([
-      this.messages.accepts.close(),
-      this.results.commits.close(),
-      this.ownerWrites.commits.close(),
-    ]);
-    await this.store.close();
+  /**
+   * Every write submitted before is committed (PostgreSQL commits are durable) when this
+   * resolves; then `beforePoolCloses` runs and the pool closes. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([
+        this.messages.accepts.close(),
+        this.results.commits.close(),
+        this.ownerWrites.commits.close(),
+      ]);
+      try {
+        await this.beforePoolCloses?.();
+      } finally {
+        await this.store.close();
+      }
+    })();
+    return this.closing;
   }
 }

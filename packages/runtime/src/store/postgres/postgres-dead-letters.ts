@@ -23,7 +23,7 @@ export class PostgresDeadLetters implements DeadLetterStore {
     address: AddressRef,
     error: { code: string; message: string },
     now: number,
-  ): Promise<StoredMessage[]> {
+  ): Promise<DeadLetter[]> {
     const partition = partitionOf(address.fn, address.id, this.partitionCount);
     return this.fenced.submit({
       partitions: [partition],
@@ -42,7 +42,7 @@ export class PostgresDeadLetters implements DeadLetterStore {
           address.fn,
           address.id,
         ]);
-        return rows.map((row) => toDeadLetter(row).message).sort((a, b) => a.seq - b.seq);
+        return rows.map(toDeadLetter).sort((a, b) => a.message.seq - b.message.seq);
       },
     });
   }

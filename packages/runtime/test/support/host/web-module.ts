@@ -128,12 +128,45 @@ export const tryFetch = webFunction({
   },
 });
 
+/** GETs `?url=` following up to `?hops=` redirects (with `?upstream=`, through that upstream). */
+export const follow = webFunction({
+  name: "follow",
+  handler: async (_body, request) => {
+    const upstream = request.query.upstream?.[0];
+    try {
+      const response = await http.invoke({
+        url: request.query.url?.[0] ?? "",
+        ...(upstream ? { upstream } : {}),
+        maxRedirects: Number(request.query.hops?.[0] ?? 0),
+      });
+      return { status: response.status, body: await response.body.text() };
+    } catch (error) {
+      const { code, message } = error as Error & { code?: string };
+      return new WebResponse(502).json({ code, message });
+    }
+  },
+});
+
 /** Calls upstream "echo" (the host adds its secret header) and fails with whatever came back. */
 export const leaky = webFunction({
   name: "leaky",
   handler: async () => {
     const response = await http.invoke({ upstream: "echo", url: "/headers" });
     throw new Error(`upstream said ${await response.body.text()}`);
+  },
+});
+
+/** Like leaky, but hides what came back in the error's name, code and a chain of causes. */
+export const leakyFields = webFunction({
+  name: "leaky-fields",
+  handler: async () => {
+    const response = await http.invoke({ upstream: "echo", url: "/headers" });
+    const seen = await response.body.text();
+    const root = new Error("root cause", { cause: `a string cause: ${seen}` });
+    const middle = Object.assign(new Error(`middle: ${seen}`, { cause: root }), { code: seen });
+    const error = Object.assign(new Error("the call failed", { cause: middle }), { code: seen });
+    error.name = `Failure ${seen}`;
+    throw error;
   },
 });
 

@@ -1,7 +1,6 @@
-import type { AddressRef, ExpireMode, StateSpec, StoredMessage } from "../store/records.js";
-import { ExpireMode as Mode } from "../store/records.js";
-import type { Store } from "../store/store.js";
-import type { ResultPlan } from "./plan-result.js";
+import type { AddressRef, ExpireMode, ResultPlan, StateSpec, StoredMessage } from "./records.js";
+import { ExpireMode as Mode } from "./records.js";
+import type { Store } from "./store.js";
 
 const NO_EGRESS: ReadonlySet<string> = new Set();
 
@@ -17,14 +16,14 @@ export interface CommittedResult {
 /**
  * Writes a planned result, in StateFun's order: outgoing messages, delayed messages and
  * cancellations (in list order), egress, state mutations; then refreshes AFTER_INVOKE
- * expiry and consumes the batch. Must run inside ONE commit unit, so it applies wholly or
+ * expiry and deletes the consumed batch (by seq). Must run inside ONE commit unit, so it applies wholly or
  * not at all.
  */
 export function commitResult(
   store: Store,
   self: AddressRef,
   plan: ResultPlan,
-  batch: readonly StoredMessage[],
+  consumed: readonly number[],
   specs: readonly StateSpec[],
   now: number,
 ): CommittedResult {
@@ -61,7 +60,7 @@ export function commitResult(
     }
   }
 
-  for (const message of batch) store.messages.delete(message.seq);
+  for (const seq of consumed) store.messages.delete(seq);
 
   return { outgoing, ...(earliestTimer !== undefined ? { earliestTimer } : {}), egressIds };
 }
