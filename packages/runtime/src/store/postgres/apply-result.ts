@@ -49,7 +49,7 @@ export function writeDisjointAddresses(writes: readonly ResultWrite[]): boolean 
 
 /**
  * Writes results inside `transaction` (fenced by the caller) with the effect of applying each
- * plan step by step in StateFun's order (dispatch/commit-result.ts), in a fixed number of
+ * plan step by step in StateFun's order (the SQLite store's ../apply-result.ts), in a fixed number of
  * statements however many results there are: the timers' net effect (one delete, one
  * insert, when there are timers), then one statement for everything else (outgoing messages
  * and their notifications, egress, state, the AFTER_INVOKE refresh, consumed batches,
@@ -322,7 +322,7 @@ function addressKey(address: AddressRef): string {
   return `${address.fn}\u0000${address.id}`;
 }
 
-/** The same rule as dispatch/commit-result.ts: no expiry for NONE or a non-positive duration. */
+/** The same rule as the SQLite store's ../apply-result.ts: no expiry for NONE or a non-positive duration. */
 function expiryOf(spec: StateSpec, now: number): number | null {
   if (spec.expireMode === ExpireMode.NONE || spec.expireAfterMs <= 0) return null;
   return now + spec.expireAfterMs;
