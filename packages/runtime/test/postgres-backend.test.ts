@@ -770,3 +770,63 @@ test("purging expired state reads only values that can expire (the state_by_expi
   assert.equal(await backend.state.purgeExpired(NOW + 10_000), 100);
   assert.equal(await backend.state.purgeExpired(NOW + 20_000), 100);
 });
+
+test("two instances writing their own partitions while renewing their leases never block each other for good", async (t) => {
+  const c = await cluster("pgb_two_writers", t);
+  const a = await c.join("a");
+  const b = await c.join("b");
+  for (let round = 0; round < 3; round++) for (const instance of [a, b]) await instance.owner.tick();
+  const ownedBy = (instance: Instance) => new Set(instance.owner.owned().map((lease) => lease.partition));
+  assert.equal(ownedBy(a).size + ownedBy(b).size, PARTITIONS);
+
+  const addresses = Array.from({ length: 40 }, (_, n) => counter(`w${n}`));
+  const ownerOf = (address: AddressRef) => (ownedBy(a).has(partitionOfAddress(address)) ? a : b);
+  const count = spec("count");
+  const rounds = 10;
+  const work = addresses.map(async (address, n) => {
+    const instance = ownerOf(address);
+    for (let round = 1; round <= rounds; round++) {
+      // Accepted by either instance, applied by the owner, with a timer to fire.
+      const accepted = await (n % 2 === 0 ? a : b).backend.messages.accept(message(address, round), NOW);
+      await instance.backend.applyResult(
+        resultWrite(
+          address,
+          {
+            outgoing: [message(addresses[(n + 1) % addresses.length] as AddressRef, round, address)],
+            delayed: [
+              {
+                kind: "schedule",
+                timer: { sender: address, token: "tick", dueAt: NOW, message: message(address, 0, address) },
+              },
+            ],
+            mutations: [{ kind: "modify", spec: count, value: bytes(round) }],
+          },
+          { consumed: [accepted.seq] },
+        ),
+      );
+    }
+  });
+  const renewals = (async () => {
+    for (let round = 0; round < 10; round++) await Promise.all([a.owner.tick(), b.owner.tick()]);
+  })();
+  let fired = 0;
+  const sweeps = (async () => {
+    for (let round = 0; round < 10; round++) {
+      const batches = await Promise.all([
+        a.backend.timers.fireDue(NOW, 100),
+        b.backend.timers.fireDue(NOW, 100),
+      ]);
+      fired += batches.flat().length;
+    }
+  })();
+  await Promise.all([...work, renewals, sweeps]);
+
+  for (const address of addresses) {
+    assert.deepEqual([...((await a.backend.state.read(address, NOW)).get("count")?.value ?? [])], [rounds]);
+  }
+  // Each address's own messages were consumed: what is left is every outgoing message and
+  // every fired timer's message, each once.
+  const { rows } = await a.store.pool.query<{ n: number }>("SELECT count(*)::integer AS n FROM messages");
+  assert.equal(rows[0]?.n, addresses.length * rounds + fired);
+  assert.ok((await a.backend.timers.count()) <= addresses.length, "one pending timer per address at most");
+});
