@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
 import { SwitchboardError } from "../src/errors/index.js";
-import { LATEST_SCHEMA_VERSION } from "../src/store/postgres/migrations.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../src/store/postgres/migrations.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { parseStoreUrl } from "../src/store/postgres/store-url.js";
 import { createTestDatabase, POSTGRES_SERVER_URL, withDatabase } from "./support/postgres-database.js";
@@ -100,10 +100,13 @@ test("opening an empty database creates the schema and a 128-partition cluster, 
   assert.equal(second.partitionCount, 128);
   await second.close();
 
-  const versions = await query<{ version: number }>(database.url, "SELECT version FROM schema_migrations");
+  const versions = await query<{ version: number }>(
+    database.url,
+    "SELECT version FROM schema_migrations ORDER BY 1",
+  );
   assert.deepEqual(
     versions.map((row) => row.version),
-    [LATEST_SCHEMA_VERSION],
+    MIGRATIONS.map((migration) => migration.version),
   );
   const partitions = await query<{ count: string; epochs: string }>(
     database.url,
@@ -168,7 +171,7 @@ test("a database with a newer schema is refused and left as it was", async (t) =
   );
   assert.deepEqual(
     versions.map((row) => row.version),
-    [LATEST_SCHEMA_VERSION, future],
+    [...MIGRATIONS.map((migration) => migration.version), future],
   );
 });
 

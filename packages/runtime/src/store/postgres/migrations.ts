@@ -1,4 +1,5 @@
 import { SCHEMA_V1_SQL } from "./schema-v1.js";
+import { SCHEMA_V2_SQL } from "./schema-v2.js";
 
 /**
  * Every schema change, in order. A migration is never edited once released: a change is a
@@ -13,6 +14,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "cluster tables and the store's tables with partitions", sql: SCHEMA_V1_SQL },
+  { version: 2, description: "state expiry index for purging expired values", sql: SCHEMA_V2_SQL },
 ];
 
 /** The schema version this build of Switchboard writes and reads. */
