@@ -5,6 +5,7 @@ import { allComponentKinds } from "./config/all-component-kinds.js";
 import { LiveConfig } from "./config/live-config.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
+import { offsetListenerPorts } from "./config/port-offset.js";
 import { transportDefaults } from "./config/transport-defaults.js";
 import { type ReloadReport, reloadRuntime } from "./dev/reload-runtime.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
@@ -55,6 +56,8 @@ export interface RuntimeOptions {
   readonly adminHost?: string;
   /** OpenTelemetry export (OTLP over HTTP); undefined = no tracing, at no cost. */
   readonly tracing?: TracingOptions;
+  /** Added to every listen port of the module YAML (`--port-offset`; see config/port-offset.ts). */
+  readonly portOffset?: number;
 }
 
 /**
@@ -88,7 +91,7 @@ export class Runtime {
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
     // Live, so `reload` can replace it under everything that routes (switchboard dev).
-    const config = new LiveConfig(await loadConfig(options.modules));
+    const config = new LiveConfig(await loadConfig(options.modules, options.portOffset ?? 0));
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
     const tracing = Tracing.create(options.tracing);
@@ -174,6 +177,7 @@ export class Runtime {
       );
       const reloadable = {
         paths: options.modules,
+        portOffset: options.portOffset ?? 0,
         config,
         ingresses,
         egresses,
@@ -241,8 +245,8 @@ export class Runtime {
   }
 }
 
-async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, allComponentKinds());
+async function loadConfig(paths: readonly string[], portOffset: number): Promise<ModuleConfig> {
+  const result = offsetListenerPorts(await loadModules(paths, allComponentKinds()), portOffset);
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { offsetPort, parsePortOffset } from "../config/port-offset.js";
 import type { Logger } from "../dispatch/logger.js";
 import { Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
@@ -12,6 +13,7 @@ export interface RunFlags {
   adminHost: string;
   admin: boolean;
   otlpEndpoint?: string;
+  portOffset?: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -50,6 +52,10 @@ export function withRuntimeFlags(command: Command): Command {
     .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
     .option("--no-admin", "run without the admin server")
     .option(
+      "--port-offset <n>",
+      "add n to every listen port of the module YAML and to the admin port (several instances on one machine)",
+    )
+    .option(
       "--otlp-endpoint <url>",
       "export OpenTelemetry spans over OTLP/HTTP to this URL (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; off when unset)",
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
@@ -57,12 +63,19 @@ export function withRuntimeFlags(command: Command): Command {
 }
 
 export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger): RuntimeOptions {
+  const portOffset = parsePortOffset(flags.portOffset);
   return {
     modules: paths,
+    ...(portOffset > 0 ? { portOffset } : {}),
     dataDir: flags.dataDir,
     durability: flags.durability === "normal" ? "normal" : "full",
     ...(flags.maxInFlight ? { maxInFlight: Number(flags.maxInFlight) } : {}),
-    ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+    ...(flags.admin
+      ? {
+          adminPort: offsetPort(parsePort(flags.adminPort), portOffset, "--admin-port"),
+          adminHost: flags.adminHost,
+        }
+      : {}),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
     logger,
   };

@@ -24,5 +24,7 @@ export const ConfigDiagnosticCodes = {
   LEGACY_FORMAT: "SB_CONFIG_LEGACY_FORMAT",
   READ_FAILED: "SB_CONFIG_READ_FAILED",
   NO_FILES: "SB_CONFIG_NO_FILES",
+  /** A listen port plus --port-offset is above 65535. */
+  PORT_OUT_OF_RANGE: "SB_CONFIG_PORT_OUT_OF_RANGE",
   UNKNOWN_KEY: "SB_CONFIG_UNKNOWN_KEY",
 } as const;
