@@ -36,6 +36,7 @@ export class Ownership {
   private readonly listeners = new Set<OwnershipListener>();
   private readonly held = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   // performance.now() at the start of the last renewal that succeeded: leases it renewed
@@ -66,7 +67,12 @@ export class Ownership {
     const ownership = new Ownership(options);
     if (listener) ownership.onChange(listener);
     await ownership.tick();
-    if (!options.manualTicks) ownership.schedule();
+    if (!options.manualTicks) {
+      ownership.schedule();
+      // Apart from the ticks, which a database that stopped answering can hold up for good.
+      ownership.watchdog = setInterval(() => ownership.expireIfOverdue(), ownership.heartbeatMs);
+      ownership.watchdog.unref();
+    }
     return ownership;
   }
 
@@ -135,6 +141,7 @@ export class Ownership {
     if (this.stopped) return this.running;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     await this.running;
     const partitions = [...this.held.keys()];
     this.drop(this.owned(), "stopped");
