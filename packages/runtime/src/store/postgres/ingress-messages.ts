@@ -20,12 +20,18 @@ export async function appendMessages(
   const partitions = messages.map((message) =>
     partitionOf(message.target.fn, message.target.id, partitionCount),
   );
-  const { rows } = await transaction.query<{ seq: string }>(
-    `INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
-     SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::bytea[],
-       array_fill($9::bigint, ARRAY[cardinality($1::integer[])]))
-     RETURNING seq`,
-    [
+  // One round trip: the insert, then one notification per distinct partition. Identity values
+  // grow in insertion order within a statement, so ORDER BY seq is the order of `messages`.
+  const { rows } = await transaction.query<{ seq: string }>({
+    name: "sb_append_messages",
+    text: `WITH inserted AS (
+       INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
+       SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
+         $8::bytea[], array_fill($9::bigint, ARRAY[cardinality($1::integer[])]))
+       RETURNING seq),
+     notified AS (SELECT count(pg_notify(channel, '')) AS channels FROM unnest($10::text[]) AS channel)
+     SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq`,
+    values: [
       partitions,
       messages.map((message) => message.target.fn),
       messages.map((message) => message.target.id),
@@ -41,10 +47,9 @@ export async function appendMessages(
         ),
       ),
       acceptedAt,
+      [...new Set(partitions)].map(partitionChannel),
     ],
-  );
-  await notifyPartitions(transaction, partitions);
-  // RETURNING follows the order of the inserted rows, which unnest keeps.
+  });
   return rows.map((row) => Number(row.seq));
 }
 
