@@ -148,4 +148,13 @@ test("an instance cut off from the database stops serving by its own clock, and 
     () => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2,
     30_000,
   );
+
+  // Cut off again, a graceful stop cannot hand over, but it must not hang either: every
+  // ownership statement gives up after one lease.
+  proxy.freeze();
+  const stopping = cut.stop().then(
+    () => "stopped",
+    () => "failed",
+  );
+  assert.notEqual(await Promise.race([stopping, sleep(15_000, "hung", { ref: false })]), "hung");
 });

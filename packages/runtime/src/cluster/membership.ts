@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { SqlClient } from "./sql-client.js";
 
 /** How an instance describes itself in the members table (shown by `switchboard store status`). */
 export interface MemberAddress {
@@ -9,7 +9,7 @@ export interface MemberAddress {
 }
 
 /** Adds or refreshes this instance's row; its heartbeat is the server's now(). */
-export async function heartbeat(client: pg.Pool | pg.PoolClient, member: MemberAddress): Promise<void> {
+export async function heartbeat(client: SqlClient, member: MemberAddress): Promise<void> {
   await client.query(
     `INSERT INTO members (instance_id, host, ports) VALUES ($1, $2, $3)
      ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now(), host = excluded.host, ports = excluded.ports`,
@@ -18,7 +18,7 @@ export async function heartbeat(client: pg.Pool | pg.PoolClient, member: MemberA
 }
 
 /** Removes this instance's row: it no longer counts when the others share the partitions. */
-export async function deregister(client: pg.Pool | pg.PoolClient, instanceId: string): Promise<void> {
+export async function deregister(client: SqlClient, instanceId: string): Promise<void> {
   await client.query("DELETE FROM members WHERE instance_id = $1", [instanceId]);
 }
 
@@ -28,7 +28,7 @@ export async function deregister(client: pg.Pool | pg.PoolClient, instanceId: st
  * `forgetAfterMs` are deleted on the way.
  */
 export async function liveMembers(
-  client: pg.Pool | pg.PoolClient,
+  client: SqlClient,
   leaseMs: number,
   forgetAfterMs: number,
 ): Promise<string[]> {

@@ -13,6 +13,7 @@ import type {
   OwnershipListener,
   OwnershipOptions,
 } from "./ownership-types.js";
+import { type SqlClient, withDeadline } from "./sql-client.js";
 
 export const DEFAULT_LEASE_MS = 10_000;
 // Members silent this many leases are deleted from the table (status shows them until then).
@@ -29,7 +30,9 @@ export class Ownership {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
-  private readonly pool: pg.Pool;
+  // The pool behind a deadline of one lease per statement: a round that cannot finish within
+  // the lease is worthless, and must fail rather than hang.
+  private readonly pool: SqlClient;
   private readonly partitionCount: number;
   private readonly member: MemberAddress;
   private readonly onError: (error: unknown) => void;
@@ -44,10 +47,10 @@ export class Ownership {
   private renewedAt = 0;
 
   private constructor(options: OwnershipOptions) {
-    this.pool = options.pool;
     this.partitionCount = options.partitionCount;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.pool = withDeadline(options.pool, this.leaseMs);
     this.heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
     this.member = {
       instanceId: this.instanceId,
