@@ -18,6 +18,12 @@ export interface PartitionListenerOptions {
   readonly reconnectDelayMs?: { readonly min: number; readonly max: number };
   /** Shown in pg_stat_activity; default "switchboard-listener". */
   readonly applicationName?: string;
+  /**
+   * How often the connection is proved alive with a `SELECT 1` that must answer within the
+   * same time; default 5 s. A network that silently stops carrying data closes nothing, so
+   * without this a listener would wait for notifications forever.
+   */
+  readonly healthCheckMs?: number;
 }
 
 /**
@@ -30,6 +36,8 @@ export class PartitionListener {
   private client: pg.Client | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private checking = false;
   private delayMs: number;
 
   private constructor(private readonly options: PartitionListenerOptions) {
@@ -40,6 +48,9 @@ export class PartitionListener {
   static async start(options: PartitionListenerOptions): Promise<PartitionListener> {
     const listener = new PartitionListener(options);
     listener.client = await listener.connect();
+    const every = options.healthCheckMs ?? 5000;
+    listener.healthTimer = setInterval(() => listener.checkHealth(every), every);
+    listener.healthTimer.unref();
     return listener;
   }
 
@@ -63,6 +74,7 @@ export class PartitionListener {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.healthTimer);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => {});
@@ -75,6 +87,19 @@ export class PartitionListener {
     } catch (error) {
       // A connection lost meanwhile reconnects and LISTENs to the whole set again.
       this.options.onError?.(error);
+    }
+  }
+
+  private async checkHealth(timeoutMs: number): Promise<void> {
+    const client = this.client;
+    if (!client || this.checking) return;
+    this.checking = true;
+    try {
+      await client.query({ text: "SELECT 1", query_timeout: timeoutMs } as pg.QueryConfig);
+    } catch (error) {
+      this.lost(client, error);
+    } finally {
+      this.checking = false;
     }
   }
 
