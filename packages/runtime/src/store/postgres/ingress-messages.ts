@@ -52,13 +52,3 @@ export async function appendMessages(
   });
   return rows.map((row) => Number(row.seq));
 }
-
-/** Notifies each distinct partition's channel once, on commit of `transaction`. */
-export async function notifyPartitions(
-  transaction: Transaction,
-  partitions: readonly number[],
-): Promise<void> {
-  const channels = [...new Set(partitions)].map(partitionChannel);
-  if (channels.length === 0) return;
-  await transaction.query("SELECT pg_notify(channel, '') FROM unnest($1::text[]) AS channel", [channels]);
-}
