@@ -23,6 +23,8 @@ export interface TestDatabase {
  * when the file's tests are done (node:test's `after`), so concurrent runs never share data.
  */
 export async function createTestDatabase(label: string, t?: TestContext): Promise<TestDatabase> {
+  sweeping ??= dropOrphans();
+  await sweeping;
   const name = `sbtest_${label.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${process.pid}_${randomBytes(4).toString("hex")}`;
   await onServer(`CREATE DATABASE ${name}`);
   let dropped = false;
@@ -39,6 +41,40 @@ export async function createTestDatabase(label: string, t?: TestContext): Promis
   if (t) t.after(() => database.drop());
   else after(() => database.drop());
   return database;
+}
+
+let sweeping: Promise<void> | undefined;
+
+/**
+ * Drops test databases left by test processes that no longer run on this machine (killed
+ * before their `after` hooks ran). The name carries the creating process's pid.
+ */
+export async function dropOrphans(): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_SERVER_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'sbtest\\_%'",
+    );
+    for (const { datname } of rows) {
+      const pid = Number(/_(\d+)_[0-9a-f]{8}$/.exec(datname)?.[1]);
+      if (Number.isInteger(pid) && pid > 0 && !processRuns(pid)) {
+        await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** `url` with its database path replaced by `database`. */
