@@ -104,3 +104,36 @@ test("the owner of a partition is woken by its messages, and a partition handed 
   await sleep(100);
   assert.deepEqual(b.wakeups, [], "the former owner hears nothing");
 });
+
+test("instances that listen rebalance as soon as another joins or stops, not at their next heartbeat", async (t) => {
+  const stores: PostgresStore[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const store of stores) await store.close();
+  });
+  const database = await createTestDatabase("wakeups_announce", t);
+  // A heartbeat of 20 s: anything that happens within the few seconds below is the announcement's doing.
+  const member = async (instanceId: string) => {
+    const store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 3 });
+    stores.push(store);
+    const ownership = await Ownership.start({
+      pool: store.pool,
+      partitionCount: PARTITIONS,
+      instanceId,
+      leaseMs: 60_000,
+      heartbeatMs: 20_000,
+    });
+    closers.push(() => ownership.stop());
+    const wakeups = await PartitionWakeups.start({ url: store.url, ownership, onWork: () => {} });
+    closers.push(() => wakeups.close());
+    return ownership;
+  };
+  const a = await member("a");
+  assert.equal(a.owned().length, PARTITIONS);
+  const b = await member("b");
+  // b's join made a release its surplus, and a's release made b take it.
+  await until(() => a.owned().length === PARTITIONS / 2 && b.owned().length === PARTITIONS / 2, 5000);
+  await b.stop();
+  await until(() => a.owned().length === PARTITIONS, 5000);
+});

@@ -1,3 +1,4 @@
+import { MEMBERS_CHANNEL } from "./partition-channel.js";
 import type { SqlClient } from "./sql-client.js";
 
 /** How an instance describes itself in the members table (shown by `switchboard store status`). */
@@ -40,4 +41,9 @@ export async function liveMembers(
     [leaseMs],
   );
   return rows.map((row) => row.instance_id);
+}
+
+/** Tells listening instances that this one joined, released partitions or left. */
+export async function announce(client: SqlClient, instanceId: string): Promise<void> {
+  await client.query("SELECT pg_notify($1, $2)", [MEMBERS_CHANNEL, instanceId]);
 }

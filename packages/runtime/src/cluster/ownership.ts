@@ -6,7 +6,7 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { fairShare } from "./assignment.js";
 import { assertEpochs, ownershipLost } from "./fencing.js";
 import { acquireFree, type PartitionLease, releasePartitions, renewLeases } from "./lease-table.js";
-import { deregister, heartbeat, liveMembers, type MemberAddress } from "./membership.js";
+import { announce, deregister, heartbeat, liveMembers, type MemberAddress } from "./membership.js";
 import type {
   OwnershipChange,
   OwnershipChangeReason,
@@ -70,6 +70,8 @@ export class Ownership {
     const ownership = new Ownership(options);
     if (listener) ownership.onChange(listener);
     await ownership.tick();
+    // The others may now hold more than their share: let them release it without waiting.
+    await announce(ownership.pool, ownership.instanceId).catch(ownership.onError);
     if (!options.manualTicks) {
       ownership.schedule();
       // Apart from the ticks, which a database that stopped answering can hold up for good.
@@ -150,6 +152,7 @@ export class Ownership {
     this.drop(this.owned(), "stopped");
     await releasePartitions(this.pool, this.instanceId, partitions);
     await deregister(this.pool, this.instanceId);
+    await announce(this.pool, this.instanceId);
   }
 
   private async round(): Promise<void> {
@@ -171,6 +174,7 @@ export class Ownership {
           "rebalanced",
         );
         await releasePartitions(this.pool, this.instanceId, surplus);
+        await announce(this.pool, this.instanceId);
       } else if (this.held.size < share) {
         const gained = await acquireFree(this.pool, this.instanceId, share - this.held.size, this.leaseMs);
         if (this.stopped) {

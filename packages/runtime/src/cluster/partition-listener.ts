@@ -1,7 +1,7 @@
 import pg from "pg";
 import { toStoreError } from "../store/postgres/store-error.js";
 import type { StoreUrl } from "../store/postgres/store-url.js";
-import { channelPartition, partitionChannel } from "./partition-channel.js";
+import { channelPartition, MEMBERS_CHANNEL, partitionChannel } from "./partition-channel.js";
 
 export interface PartitionListenerOptions {
   readonly url: StoreUrl;
@@ -12,6 +12,11 @@ export interface PartitionListenerOptions {
    * must look for messages it has not seen in `partitions` (every partition listened to).
    */
   readonly onCatchUp: (partitions: readonly number[]) => void;
+  /**
+   * Another instance joined, released partitions or left (MEMBERS_CHANNEL), with its id: the
+   * moment to rebalance. Absent: the listener does not listen to that channel.
+   */
+  readonly onMembersChanged?: (instanceId: string) => void;
   /** Told why the connection was lost or a reconnection failed; default: ignored. */
   readonly onError?: (error: unknown) => void;
   /** First and longest wait between reconnection attempts; default 100 ms and 5 s. */
@@ -113,12 +118,17 @@ export class PartitionListener {
     client.on("error", (error) => this.lost(client, error));
     client.on("end", () => this.lost(client, undefined));
     client.on("notification", (message) => {
+      if (message.channel === MEMBERS_CHANNEL) {
+        this.options.onMembersChanged?.(message.payload ?? "");
+        return;
+      }
       const partition = channelPartition(message.channel);
       if (partition !== undefined && this.partitions.has(partition)) this.options.onNotify(partition);
     });
     try {
       await client.connect();
       const channels = [...this.partitions].map((partition) => `LISTEN ${partitionChannel(partition)}`);
+      if (this.options.onMembersChanged) channels.push(`LISTEN ${MEMBERS_CHANNEL}`);
       if (channels.length > 0) await client.query(channels.join("; "));
     } catch (error) {
       client.removeAllListeners("end");

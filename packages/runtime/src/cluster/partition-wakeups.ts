@@ -19,8 +19,9 @@ export interface PartitionWakeupsOptions {
 }
 
 /**
- * Ties the listener to ownership: it LISTENs to exactly the partitions this instance holds, and
- * turns gains, notifications and reconnections into one `onWork` callback, so the dispatcher
+ * Ties the listener to ownership: it LISTENs to exactly the partitions this instance holds,
+ * runs an ownership round as soon as another instance announces a join, a release or its
+ * departure, and turns gains, notifications and reconnections into one `onWork` callback, so the dispatcher
  * has one place to start reading a partition's messages. On a gain it LISTENs first and only
  * then reports the partitions, so a message committed in between is found either way.
  */
@@ -42,6 +43,12 @@ export class PartitionWakeups {
       onCatchUp: (partitions) => {
         const owned = held(partitions);
         if (owned.length > 0) onWork(owned, "catch-up");
+        // Announcements sent while the listener was away are lost too.
+        ownership.tick().catch(() => {});
+      },
+      // Another instance joined, released or left: rebalance now, not at the next heartbeat.
+      onMembersChanged: (instanceId) => {
+        if (instanceId !== ownership.instanceId) ownership.tick().catch(() => {});
       },
       ...(options.onError ? { onError: options.onError } : {}),
     });
@@ -62,6 +69,9 @@ export class PartitionWakeups {
     const initial = ownership.owned().map((lease) => lease.partition);
     await listener.listen(initial);
     if (initial.length > 0) onWork(initial, "gained");
+    // Announcements sent before the listener was in place (another instance releasing what
+    // this one's join made surplus) were missed: one round now covers them.
+    await ownership.tick().catch(() => {});
     return new PartitionWakeups(listener, unsubscribe);
   }
 
