@@ -158,3 +158,48 @@ test("an instance cut off from the database stops serving by its own clock, and 
   );
   assert.notEqual(await Promise.race([stopping, sleep(15_000, "hung", { ref: false })]), "hung");
 });
+
+test("a lone instance cut off for longer than its lease serves its partitions again, under new epochs, once the database answers", async (t) => {
+  let proxy: TcpProxy | undefined;
+  let store: PostgresStore | undefined;
+  let alone: Ownership | undefined;
+  t.after(async () => {
+    proxy?.thaw();
+    await alone?.stop().catch(() => {});
+    await store?.close();
+    await proxy?.close();
+  });
+  const database = await createTestDatabase("failover_alone", t);
+  const direct = new URL(database.url);
+  proxy = await TcpProxy.start(direct.hostname, Number(direct.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+  store = await PostgresStore.open({
+    url: viaProxy.toString(),
+    partitions: PARTITIONS,
+    maxConnections: 3,
+    connectTimeoutMs: 1000,
+  });
+  const reasons: string[] = [];
+  alone = await Ownership.start(
+    {
+      pool: store.pool,
+      partitionCount: PARTITIONS,
+      instanceId: "alone",
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+    },
+    (change) => reasons.push(change.reason),
+  );
+  const before = alone.owned();
+  assert.equal(before.length, PARTITIONS);
+
+  proxy.freeze();
+  await until(() => alone?.owned().length === 0);
+  assert.equal(reasons.at(-1), "expired");
+  // Nobody took the partitions meanwhile: the database still has them leased to this instance.
+  proxy.thaw();
+  await until(() => alone?.owned().length === PARTITIONS, 30_000);
+  for (const lease of before)
+    assert.ok((alone.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
+});

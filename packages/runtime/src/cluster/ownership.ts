@@ -164,6 +164,17 @@ export class Ownership {
       this.renewedAt = startedAt;
       this.reconcile(renewed);
       if (this.stopped) return;
+      // Rows still ours that this instance stopped serving (it expired them by its own clock, or
+      // a release failed): give them up with a new epoch, so a transaction of the old
+      // incarnation still in flight cannot commit, and take them again below like any other.
+      const orphans = renewed.filter((lease) => this.held.get(lease.partition) !== lease.epoch);
+      if (orphans.length > 0) {
+        await releasePartitions(
+          this.pool,
+          this.instanceId,
+          orphans.map((lease) => lease.partition),
+        );
+      }
       const members = await liveMembers(this.pool, this.leaseMs, this.leaseMs * FORGET_AFTER_LEASES);
       const share = fairShare(members, this.instanceId, this.partitionCount);
       if (this.held.size > share) {
