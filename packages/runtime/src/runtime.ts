@@ -5,6 +5,7 @@ import { allComponentKinds } from "./config/all-component-kinds.js";
 import { LiveConfig } from "./config/live-config.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
 import type { LoadedComponent, ModuleConfig } from "./config/model.js";
+import { offsetListenerPorts } from "./config/port-offset.js";
 import { transportDefaults } from "./config/transport-defaults.js";
 import { type ReloadReport, reloadRuntime } from "./dev/reload-runtime.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
@@ -66,6 +67,8 @@ export interface RuntimeOptions {
   readonly tracing?: TracingOptions;
   /** How long `stop()` waits for batches in flight before ending them; default 5000. */
   readonly drainTimeoutMs?: number;
+  /** Added to every listen port of the module YAML (`--port-offset`; see config/port-offset.ts). */
+  readonly portOffset?: number;
 }
 
 /** The drain `stop()` allows batches in flight unless told otherwise. */
@@ -111,7 +114,7 @@ export class Runtime {
       checkAdminExposure({ host: options.adminHost ?? "127.0.0.1", token: options.adminToken });
     }
     // Live, so `reload` can replace it under everything that routes (switchboard dev).
-    const config = new LiveConfig(await loadConfig(options.modules));
+    const config = new LiveConfig(await loadConfig(options.modules, options.portOffset ?? 0));
     const dataDir = resolve(options.dataDir ?? ".switchboard");
     const store = Store.open(dataDir, options.durability ?? "full");
     const tracing = Tracing.create(options.tracing);
@@ -214,6 +217,7 @@ export class Runtime {
       );
       const reloadable = {
         paths: options.modules,
+        portOffset: options.portOffset ?? 0,
         config,
         ingresses,
         egresses,
@@ -315,8 +319,8 @@ function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-async function loadConfig(paths: readonly string[]): Promise<ModuleConfig> {
-  const result = await loadModules(paths, allComponentKinds());
+async function loadConfig(paths: readonly string[], portOffset: number): Promise<ModuleConfig> {
+  const result = offsetListenerPorts(await loadModules(paths, allComponentKinds()), portOffset);
   if (!result.ok) {
     throw new SwitchboardError(
       ConfigErrors.INVALID,

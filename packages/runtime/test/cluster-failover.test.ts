@@ -6,6 +6,7 @@ import type { PartitionLease } from "../src/cluster/ownership-types.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { ChildInstance, type ChildLine } from "./support/cluster/child-instance.js";
 import { createTestDatabase } from "./support/postgres-database.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 
 const PARTITIONS = 16;
 const LEASE_MS = 1500;
@@ -78,13 +79,127 @@ test("a paused instance whose partitions were taken cannot commit with its old e
   const write = await child.waitFor((line) => line.type === "write", 20_000, from);
   assert.equal(write.ok, false);
   assert.equal(write.code, "SB_CLUSTER_OWNERSHIP_LOST");
-  // Once it ticks, the child also learns it lost everything.
-  await child.waitFor(
-    (line) => line.type === "owned" && owned(line).length === 0 && line.reason === "taken",
+  // The child also stops serving its old partitions: by its own clock (its lease ran out while
+  // it was stopped) or when its next renewal comes back without them.
+  const dropped = await child.waitFor(
+    (line) => line.type === "owned" && (line.reason === "expired" || line.reason === "taken"),
     20_000,
     from,
+  );
+  assert.ok(
+    !owned(dropped).some((lease) => lease.partition === victim.partition && lease.epoch === victim.epoch),
   );
 
   const { rows } = await store.pool.query("SELECT count(*)::int AS n FROM state WHERE fn = 'child/f'");
   assert.equal(rows[0].n, 0, "the late write left nothing behind");
+});
+
+test("an instance cut off from the database stops serving by its own clock, and shares again once the network heals", async (t) => {
+  let proxy: TcpProxy | undefined;
+  const stores: PostgresStore[] = [];
+  const instances: Ownership[] = [];
+  t.after(async () => {
+    proxy?.thaw();
+    for (const instance of instances) await instance.stop().catch(() => {});
+    for (const store of stores) await store.close();
+    await proxy?.close();
+  });
+  const database = await createTestDatabase("failover_cut", t);
+  const direct = new URL(database.url);
+  proxy = await TcpProxy.start(direct.hostname, Number(direct.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+
+  const reasons: string[] = [];
+  const start = async (url: string, instanceId: string) => {
+    const store = await PostgresStore.open({
+      url,
+      partitions: PARTITIONS,
+      maxConnections: 3,
+      connectTimeoutMs: 1000,
+    });
+    stores.push(store);
+    const instance = await Ownership.start(
+      {
+        pool: store.pool,
+        partitionCount: store.partitionCount,
+        instanceId,
+        leaseMs: LEASE_MS,
+        heartbeatMs: HEARTBEAT_MS,
+      },
+      (change) => {
+        if (instanceId === "cut" && change.lost.length > 0) reasons.push(change.reason);
+      },
+    );
+    instances.push(instance);
+    return instance;
+  };
+  const cut = await start(viaProxy.toString(), "cut");
+  const steady = await start(database.url, "steady");
+  await until(() => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2);
+
+  proxy.freeze();
+  await until(() => cut.owned().length === 0);
+  assert.deepEqual(reasons.slice(-1), ["expired"], "dropped by its own clock, not told by the database");
+  await until(() => steady.owned().length === PARTITIONS);
+
+  proxy.thaw();
+  await until(
+    () => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2,
+    30_000,
+  );
+
+  // Cut off again, a graceful stop cannot hand over, but it must not hang either: every
+  // ownership statement gives up after one lease.
+  proxy.freeze();
+  const stopping = cut.stop().then(
+    () => "stopped",
+    () => "failed",
+  );
+  assert.notEqual(await Promise.race([stopping, sleep(15_000, "hung", { ref: false })]), "hung");
+});
+
+test("a lone instance cut off for longer than its lease serves its partitions again, under new epochs, once the database answers", async (t) => {
+  let proxy: TcpProxy | undefined;
+  let store: PostgresStore | undefined;
+  let alone: Ownership | undefined;
+  t.after(async () => {
+    proxy?.thaw();
+    await alone?.stop().catch(() => {});
+    await store?.close();
+    await proxy?.close();
+  });
+  const database = await createTestDatabase("failover_alone", t);
+  const direct = new URL(database.url);
+  proxy = await TcpProxy.start(direct.hostname, Number(direct.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+  store = await PostgresStore.open({
+    url: viaProxy.toString(),
+    partitions: PARTITIONS,
+    maxConnections: 3,
+    connectTimeoutMs: 1000,
+  });
+  const reasons: string[] = [];
+  alone = await Ownership.start(
+    {
+      pool: store.pool,
+      partitionCount: PARTITIONS,
+      instanceId: "alone",
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+    },
+    (change) => reasons.push(change.reason),
+  );
+  const before = alone.owned();
+  assert.equal(before.length, PARTITIONS);
+
+  proxy.freeze();
+  await until(() => alone?.owned().length === 0);
+  assert.equal(reasons.at(-1), "expired");
+  // Nobody took the partitions meanwhile: the database still has them leased to this instance.
+  proxy.thaw();
+  await until(() => alone?.owned().length === PARTITIONS, 30_000);
+  for (const lease of before)
+    assert.ok((alone.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
 });

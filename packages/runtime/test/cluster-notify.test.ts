@@ -7,8 +7,10 @@ import { PartitionListener } from "../src/cluster/partition-listener.js";
 import { appendMessages } from "../src/store/postgres/ingress-messages.js";
 import { readMessagesAfter } from "../src/store/postgres/partition-messages.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import { parseStoreUrl } from "../src/store/postgres/store-url.js";
 import type { NewMessage } from "../src/store/records.js";
 import { createTestDatabase } from "./support/postgres-database.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 
 const PARTITIONS = 8;
 
@@ -148,4 +150,49 @@ test("a listener whose connection is killed reconnects, asks for a catch-up, and
   await store.transaction((transaction) => appendMessages(transaction, [missed], PARTITIONS));
   await until(() => notified.length > before);
   assert.equal(notified.at(-1), 3);
+});
+
+test("a listener behind a network that silently stops carrying data notices it, reconnects once it heals, and catches up", async (t) => {
+  let proxy: TcpProxy | undefined;
+  let store: PostgresStore | undefined;
+  let listener: PartitionListener | undefined;
+  t.after(async () => {
+    proxy?.thaw();
+    await listener?.close();
+    await store?.close();
+    await proxy?.close();
+  });
+  const database = await createTestDatabase("notify_silent", t);
+  store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 2 });
+  const direct = new URL(database.url);
+  proxy = await TcpProxy.start(direct.hostname, Number(direct.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.port = String(proxy.port);
+  const notified: number[] = [];
+  const catchUps: (readonly number[])[] = [];
+  const errors: unknown[] = [];
+  listener = await PartitionListener.start({
+    url: parseStoreUrl(viaProxy.toString()),
+    onNotify: (partition) => notified.push(partition),
+    onCatchUp: (partitions) => catchUps.push(partitions),
+    onError: (error) => errors.push(error),
+    reconnectDelayMs: { min: 50, max: 200 },
+    healthCheckMs: 200,
+  });
+  const target = Array.from({ length: 200 }, (_, i) => message("a/f", `s${i}`)).find(
+    (m) => partitionOf(m.target.fn, m.target.id, PARTITIONS) === 2,
+  ) as NewMessage;
+  await listener.listen([2]);
+
+  proxy.freeze();
+  await until(() => !listener?.connected);
+  assert.ok(errors.length > 0, "the failed health check was reported");
+  await store.transaction((transaction) => appendMessages(transaction, [target], PARTITIONS));
+  proxy.thaw();
+  await until(() => catchUps.length > 0, 20_000);
+  assert.deepEqual(catchUps[0], [2]);
+  const before = notified.length;
+  await store.transaction((transaction) => appendMessages(transaction, [target], PARTITIONS));
+  await until(() => notified.length > before);
+  assert.equal(notified.at(-1), 2);
 });

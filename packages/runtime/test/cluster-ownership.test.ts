@@ -129,6 +129,11 @@ test("a graceful stop hands every partition over without waiting for its lease",
   assert.deepEqual(c.history.filter((entry) => entry.instance === "b").at(-1)?.change.reason, "stopped");
   await a.tick();
   assert.deepEqual(partitionsOf(a), range(0, PARTITIONS));
+  await assert.rejects(
+    c.store().transaction((transaction) => b.fence(transaction, 8)),
+    (error: unknown) => error instanceof SwitchboardError && error.code === "SB_CLUSTER_OWNERSHIP_LOST",
+    "a stopped instance cannot write",
+  );
   const members = await c.store().pool.query("SELECT instance_id FROM members ORDER BY 1");
   assert.deepEqual(
     members.rows.map((row) => row.instance_id),

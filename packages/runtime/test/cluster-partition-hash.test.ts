@@ -20,8 +20,8 @@ test("an address hashes to the same documented number forever", () => {
   }
 });
 
-test("the SQL form in the documentation computes the same partitions as the runtime", async () => {
-  const database = await createTestDatabase("partition_hash");
+test("the SQL form in the documentation computes the same partitions as the runtime", async (t) => {
+  const database = await createTestDatabase("partition_hash", t);
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {

@@ -9,6 +9,7 @@ import { registerInitCommand } from "./init-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSchemaCommand } from "./schema-command.js";
 import { registerSendCommand } from "./send-command.js";
+import { registerStoreCommand } from "./store-command.js";
 import { registerValidateCommand } from "./validate-command.js";
 
 export function runtimeVersion(): string {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSendCommand(program);
   registerValidateCommand(program);
   registerSchemaCommand(program);
+  registerStoreCommand(program);
   return program;
 }
 

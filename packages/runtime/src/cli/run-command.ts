@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { parseDuration } from "../config/duration.js";
+import { offsetPort, parsePortOffset } from "../config/port-offset.js";
 import type { Logger } from "../dispatch/logger.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, Runtime, type RuntimeOptions } from "../runtime.js";
 import { createLogger } from "./create-logger.js";
@@ -17,6 +18,7 @@ export interface RunFlags {
   adminToken?: string;
   otlpEndpoint?: string;
   drainTimeout: string;
+  portOffset?: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -57,6 +59,10 @@ export function withRuntimeFlags(command: Command): Command {
       .option("--admin-host <host>", "interface the admin server binds", "127.0.0.1")
       .option("--no-admin", "run without the admin server")
       .option(
+        "--port-offset <n>",
+        "add n to every listen port of the module YAML and to the admin port (several instances on one machine)",
+      )
+      .option(
         "--drain-timeout <duration>",
         "on SIGTERM/SIGINT, how long batches in flight may finish before they are ended (they stay stored)",
         "5s",
@@ -75,15 +81,22 @@ export function withRuntimeFlags(command: Command): Command {
 }
 
 export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger): RuntimeOptions {
+  const portOffset = parsePortOffset(flags.portOffset);
   return {
     modules: paths,
+    ...(portOffset > 0 ? { portOffset } : {}),
     dataDir: flags.dataDir,
     durability: flags.durability === "normal" ? "normal" : "full",
     ...(flags.maxInFlight ? { maxInFlight: positiveInteger("--max-in-flight", flags.maxInFlight) } : {}),
     ...(flags.maxActiveAddresses
       ? { maxActiveAddresses: positiveInteger("--max-active-addresses", flags.maxActiveAddresses) }
       : {}),
-    ...(flags.admin ? { adminPort: parsePort(flags.adminPort), adminHost: flags.adminHost } : {}),
+    ...(flags.admin
+      ? {
+          adminPort: offsetPort(parsePort(flags.adminPort), portOffset, "--admin-port"),
+          adminHost: flags.adminHost,
+        }
+      : {}),
     ...adminToken(flags.adminToken ?? process.env.SWITCHBOARD_ADMIN_TOKEN),
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
     drainTimeoutMs: parseDrainTimeout(flags.drainTimeout),

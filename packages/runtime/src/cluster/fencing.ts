@@ -34,9 +34,11 @@ export function ownershipLost(
 ): SwitchboardError {
   const shown = lost
     .slice(0, 8)
-    .map(
-      (lease) =>
-        `${lease.partition} (held epoch ${lease.epoch}, now ${current.get(lease.partition) ?? "not held"})`,
+    .map((lease) =>
+      // A negative epoch: the partition is not among those this instance holds at all.
+      lease.epoch < 0
+        ? `${lease.partition} (not held by this instance)`
+        : `${lease.partition} (held epoch ${lease.epoch}, now ${current.get(lease.partition) ?? "unknown"})`,
     )
     .join(", ");
   return new SwitchboardError(

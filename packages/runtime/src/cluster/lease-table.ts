@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { SqlClient } from "./sql-client.js";
 
 /** A partition as its owner holds it: the epoch it took it with. */
 export interface PartitionLease {
@@ -6,7 +6,7 @@ export interface PartitionLease {
   readonly epoch: number;
 }
 
-type Queryable = pg.Pool | pg.PoolClient;
+type Queryable = SqlClient;
 
 // Each statement locks the partition rows it changes in partition order (a FOR UPDATE
 // sub-select sorted by partition), the order fencing.ts takes its FOR SHARE locks in, so an

@@ -1,4 +1,5 @@
-import type pg from "pg";
+import { MEMBERS_CHANNEL } from "./partition-channel.js";
+import type { SqlClient } from "./sql-client.js";
 
 /** How an instance describes itself in the members table (shown by `switchboard store status`). */
 export interface MemberAddress {
@@ -9,7 +10,7 @@ export interface MemberAddress {
 }
 
 /** Adds or refreshes this instance's row; its heartbeat is the server's now(). */
-export async function heartbeat(client: pg.Pool | pg.PoolClient, member: MemberAddress): Promise<void> {
+export async function heartbeat(client: SqlClient, member: MemberAddress): Promise<void> {
   await client.query(
     `INSERT INTO members (instance_id, host, ports) VALUES ($1, $2, $3)
      ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now(), host = excluded.host, ports = excluded.ports`,
@@ -18,7 +19,7 @@ export async function heartbeat(client: pg.Pool | pg.PoolClient, member: MemberA
 }
 
 /** Removes this instance's row: it no longer counts when the others share the partitions. */
-export async function deregister(client: pg.Pool | pg.PoolClient, instanceId: string): Promise<void> {
+export async function deregister(client: SqlClient, instanceId: string): Promise<void> {
   await client.query("DELETE FROM members WHERE instance_id = $1", [instanceId]);
 }
 
@@ -28,7 +29,7 @@ export async function deregister(client: pg.Pool | pg.PoolClient, instanceId: st
  * `forgetAfterMs` are deleted on the way.
  */
 export async function liveMembers(
-  client: pg.Pool | pg.PoolClient,
+  client: SqlClient,
   leaseMs: number,
   forgetAfterMs: number,
 ): Promise<string[]> {
@@ -40,4 +41,9 @@ export async function liveMembers(
     [leaseMs],
   );
   return rows.map((row) => row.instance_id);
+}
+
+/** Tells listening instances that this one joined, released partitions or left. */
+export async function announce(client: SqlClient, instanceId: string): Promise<void> {
+  await client.query("SELECT pg_notify($1, $2)", [MEMBERS_CHANNEL, instanceId]);
 }

@@ -6,13 +6,14 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
 import { fairShare } from "./assignment.js";
 import { assertEpochs, ownershipLost } from "./fencing.js";
 import { acquireFree, type PartitionLease, releasePartitions, renewLeases } from "./lease-table.js";
-import { deregister, heartbeat, liveMembers, type MemberAddress } from "./membership.js";
+import { announce, deregister, heartbeat, liveMembers, type MemberAddress } from "./membership.js";
 import type {
   OwnershipChange,
   OwnershipChangeReason,
   OwnershipListener,
   OwnershipOptions,
 } from "./ownership-types.js";
+import { type SqlClient, withDeadline } from "./sql-client.js";
 
 export const DEFAULT_LEASE_MS = 10_000;
 // Members silent this many leases are deleted from the table (status shows them until then).
@@ -29,13 +30,16 @@ export class Ownership {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
-  private readonly pool: pg.Pool;
+  // The pool behind a deadline of one lease per statement: a round that cannot finish within
+  // the lease is worthless, and must fail rather than hang.
+  private readonly pool: SqlClient;
   private readonly partitionCount: number;
   private readonly member: MemberAddress;
   private readonly onError: (error: unknown) => void;
   private readonly listeners = new Set<OwnershipListener>();
   private readonly held = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   // performance.now() at the start of the last renewal that succeeded: leases it renewed
@@ -43,10 +47,10 @@ export class Ownership {
   private renewedAt = 0;
 
   private constructor(options: OwnershipOptions) {
-    this.pool = options.pool;
     this.partitionCount = options.partitionCount;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.pool = withDeadline(options.pool, this.leaseMs);
     this.heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
     this.member = {
       instanceId: this.instanceId,
@@ -66,7 +70,14 @@ export class Ownership {
     const ownership = new Ownership(options);
     if (listener) ownership.onChange(listener);
     await ownership.tick();
-    if (!options.manualTicks) ownership.schedule();
+    // The others may now hold more than their share: let them release it without waiting.
+    await announce(ownership.pool, ownership.instanceId).catch(ownership.onError);
+    if (!options.manualTicks) {
+      ownership.schedule();
+      // Apart from the ticks, which a database that stopped answering can hold up for good.
+      ownership.watchdog = setInterval(() => ownership.expireIfOverdue(), ownership.heartbeatMs);
+      ownership.watchdog.unref();
+    }
     return ownership;
   }
 
@@ -135,11 +146,13 @@ export class Ownership {
     if (this.stopped) return this.running;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     await this.running;
     const partitions = [...this.held.keys()];
     this.drop(this.owned(), "stopped");
     await releasePartitions(this.pool, this.instanceId, partitions);
     await deregister(this.pool, this.instanceId);
+    await announce(this.pool, this.instanceId);
   }
 
   private async round(): Promise<void> {
@@ -151,6 +164,17 @@ export class Ownership {
       this.renewedAt = startedAt;
       this.reconcile(renewed);
       if (this.stopped) return;
+      // Rows still ours that this instance stopped serving (it expired them by its own clock, or
+      // a release failed): give them up with a new epoch, so a transaction of the old
+      // incarnation still in flight cannot commit, and take them again below like any other.
+      const orphans = renewed.filter((lease) => this.held.get(lease.partition) !== lease.epoch);
+      if (orphans.length > 0) {
+        await releasePartitions(
+          this.pool,
+          this.instanceId,
+          orphans.map((lease) => lease.partition),
+        );
+      }
       const members = await liveMembers(this.pool, this.leaseMs, this.leaseMs * FORGET_AFTER_LEASES);
       const share = fairShare(members, this.instanceId, this.partitionCount);
       if (this.held.size > share) {
@@ -161,6 +185,7 @@ export class Ownership {
           "rebalanced",
         );
         await releasePartitions(this.pool, this.instanceId, surplus);
+        await announce(this.pool, this.instanceId);
       } else if (this.held.size < share) {
         const gained = await acquireFree(this.pool, this.instanceId, share - this.held.size, this.leaseMs);
         if (this.stopped) {

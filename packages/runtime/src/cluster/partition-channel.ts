@@ -12,3 +12,10 @@ export function channelPartition(channel: string): number | undefined {
   const match = /^sb_partition_(\d+)$/.exec(channel);
   return match ? Number(match[1]) : undefined;
 }
+
+/**
+ * The channel instances announce membership changes on (joined, released partitions, left),
+ * with the announcing instance's id as payload, so the others rebalance at once instead of at
+ * their next heartbeat.
+ */
+export const MEMBERS_CHANNEL = "sb_members";

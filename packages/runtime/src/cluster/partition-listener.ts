@@ -1,7 +1,7 @@
 import pg from "pg";
 import { toStoreError } from "../store/postgres/store-error.js";
 import type { StoreUrl } from "../store/postgres/store-url.js";
-import { channelPartition, partitionChannel } from "./partition-channel.js";
+import { channelPartition, MEMBERS_CHANNEL, partitionChannel } from "./partition-channel.js";
 
 export interface PartitionListenerOptions {
   readonly url: StoreUrl;
@@ -12,12 +12,23 @@ export interface PartitionListenerOptions {
    * must look for messages it has not seen in `partitions` (every partition listened to).
    */
   readonly onCatchUp: (partitions: readonly number[]) => void;
+  /**
+   * Another instance joined, released partitions or left (MEMBERS_CHANNEL), with its id: the
+   * moment to rebalance. Absent: the listener does not listen to that channel.
+   */
+  readonly onMembersChanged?: (instanceId: string) => void;
   /** Told why the connection was lost or a reconnection failed; default: ignored. */
   readonly onError?: (error: unknown) => void;
   /** First and longest wait between reconnection attempts; default 100 ms and 5 s. */
   readonly reconnectDelayMs?: { readonly min: number; readonly max: number };
   /** Shown in pg_stat_activity; default "switchboard-listener". */
   readonly applicationName?: string;
+  /**
+   * How often the connection is proved alive with a `SELECT 1` that must answer within the
+   * same time; default 5 s. A network that silently stops carrying data closes nothing, so
+   * without this a listener would wait for notifications forever.
+   */
+  readonly healthCheckMs?: number;
 }
 
 /**
@@ -30,6 +41,8 @@ export class PartitionListener {
   private client: pg.Client | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private checking = false;
   private delayMs: number;
 
   private constructor(private readonly options: PartitionListenerOptions) {
@@ -40,6 +53,9 @@ export class PartitionListener {
   static async start(options: PartitionListenerOptions): Promise<PartitionListener> {
     const listener = new PartitionListener(options);
     listener.client = await listener.connect();
+    const every = options.healthCheckMs ?? 5000;
+    listener.healthTimer = setInterval(() => listener.checkHealth(every), every);
+    listener.healthTimer.unref();
     return listener;
   }
 
@@ -63,6 +79,7 @@ export class PartitionListener {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.healthTimer);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => {});
@@ -78,6 +95,19 @@ export class PartitionListener {
     }
   }
 
+  private async checkHealth(timeoutMs: number): Promise<void> {
+    const client = this.client;
+    if (!client || this.checking) return;
+    this.checking = true;
+    try {
+      await client.query({ text: "SELECT 1", query_timeout: timeoutMs } as pg.QueryConfig);
+    } catch (error) {
+      this.lost(client, error);
+    } finally {
+      this.checking = false;
+    }
+  }
+
   private async connect(): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: this.options.url.url,
@@ -88,12 +118,17 @@ export class PartitionListener {
     client.on("error", (error) => this.lost(client, error));
     client.on("end", () => this.lost(client, undefined));
     client.on("notification", (message) => {
+      if (message.channel === MEMBERS_CHANNEL) {
+        this.options.onMembersChanged?.(message.payload ?? "");
+        return;
+      }
       const partition = channelPartition(message.channel);
       if (partition !== undefined && this.partitions.has(partition)) this.options.onNotify(partition);
     });
     try {
       await client.connect();
       const channels = [...this.partitions].map((partition) => `LISTEN ${partitionChannel(partition)}`);
+      if (this.options.onMembersChanged) channels.push(`LISTEN ${MEMBERS_CHANNEL}`);
       if (channels.length > 0) await client.query(channels.join("; "));
     } catch (error) {
       client.removeAllListeners("end");

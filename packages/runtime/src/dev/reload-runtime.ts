@@ -4,6 +4,7 @@ import { allComponentKinds } from "../config/all-component-kinds.js";
 import type { LiveConfig } from "../config/live-config.js";
 import { formatDiagnostic, loadModules } from "../config/load-modules.js";
 import type { LoadedComponent } from "../config/model.js";
+import { offsetListenerPorts } from "../config/port-offset.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { Logger } from "../dispatch/logger.js";
 import type { FunctionHost } from "../host/function-host.js";
@@ -18,6 +19,8 @@ import { describeEndpointChanges } from "./describe-changes.js";
 /** What a reload may replace; the store, transport and dispatcher are only read. */
 export interface ReloadableParts {
   readonly paths: readonly string[];
+  /** --port-offset, applied to the reloaded YAML's listen ports as at start. */
+  readonly portOffset: number;
   readonly config: LiveConfig;
   readonly host: FunctionHost;
   readonly dispatcher: Dispatcher;
@@ -48,7 +51,7 @@ export async function reloadRuntime(
 ): Promise<ReloadReport> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const loaded = await loadModules(parts.paths, allComponentKinds());
+  const loaded = offsetListenerPorts(await loadModules(parts.paths, allComponentKinds()), parts.portOffset);
   if (!loaded.ok) {
     return {
       ok: false,

@@ -6,4 +6,6 @@ export const CliErrors = {
   INIT_NOT_EMPTY: { code: "SB_CLI_INIT_NOT_EMPTY", status: 409 },
   /** `switchboard init --link` could not find the Switchboard checkout it links the project to. */
   INIT_NO_CHECKOUT: { code: "SB_CLI_INIT_NO_CHECKOUT", status: 500 },
+  /** `--port-offset` is not a whole number 0..65535, or pushes the admin port above 65535. */
+  BAD_PORT_OFFSET: { code: "SB_CLI_BAD_PORT_OFFSET", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -14,6 +14,4 @@ export const ClusterErrors = {
   BAD_PARTITION_COUNT: { code: "SB_CLUSTER_BAD_PARTITION_COUNT", status: 500 },
   /** Lease or heartbeat settings that cannot work (a heartbeat not shorter than the lease). */
   BAD_LEASE: { code: "SB_CLUSTER_BAD_LEASE", status: 500 },
-  /** The instance's ownership was stopped; it holds no partitions any more. */
-  STOPPED: { code: "SB_CLUSTER_STOPPED", status: 503 },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -70,13 +70,3 @@ export function appendMessagesSql(
   const notified = `SELECT count(pg_notify(channel, '')) AS n FROM unnest(${statement.add(channels)}::text[]) AS channel`;
   return { inserted, notified };
 }
-
-/** Notifies each distinct partition's channel once, on commit of `transaction`. */
-export async function notifyPartitions(
-  transaction: Transaction,
-  partitions: readonly number[],
-): Promise<void> {
-  const channels = [...new Set(partitions)].map(partitionChannel);
-  if (channels.length === 0) return;
-  await transaction.query("SELECT pg_notify(channel, '') FROM unnest($1::text[]) AS channel", [channels]);
-}
