@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { Ownership } from "../src/cluster/ownership.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
 import { appendMessages } from "../src/store/postgres/ingress-messages.js";
+import { LATEST_SCHEMA_VERSION } from "../src/store/postgres/migrations.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { freePort } from "./support/redis-process.js";
@@ -43,12 +44,18 @@ test("store init creates the schema and the cluster once, and refuses another pa
   const database = await createTestDatabase("cli_store_init", t);
   const created = await switchboard(["store", "init", "--store", database.url, "--partitions", "8"]);
   assert.equal(created.code, 0, created.stderr);
-  assert.match(created.stdout, /schema version 1 \(created\), 8 partitions/);
+  assert.match(
+    created.stdout,
+    new RegExp(`schema version ${LATEST_SCHEMA_VERSION} \\(created\\), 8 partitions`),
+  );
 
   // SWITCHBOARD_STORE stands in for --store; without --partitions the cluster's count is kept.
   const again = await switchboard(["store", "init"], { SWITCHBOARD_STORE: database.url });
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /schema version 1 \(already current\), 8 partitions/);
+  assert.match(
+    again.stdout,
+    new RegExp(`schema version ${LATEST_SCHEMA_VERSION} \\(already current\\), 8 partitions`),
+  );
 
   assertCleanFailure(
     await switchboard(["store", "init", "--store", database.url, "--partitions", "16"]),
@@ -92,7 +99,10 @@ test("store status shows members, partition owners, epochs, leases and queued me
 
   const text = await switchboard(["store", "status", "--store", database.url]);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /schema version 1, 4 partitions, created .*, 3 messages queued/);
+  assert.match(
+    text.stdout,
+    new RegExp(`schema version ${LATEST_SCHEMA_VERSION}, 4 partitions, created .*, 3 messages queued`),
+  );
   assert.match(text.stdout, /instance-a\s+box-1\s+admin=8099 ingress=8090\s+\d+\.\d s ago\s+4/);
   for (let partition = 0; partition < 4; partition++) {
     assert.match(

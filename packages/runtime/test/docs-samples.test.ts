@@ -137,9 +137,12 @@ test("every switchboard command, flag, npm script and path in a shell sample exi
       const at = `${where(sample)}: ${words.join(" ")}`;
       const cli = words.findIndex((word) => word === "switchboard" || word.endsWith("/cli/main.ts"));
       if (cli !== -1 && words[cli + 1] && !words[cli + 1]?.startsWith("-")) {
-        const command = program.commands.find((candidate) => candidate.name() === words[cli + 1]);
-        if (!command) problems.push(`${at}: no command "${words[cli + 1]}"`);
-        for (const flag of words.slice(cli + 2).filter((word) => word.startsWith("--"))) {
+        const top = program.commands.find((candidate) => candidate.name() === words[cli + 1]);
+        if (!top) problems.push(`${at}: no command "${words[cli + 1]}"`);
+        // A command with subcommands (`store init`): the flags belong to the subcommand.
+        const sub = top?.commands.find((candidate) => candidate.name() === words[cli + 2]);
+        const command = sub ?? top;
+        for (const flag of words.slice(cli + (sub ? 3 : 2)).filter((word) => word.startsWith("--"))) {
           const name = flag.split("=")[0] ?? flag;
           if (name === "--help") continue;
           if (command && !command.options.some((option) => option.long === name))
