@@ -46,6 +46,7 @@ export class WebListener {
         port: this.spec.port,
         what: "web function listener",
         closeConnectionsOnStop: true,
+        limits: this.spec,
       },
       (request, response) => this.handle(request, response),
     );

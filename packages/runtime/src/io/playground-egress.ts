@@ -41,7 +41,7 @@ export class PlaygroundEgress implements EgressSink {
     private readonly logger: Logger,
   ) {
     this.listener = new HttpListener(
-      { host: this.spec.host, port: this.spec.port, what: "playground egress" },
+      { host: this.spec.host, port: this.spec.port, what: "playground egress", limits: this.spec },
       (request, response) => this.handle(request, response),
     );
     this.topics = new Set(spec.topics);

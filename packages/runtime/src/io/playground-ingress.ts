@@ -55,7 +55,7 @@ export class PlaygroundIngress {
     private readonly wrapAccept?: AcceptWrapper,
   ) {
     this.listener = new HttpListener(
-      { host: this.spec.host, port: this.spec.port, what: "playground ingress" },
+      { host: this.spec.host, port: this.spec.port, what: "playground ingress", limits: this.spec },
       (request, response) => this.handle(request, response),
     );
   }
