@@ -47,6 +47,7 @@ export class WebListener {
         what: "web function listener",
         movedBy: "move it with `port:` of its io.switchboard.functions.v1/web component in the module YAML",
         closeConnectionsOnStop: true,
+        limits: this.spec,
       },
       (request, response) => this.handle(request, response),
     );

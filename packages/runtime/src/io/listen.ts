@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import {
+  type ClientLimits,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from "./listen-spec.js";
 import { addOwnListener } from "./own-listeners.js";
 
 /** Why a listen failed, in a user's words, from Node's error code. */
@@ -67,7 +73,17 @@ export interface HttpListenerOptions {
    * page) or hold requests open (web functions), which would otherwise hold close() forever.
    */
   readonly closeConnectionsOnStop?: boolean;
+  /** Slow and too many clients; defaults in listen-spec.ts. */
+  readonly limits?: Partial<ClientLimits>;
 }
+
+/**
+ * How often Node looks for requests past their time (its default, 30 s, would let a
+ * request outlive a 10 s limit by half a minute).
+ */
+const TIMEOUT_CHECK_MS = 1000;
+/** How long requests being received may finish when a listener stops. */
+const STOP_GRACE_MS = 2000;
 
 /**
  * One HTTP server of Switchboard's own (ingress, egress, web functions, admin): listens on
@@ -84,7 +100,18 @@ export class HttpListener {
   ) {}
 
   async start(): Promise<number> {
-    const server = createServer((request, response) => void this.handler(request, response));
+    const limits = this.options.limits ?? {};
+    const requestTimeout = limits.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const server = createServer(
+      {
+        requestTimeout,
+        // Node refuses a headers timeout above the request timeout.
+        headersTimeout: Math.min(limits.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout),
+        connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout),
+      },
+      (request, response) => void this.handler(request, response),
+    );
+    server.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     // Longer than the usual client idle timeouts, so clients close first and never race a reuse.
     server.keepAliveTimeout = 65_000;
     this.server = server;
@@ -113,8 +140,13 @@ export class HttpListener {
     if (!this.server) return;
     this.forget?.();
     this.forget = undefined;
-    const closed = closeServer(this.server);
-    if (this.options.closeConnectionsOnStop) this.server.closeAllConnections();
+    const server = this.server;
+    const closed = closeServer(server);
+    if (this.options.closeConnectionsOnStop) server.closeAllConnections();
+    // close() also stops Node's request timeouts: a client that connected and sent nothing,
+    // or is dripping a request, would otherwise hold the stop forever.
+    const cutOff = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
     await closed;
+    clearTimeout(cutOff);
   }
 }

@@ -45,6 +45,7 @@ export class PlaygroundEgress implements EgressSink {
         host: this.spec.host,
         port: this.spec.port,
         what: "playground egress",
+        limits: this.spec,
         movedBy: "move it with `port:` of its io.statefun.playground.v1/egress component in the module YAML",
       },
       (request, response) => this.handle(request, response),

@@ -60,6 +60,7 @@ export class PlaygroundIngress {
         host: this.spec.host,
         port: this.spec.port,
         what: "playground ingress",
+        limits: this.spec,
         movedBy: "move it with `port:` of its io.statefun.playground.v1/ingress component in the module YAML",
       },
       (request, response) => this.handle(request, response),
