@@ -1,6 +1,6 @@
 /**
- * Closed-loop HTTP load for the benchmarks: POSTs to <baseUrl>/k<n> with n uniform among
- * `keys`, `concurrency` connections, for `durationMs`. Runs wrk (one thread, as the Restate
+ * Closed-loop HTTP load for the benchmarks: POSTs to <baseUrl>/k<n><pathSuffix> with n uniform
+ * among `keys`, `concurrency` connections, for `durationMs`. Runs wrk (one thread, as the Restate
  * figures in shared/reference were measured) when it is installed, else our own Node load
  * generator; BENCH_LOADGEN=node|wrk picks one. wrk spends a few % of a core where the Node
  * generator spends a third of one, which on two cores is CPU taken from what is measured.
@@ -26,10 +26,11 @@ export function runLoad(
   concurrency: number,
   durationMs: number,
   contentType = "text/plain",
+  pathSuffix = "",
 ): Promise<LoadResult> {
-  const args = [baseUrl, String(keys), String(concurrency), String(durationMs), contentType];
+  const args = [baseUrl, String(keys), String(concurrency), String(durationMs), contentType, pathSuffix];
   return loadGenerator() === "wrk"
-    ? runWrk(baseUrl, keys, concurrency, durationMs, contentType)
+    ? runWrk(baseUrl, keys, concurrency, durationMs, contentType, pathSuffix)
     : runJsonProcess<LoadResult>("load-generator.ts", args);
 }
 
@@ -39,6 +40,7 @@ function runWrk(
   concurrency: number,
   durationMs: number,
   contentType: string,
+  pathSuffix: string,
 ): Promise<LoadResult> {
   const url = new URL(baseUrl);
   const script = new URL("wrk-load.lua", import.meta.url).pathname;
@@ -53,6 +55,7 @@ function runWrk(
         BENCH_BASE_PATH: `${url.pathname.replace(/\/$/, "")}/`,
         BENCH_KEYS: String(keys),
         BENCH_CONTENT_TYPE: contentType,
+        BENCH_PATH_SUFFIX: pathSuffix,
       },
     },
   );

@@ -2,13 +2,19 @@ import { type ChildProcess, spawn } from "node:child_process";
 
 const TSX = ["--conditions=development", "--import", "tsx"];
 
-/** Starts a bench/support script that prints its port on its first stdout line. */
+/**
+ * Starts a bench/support script that prints its port on its first stdout line. TypeScript runs
+ * through tsx; a plain .mjs runs on node alone, so no loader sits in what it measures.
+ */
 export function startServerProcess(
   script: string,
   args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
+  const loader = script.endsWith(".mjs") ? [] : TSX;
+  const child = spawn(process.execPath, [...loader, new URL(script, import.meta.url).pathname, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
+    env,
   });
   return new Promise((resolve, reject) => {
     child.stdout?.once("data", (chunk: Buffer) => resolve({ port: Number(chunk.toString().trim()), child }));
