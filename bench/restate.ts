@@ -1,0 +1,83 @@
+/**
+ * Switchboard against Restate 1.7, back to back on the same cores, cell by cell: the SDK
+ * counter behind Switchboard's playground ingress (`full` durability) against a Restate virtual
+ * object counter, both incrementing state `n` per message; 1000 random keys and one hot key;
+ * c = 16, 64, 256. Restate runs one-way durable sends drained to completion (what Switchboard's
+ * ingress does) and request-response calls. Restate and its SDK are installed into
+ * bench/.cache/restate on first use (support/restate-install.ts), not into the project.
+ *
+ *   npm run bench -- restate [durationMs=4000] [drainLimitMs=20000]
+ *
+ * A one-way cell whose backlog does not drain within drainLimitMs reports what was applied by
+ * then, over the time until then, and the backlog left.
+ */
+import { cpus } from "node:os";
+import { loadGenerator } from "./support/load.js";
+import { type RestateCell, type RestateMode, restateCell } from "./support/restate-cell.js";
+import { ensureRestateInstalled } from "./support/restate-install.js";
+import { type SwitchboardCell, switchboardCell } from "./support/switchboard-cell.js";
+
+const durationMs = Number(process.argv[2] ?? 4000);
+const drainLimitMs = Number(process.argv[3] ?? 20_000);
+const scenarios = [
+  { name: "1000 random keys", keys: 1000, goal: 5 },
+  { name: "one hot key", keys: 1, goal: 20 },
+];
+const concurrencies = [16, 64, 256];
+
+const install = ensureRestateInstalled();
+console.log(
+  `restate: ${durationMs} ms per cell (drain limit ${drainLimitMs} ms), load from ${loadGenerator()}, ` +
+    `node ${process.version}, ${cpus().length} cores; restate-server ${install.serverVersion} ` +
+    `(1 partition, WAL fsync on), @restatedev/restate-sdk ${install.sdkVersion}; switchboard durability=full`,
+);
+console.log(
+  "| scenario | c | switchboard applied/s | restate send applied/s | SB / send | restate call applied/s | SB / call | " +
+    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | send backlog left |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+
+const worst = new Map<string, { send: number; call: number }>();
+for (const scenario of scenarios) {
+  for (const concurrency of concurrencies) {
+    const sb = await switchboardCell(scenario.keys, concurrency, durationMs, "full");
+    const restate = (mode: RestateMode) =>
+      restateCell(install, mode, scenario.keys, concurrency, durationMs, drainLimitMs);
+    const send = await restate("send");
+    const call = await restate("call");
+    console.log(row(scenario.name, concurrency, sb, send, call));
+    const ratios = worst.get(scenario.name) ?? {
+      send: Number.POSITIVE_INFINITY,
+      call: Number.POSITIVE_INFINITY,
+    };
+    ratios.send = Math.min(ratios.send, sb.appliedPerSecond / send.appliedPerSecond);
+    ratios.call = Math.min(ratios.call, sb.appliedPerSecond / call.appliedPerSecond);
+    worst.set(scenario.name, ratios);
+  }
+}
+for (const scenario of scenarios) {
+  const ratios = worst.get(scenario.name);
+  if (!ratios) continue;
+  const verdict = (ratio: number) => `${fmt(ratio, 1)}x (${ratio >= scenario.goal ? "met" : "not met"})`;
+  console.log(
+    `${scenario.name}: goal >= ${scenario.goal}x; lowest Switchboard/Restate over c: ` +
+      `vs one-way sends ${verdict(ratios.send)}, vs request-response ${verdict(ratios.call)}`,
+  );
+}
+
+function row(name: string, concurrency: number, sb: SwitchboardCell, send: RestateCell, call: RestateCell) {
+  const cpuPair = (cpu: Record<string, number>, a: string, b: string) => `${fmt(cpu[a])} / ${fmt(cpu[b])}`;
+  return (
+    `| ${name} | ${concurrency} | ${fmt(sb.appliedPerSecond)} | ${fmt(send.appliedPerSecond)} | ` +
+    `${fmt(sb.appliedPerSecond / send.appliedPerSecond, 1)} | ${fmt(call.appliedPerSecond)} | ` +
+    `${fmt(sb.appliedPerSecond / call.appliedPerSecond, 1)} | ` +
+    `${cpuPair(sb.cpu.processes, "runtime", "function")} | ` +
+    `${cpuPair(send.cpu.processes, "restate-server", "restate SDK")} | ` +
+    `${cpuPair(call.cpu.processes, "restate-server", "restate SDK")} | ` +
+    `${fmt(sb.cpu.machine)} / ${fmt(send.cpu.machine)} / ${fmt(call.cpu.machine)} | ${send.backlog} |`
+  );
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || !Number.isFinite(n) ? "-" : n.toFixed(digits);
+}
