@@ -13,6 +13,7 @@
  */
 import { cpus } from "node:os";
 import { loadGenerator } from "./support/load.js";
+import type { LoadResult } from "./support/processes.js";
 import { type RestateCell, type RestateMode, restateCell } from "./support/restate-cell.js";
 import { ensureRestateInstalled } from "./support/restate-install.js";
 import { type SwitchboardCell, switchboardCell } from "./support/switchboard-cell.js";
@@ -33,9 +34,9 @@ console.log(
 );
 console.log(
   "| scenario | c | switchboard applied/s | restate send applied/s | SB / send | restate call applied/s | SB / call | " +
-    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | send backlog left |",
+    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | send backlog left | failed requests SB / send / call |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 
 const worst = new Map<string, { send: number; call: number }>();
 for (const scenario of scenarios) {
@@ -74,8 +75,14 @@ function row(name: string, concurrency: number, sb: SwitchboardCell, send: Resta
     `${cpuPair(sb.cpu.processes, "runtime", "function")} | ` +
     `${cpuPair(send.cpu.processes, "restate-server", "restate SDK")} | ` +
     `${cpuPair(call.cpu.processes, "restate-server", "restate SDK")} | ` +
-    `${fmt(sb.cpu.machine)} / ${fmt(send.cpu.machine)} / ${fmt(call.cpu.machine)} | ${send.backlog} |`
+    `${fmt(sb.cpu.machine)} / ${fmt(send.cpu.machine)} / ${fmt(call.cpu.machine)} | ${send.backlog} | ` +
+    `${failed(sb.load)} / ${failed(send.load)} / ${failed(call.load)} |`
   );
+}
+
+/** Socket errors, timeouts and non-2xx answers: a cell that fails requests is not a fair figure. */
+function failed(load: LoadResult): number {
+  return load.errors + load.rejected;
 }
 
 function fmt(n: number | undefined, digits = 0): string {

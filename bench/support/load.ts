@@ -8,6 +8,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { reapOnInterrupt } from "./child-reaper.js";
 import { type LoadResult, runJsonProcess } from "./processes.js";
 
 const WRK = "/usr/bin/wrk";
@@ -45,10 +46,8 @@ function runWrk(
   const url = new URL(baseUrl);
   const script = new URL("wrk-load.lua", import.meta.url).pathname;
   const seconds = Math.max(1, Math.round(durationMs / 1000));
-  const child = spawn(
-    WRK,
-    ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", script, url.origin],
-    {
+  const child = reapOnInterrupt(
+    spawn(WRK, ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", script, url.origin], {
       stdio: ["ignore", "pipe", "inherit"],
       env: {
         ...process.env,
@@ -57,7 +56,7 @@ function runWrk(
         BENCH_CONTENT_TYPE: contentType,
         BENCH_PATH_SUFFIX: pathSuffix,
       },
-    },
+    }),
   );
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {

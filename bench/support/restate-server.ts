@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { reapOnInterrupt } from "./child-reaper.js";
 import { stopProcess } from "./processes.js";
 
 export interface RestateServer {
@@ -22,23 +23,25 @@ const STARTUP_TIMEOUT_MS = 30_000;
 
 export async function startRestateServer(binary: string): Promise<RestateServer> {
   const baseDir = mkdtempSync(join(tmpdir(), "restate-bench-"));
-  const child = spawn(binary, ["--no-logo"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      RESTATE_BASE_DIR: baseDir,
-      RESTATE_DEFAULT_NUM_PARTITIONS: "1",
-      RESTATE_DISABLE_TELEMETRY: "true",
-      RESTATE_LISTEN_MODE: "tcp",
-      RESTATE_BIND_IP: "127.0.0.1",
-      RESTATE_ADVERTISED_HOST: "127.0.0.1",
-      RESTATE_USE_RANDOM_PORTS: "true",
-      RESTATE_LOG_SERVER__ROCKSDB_DISABLE_WAL_FSYNC: "false",
-      RESTATE_BIFROST__LOCAL__ROCKSDB_DISABLE_WAL_FSYNC: "false",
-      RESTATE_LOG_FORMAT: "compact",
-      RESTATE_LOG_DISABLE_ANSI_CODES: "true",
-    },
-  });
+  const child = reapOnInterrupt(
+    spawn(binary, ["--no-logo"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        RESTATE_BASE_DIR: baseDir,
+        RESTATE_DEFAULT_NUM_PARTITIONS: "1",
+        RESTATE_DISABLE_TELEMETRY: "true",
+        RESTATE_LISTEN_MODE: "tcp",
+        RESTATE_BIND_IP: "127.0.0.1",
+        RESTATE_ADVERTISED_HOST: "127.0.0.1",
+        RESTATE_USE_RANDOM_PORTS: "true",
+        RESTATE_LOG_SERVER__ROCKSDB_DISABLE_WAL_FSYNC: "false",
+        RESTATE_BIFROST__LOCAL__ROCKSDB_DISABLE_WAL_FSYNC: "false",
+        RESTATE_LOG_FORMAT: "compact",
+        RESTATE_LOG_DISABLE_ANSI_CODES: "true",
+      },
+    }),
+  );
   const stop = async () => {
     await stopProcess(child);
     rmSync(baseDir, { recursive: true, force: true });
