@@ -4,7 +4,8 @@
  * load on the ingress, either one-way durable sends (`/Counter/<key>/add/send`, answered once
  * the invocation is logged) or request-response calls (`/Counter/<key>/add`, answered once it
  * ran), then a wait until the counters' sum reaches what ingress accepted. applied/s counts over
- * the whole time, drain included, as the Switchboard cell does.
+ * the whole time, drain included, as the Switchboard cell does. The optional warm-up uses
+ * request-response calls in both modes: they run the same handler, and leave no backlog behind.
  */
 import { cpuPercentSince, cpuSnapshot } from "./cpu-time.js";
 import { runLoad } from "./load.js";
@@ -33,6 +34,7 @@ export async function restateCell(
   concurrency: number,
   durationMs: number,
   drainLimitMs: number,
+  warmupMs = 0,
 ): Promise<RestateCell> {
   const server = await startRestateServer(install.serverBinary);
   try {
@@ -45,22 +47,19 @@ export async function restateCell(
     try {
       await registerDeployment(server.adminUrl, `http://127.0.0.1:${service.port}`);
       await waitUntilServed(server.ingressUrl);
+      const url = `${server.ingressUrl}/Counter`;
+      if (warmupMs > 0) await runLoad(url, keys, concurrency, warmupMs, "application/json", "/add");
+      // Calls cut off by the end of the warm-up still finish; wait for them to count them out.
+      const appliedBefore = await settledSum(server.adminUrl);
       const pids = { "restate-server": server.child.pid, "restate SDK": service.child.pid };
       const before = cpuSnapshot(pids);
       const suffix = mode === "send" ? "/add/send" : "/add";
-      const load = await runLoad(
-        `${server.ingressUrl}/Counter`,
-        keys,
-        concurrency,
-        durationMs,
-        "application/json",
-        suffix,
-      );
+      const load = await runLoad(url, keys, concurrency, durationMs, "application/json", suffix);
       const drainDeadline = Date.now() + drainLimitMs;
-      let applied = await counterSum(server.adminUrl);
+      let applied = (await counterSum(server.adminUrl)) - appliedBefore;
       while (applied < load.ok && Date.now() < drainDeadline) {
-        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-        applied = await counterSum(server.adminUrl);
+        await sleep(DRAIN_POLL_MS);
+        applied = (await counterSum(server.adminUrl)) - appliedBefore;
       }
       const cpu = cpuPercentSince(before, pids);
       const elapsedMs = Date.now() - before.at;
@@ -79,6 +78,22 @@ export async function restateCell(
   }
 }
 
+/** The counters' sum once it stopped moving for a few polls. */
+async function settledSum(adminUrl: string): Promise<number> {
+  let previous = -1;
+  let sum = await counterSum(adminUrl);
+  for (let still = 0; still < 3; still = sum === previous ? still + 1 : 0) {
+    await sleep(DRAIN_POLL_MS);
+    previous = sum;
+    sum = await counterSum(adminUrl);
+  }
+  return sum;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Registration is visible to the ingress a moment after the admin API answers; wait for it. */
 async function waitUntilServed(ingressUrl: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -89,7 +104,7 @@ async function waitUntilServed(ingressUrl: string): Promise<void> {
       body: "null",
     }).catch(() => undefined);
     if (response?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`Restate ingress at ${ingressUrl} does not serve Counter`);
 }
