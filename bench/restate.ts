@@ -38,9 +38,9 @@ console.log(
 );
 console.log(
   "| scenario | c | switchboard applied/s | restate send applied/s | SB / send | restate call applied/s | SB / call | " +
-    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | send backlog left | failed requests SB / send / call |",
+    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | not ours % SB / send / call | send backlog left | failed requests SB / send / call |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 
 const worst = new Map<string, { send: number; call: number }>();
 for (const scenario of scenarios) {
@@ -79,9 +79,18 @@ function row(name: string, concurrency: number, sb: SwitchboardCell, send: Resta
     `${cpuPair(sb.cpu.processes, "runtime", "function")} | ` +
     `${cpuPair(send.cpu.processes, "restate-server", "restate SDK")} | ` +
     `${cpuPair(call.cpu.processes, "restate-server", "restate SDK")} | ` +
-    `${fmt(sb.cpu.machine)} / ${fmt(send.cpu.machine)} / ${fmt(call.cpu.machine)} | ${send.backlog} | ` +
+    `${fmt(sb.cpu.machine)} / ${fmt(send.cpu.machine)} / ${fmt(call.cpu.machine)} | ` +
+    `${fmt(notOurs(sb.cpu))} / ${fmt(notOurs(send.cpu))} / ${fmt(notOurs(call.cpu))} | ${send.backlog} | ` +
     `${failed(sb.load)} / ${failed(send.load)} / ${failed(call.load)} |`
   );
+}
+
+/**
+ * Machine busy % minus the measured processes: wrk (a few %) plus whatever else ran on the
+ * machine, which competed with the cell for its two cores.
+ */
+function notOurs(cpu: { machine: number; processes: Record<string, number> }): number {
+  return cpu.machine - Object.values(cpu.processes).reduce((sum, percent) => sum + percent, 0);
 }
 
 /** Socket errors, timeouts and non-2xx answers: a cell that fails requests is not a fair figure. */
