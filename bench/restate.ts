@@ -38,11 +38,17 @@ console.log(
 );
 console.log(
   "| scenario | c | switchboard applied/s | restate send applied/s | SB / send | restate call applied/s | SB / call | " +
-    "SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | not ours % SB / send / call | send backlog left | failed requests SB / send / call |",
+    "applied per CPU-s SB / send / call | SB CPU % runtime / fn | send CPU % server / SDK | call CPU % server / SDK | machine busy % SB / send / call | not ours % SB / send / call | send backlog left | failed requests SB / send / call |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 
-const worst = new Map<string, { send: number; call: number }>();
+interface Ratios {
+  send: number;
+  call: number;
+  sendPerCpu: number;
+  callPerCpu: number;
+}
+const worst = new Map<string, Ratios>();
 for (const scenario of scenarios) {
   for (const concurrency of concurrencies) {
     const sb = await switchboardCell(scenario.keys, concurrency, durationMs, "full", warmupMs);
@@ -54,9 +60,13 @@ for (const scenario of scenarios) {
     const ratios = worst.get(scenario.name) ?? {
       send: Number.POSITIVE_INFINITY,
       call: Number.POSITIVE_INFINITY,
+      sendPerCpu: Number.POSITIVE_INFINITY,
+      callPerCpu: Number.POSITIVE_INFINITY,
     };
     ratios.send = Math.min(ratios.send, sb.appliedPerSecond / send.appliedPerSecond);
     ratios.call = Math.min(ratios.call, sb.appliedPerSecond / call.appliedPerSecond);
+    ratios.sendPerCpu = Math.min(ratios.sendPerCpu, perCpuSecond(sb) / perCpuSecond(send));
+    ratios.callPerCpu = Math.min(ratios.callPerCpu, perCpuSecond(sb) / perCpuSecond(call));
     worst.set(scenario.name, ratios);
   }
 }
@@ -66,7 +76,8 @@ for (const scenario of scenarios) {
   const verdict = (ratio: number) => `${fmt(ratio, 1)}x (${ratio >= scenario.goal ? "met" : "not met"})`;
   console.log(
     `${scenario.name}: goal >= ${scenario.goal}x; lowest Switchboard/Restate over c: ` +
-      `vs one-way sends ${verdict(ratios.send)}, vs request-response ${verdict(ratios.call)}`,
+      `vs one-way sends ${verdict(ratios.send)}, vs request-response ${verdict(ratios.call)}; ` +
+      `per CPU-second: vs sends ${fmt(ratios.sendPerCpu, 1)}x, vs request-response ${fmt(ratios.callPerCpu, 1)}x`,
   );
 }
 
@@ -76,6 +87,7 @@ function row(name: string, concurrency: number, sb: SwitchboardCell, send: Resta
     `| ${name} | ${concurrency} | ${fmt(sb.appliedPerSecond)} | ${fmt(send.appliedPerSecond)} | ` +
     `${fmt(sb.appliedPerSecond / send.appliedPerSecond, 1)} | ${fmt(call.appliedPerSecond)} | ` +
     `${fmt(sb.appliedPerSecond / call.appliedPerSecond, 1)} | ` +
+    `${fmt(perCpuSecond(sb))} / ${fmt(perCpuSecond(send))} / ${fmt(perCpuSecond(call))} | ` +
     `${cpuPair(sb.cpu.processes, "runtime", "function")} | ` +
     `${cpuPair(send.cpu.processes, "restate-server", "restate SDK")} | ` +
     `${cpuPair(call.cpu.processes, "restate-server", "restate SDK")} | ` +
@@ -83,6 +95,19 @@ function row(name: string, concurrency: number, sb: SwitchboardCell, send: Resta
     `${fmt(notOurs(sb.cpu))} / ${fmt(notOurs(send.cpu))} / ${fmt(notOurs(call.cpu))} | ${send.backlog} | ` +
     `${failed(sb.load)} / ${failed(send.load)} / ${failed(call.load)} |`
   );
+}
+
+/**
+ * Messages applied per second of CPU the measured processes used (wrk excluded): less sensitive
+ * than applied/s to how much of the machine other work took, though not immune (contention
+ * also costs cache misses and context switches).
+ */
+function perCpuSecond(cell: {
+  appliedPerSecond: number;
+  cpu: { processes: Record<string, number> };
+}): number {
+  const cores = Object.values(cell.cpu.processes).reduce((sum, percent) => sum + percent, 0) / 100;
+  return cell.appliedPerSecond / cores;
 }
 
 /**
