@@ -1,15 +1,21 @@
 /**
  * A closed-loop HTTP load generator, run as its own process so it does not share an event
  * loop with what it measures. Usage (JSON on stdout when done):
- *   load-generator.ts <baseUrl> <keys> <concurrency> <durationMs> [contentType]
- * Each request POSTs to <baseUrl>/<key> with key = "k<n>" chosen uniformly among <keys>.
+ *   load-generator.ts <baseUrl> <keys> <concurrency> <durationMs> [contentType] [pathSuffix]
+ * Each request POSTs to <baseUrl>/<key><pathSuffix> with key = "k<n>" chosen uniformly among <keys>.
  * The body is a sequence number, or the bytes of $BENCH_BODY_FILE when set.
  */
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
 
-const [baseUrl = "", keysArg = "1", concurrencyArg = "1", durationArg = "1000", contentType = "text/plain"] =
-  process.argv.slice(2);
+const [
+  baseUrl = "",
+  keysArg = "1",
+  concurrencyArg = "1",
+  durationArg = "1000",
+  contentType = "text/plain",
+  pathSuffix = "",
+] = process.argv.slice(2);
 const keys = Number(keysArg);
 const concurrency = Number(concurrencyArg);
 const durationMs = Number(durationArg);
@@ -29,7 +35,7 @@ async function worker(): Promise<void> {
     const started = performance.now();
     try {
       const response = await pool.request({
-        path: `${url.pathname.replace(/\/$/, "")}/${key}`,
+        path: `${url.pathname.replace(/\/$/, "")}/${key}${pathSuffix}`,
         method: "POST",
         headers: { "content-type": contentType },
         body: fixedBody ?? String(seq++),

@@ -1,6 +1,6 @@
 /**
- * Closed-loop HTTP load for the benchmarks: POSTs to <baseUrl>/k<n> with n uniform among
- * `keys`, `concurrency` connections, for `durationMs`. Runs wrk (one thread, as the Restate
+ * Closed-loop HTTP load for the benchmarks: POSTs to <baseUrl>/k<n><pathSuffix> with n uniform
+ * among `keys`, `concurrency` connections, for `durationMs`. Runs wrk (one thread, as the Restate
  * figures in shared/reference were measured) when it is installed, else our own Node load
  * generator; BENCH_LOADGEN=node|wrk picks one. wrk spends a few % of a core where the Node
  * generator spends a third of one, which on two cores is CPU taken from what is measured.
@@ -8,6 +8,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { reapOnInterrupt } from "./child-reaper.js";
 import { type LoadResult, runJsonProcess } from "./processes.js";
 
 const WRK = "/usr/bin/wrk";
@@ -26,10 +27,11 @@ export function runLoad(
   concurrency: number,
   durationMs: number,
   contentType = "text/plain",
+  pathSuffix = "",
 ): Promise<LoadResult> {
-  const args = [baseUrl, String(keys), String(concurrency), String(durationMs), contentType];
+  const args = [baseUrl, String(keys), String(concurrency), String(durationMs), contentType, pathSuffix];
   return loadGenerator() === "wrk"
-    ? runWrk(baseUrl, keys, concurrency, durationMs, contentType)
+    ? runWrk(baseUrl, keys, concurrency, durationMs, contentType, pathSuffix)
     : runJsonProcess<LoadResult>("load-generator.ts", args);
 }
 
@@ -39,22 +41,22 @@ function runWrk(
   concurrency: number,
   durationMs: number,
   contentType: string,
+  pathSuffix: string,
 ): Promise<LoadResult> {
   const url = new URL(baseUrl);
   const script = new URL("wrk-load.lua", import.meta.url).pathname;
   const seconds = Math.max(1, Math.round(durationMs / 1000));
-  const child = spawn(
-    WRK,
-    ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", script, url.origin],
-    {
+  const child = reapOnInterrupt(
+    spawn(WRK, ["-t1", `-c${concurrency}`, `-d${seconds}s`, "--timeout", "30s", "-s", script, url.origin], {
       stdio: ["ignore", "pipe", "inherit"],
       env: {
         ...process.env,
         BENCH_BASE_PATH: `${url.pathname.replace(/\/$/, "")}/`,
         BENCH_KEYS: String(keys),
         BENCH_CONTENT_TYPE: contentType,
+        BENCH_PATH_SUFFIX: pathSuffix,
       },
-    },
+    }),
   );
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {

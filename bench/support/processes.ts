@@ -1,15 +1,24 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { reapOnInterrupt } from "./child-reaper.js";
 
 const TSX = ["--conditions=development", "--import", "tsx"];
 
-/** Starts a bench/support script that prints its port on its first stdout line. */
+/**
+ * Starts a bench/support script that prints its port on its first stdout line. TypeScript runs
+ * through tsx; a plain .mjs runs on node alone, so no loader sits in what it measures.
+ */
 export function startServerProcess(
   script: string,
   args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const loader = script.endsWith(".mjs") ? [] : TSX;
+  const child = reapOnInterrupt(
+    spawn(process.execPath, [...loader, new URL(script, import.meta.url).pathname, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env,
+    }),
+  );
   return new Promise((resolve, reject) => {
     child.stdout?.once("data", (chunk: Buffer) => resolve({ port: Number(chunk.toString().trim()), child }));
     child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -18,9 +27,11 @@ export function startServerProcess(
 
 /** Runs a bench/support script to completion and parses the JSON it prints. */
 export function runJsonProcess<T>(script: string, args: string[]): Promise<T> {
-  const child = spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = reapOnInterrupt(
+    spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    }),
+  );
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
