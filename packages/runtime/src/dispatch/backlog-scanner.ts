@@ -57,6 +57,21 @@ export class BacklogScanner {
     this.wake();
   }
 
+  /**
+   * Messages from `seq` on were stored by someone else (another instance, in a cluster): read
+   * again from there. Undefined means "from the oldest" (nothing says how far back to look).
+   */
+  lookBack(seq: number | undefined): void {
+    if (seq === undefined) {
+      this.rewind();
+      return;
+    }
+    this.caughtUp = false;
+    if (seq - 1 < this.cursor) this.cursor = seq - 1;
+    this.generation++;
+    this.wake();
+  }
+
   stop(): void {
     this.stopped = true;
   }

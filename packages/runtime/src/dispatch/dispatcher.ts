@@ -4,6 +4,7 @@ import type {
 } from "@switchboard/sdk/protocol";
 import { endpointLabel } from "../config/endpoint-label.js";
 import type { FunctionRouter } from "../config/model.js";
+import { ClusterErrors } from "../errors/cluster-errors.js";
 import { DispatchErrors } from "../errors/dispatch-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { buildBatchRequest } from "../invoke/build-request.js";
@@ -61,6 +62,12 @@ export interface DispatcherOptions {
   readonly maxRegistrationRounds?: number;
   /** Metrics hook; absent = nothing is counted beyond stats(). */
   readonly observer?: DispatchObserver;
+  /**
+   * In a cluster: whether this instance owns the address's partition now. Messages for other
+   * instances' addresses are only stored here (their owner is notified by the store), and
+   * this instance never dispatches them. Default: it owns every address.
+   */
+  readonly owns?: (address: AddressRef) => boolean;
 }
 
 export interface DispatcherStats {
@@ -117,6 +124,7 @@ export class Dispatcher {
   private readonly scheduler: DelayedMessageScheduler;
   private readonly logger: Logger;
   private readonly clock: () => number;
+  private readonly owns: (address: AddressRef) => boolean;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxRounds: number;
   private readonly maxActive: number;
@@ -138,6 +146,7 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? Date.now;
+    this.owns = options.owns ?? (() => true);
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.limiter = new InFlightLimiter(maxInFlight);
     this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
@@ -188,17 +197,48 @@ export class Dispatcher {
   async start(): Promise<void> {
     const { store } = this.options;
     for (const [fn, specs] of await store.specs.all()) this.registry.add(fn, specs);
-    for (const suspension of await store.suspensions.all()) {
-      const mailbox = this.mailbox(suspension.address);
-      this.setFailures(mailbox, suspension.failures);
-      mailbox.retryAt = suspension.retryAt;
-      mailbox.lastError = { code: suspension.errorCode, message: suspension.errorMessage };
-      this.armRetry(mailbox);
-    }
+    await this.restoreSuspensions();
     this.scanner.rewind();
     this.scheduler.start();
     this.purgeTimer = setInterval(() => void this.purgeExpiredState(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref?.();
+  }
+
+  /**
+   * Cluster: this instance took partitions. Their suspensions, backlogs and timers are in the
+   * store only: suspensions are restored first, so a suspended address keeps its backoff.
+   */
+  async ownershipGained(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.restoreSuspensions();
+    } catch (error) {
+      this.logger.warn({ err: error }, "reading the suspensions of gained partitions failed");
+    }
+    if (this.stopping) return;
+    this.scanner.rewind();
+    this.scheduler.start();
+  }
+
+  /**
+   * Cluster: partitions were taken from this instance. Their addresses leave memory at once;
+   * a batch in flight is abandoned (the store's fencing would refuse its result anyway), and
+   * its messages stay stored for the new owner.
+   */
+  ownershipLost(): void {
+    for (const mailbox of [...this.mailboxes.values()]) {
+      if (this.owns(mailbox.address)) continue;
+      this.release(mailbox);
+    }
+    this.notifyIfSettled();
+  }
+
+  /**
+   * Cluster: another instance stored messages for this instance's partitions, the lowest seq
+   * `fromSeq` (undefined: unknown, so the whole backlog is read again).
+   */
+  messagesStoredElsewhere(fromSeq?: number): void {
+    if (!this.stopping) this.scanner.lookBack(fromSeq);
   }
 
   /**
@@ -399,6 +439,7 @@ export class Dispatcher {
 
   /** A message is durably stored: count it for its address, or let the scanner find the address. */
   private stored(message: StoredMessage): void {
+    if (!this.owns(message.target)) return;
     const key = addressKey(message.target);
     const mailbox = this.mailboxes.get(key);
     if (mailbox) {
@@ -412,7 +453,15 @@ export class Dispatcher {
   /** The scanner found a stored message of `row`'s address. */
   private consider(row: AddressRow): Consideration {
     const key = addressKey(row);
-    if (this.mailboxes.has(key)) return "skipped";
+    const resident = this.mailboxes.get(key);
+    if (resident) {
+      // Usually counted already (counting is once per seq); in a cluster, another instance
+      // may have stored it, and only this read tells.
+      resident.counted(row.seq);
+      this.kick(resident);
+      return "skipped";
+    }
+    if (!this.owns(row)) return "skipped";
     const health = this.endpoints.of(row.fn);
     if (health?.down) {
       health.messagesWhileDown++;
@@ -485,7 +534,8 @@ export class Dispatcher {
   }
 
   private kick(mailbox: Mailbox): void {
-    if (mailbox.reading) return;
+    // A mailbox released meanwhile (its partition moved) sends nothing more.
+    if (mailbox.reading || !this.holds(mailbox)) return;
     if (mailbox.inFlight || mailbox.waitingForSlot || mailbox.queued === 0) {
       this.forgetIfIdle(mailbox);
       return;
@@ -511,8 +561,8 @@ export class Dispatcher {
     mailbox.waitingForSlot = true;
     this.limiter.acquire(() => {
       mailbox.waitingForSlot = false;
-      if (this.stopping) {
-        // Granted after stop(): the batch stays in the store for the next start.
+      if (this.stopping || !this.holds(mailbox)) {
+        // Granted after stop() or after its partition moved: the batch stays in the store.
         this.releaseSlot();
         return;
       }
@@ -555,7 +605,8 @@ export class Dispatcher {
 
   private drop(mailbox: Mailbox): void {
     if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
-    this.mailboxes.delete(addressKey(mailbox.address));
+    mailbox.retryTimer = undefined;
+    if (this.holds(mailbox)) this.mailboxes.delete(addressKey(mailbox.address));
     this.scanner.wake();
   }
 
@@ -647,7 +698,12 @@ export class Dispatcher {
     error: unknown,
     batch: readonly StoredMessage[],
   ): Promise<void> {
-    if (this.stopping) return; // abandoned by stop(): stays stored, nothing to report
+    if (this.stopping || !this.holds(mailbox)) return; // abandoned: stays stored, nothing to report
+    if (error instanceof SwitchboardError && error.code === ClusterErrors.OWNERSHIP_LOST.code) {
+      // Its partition moved before the ownership change reached dispatch: not the address's fault.
+      this.release(mailbox);
+      return;
+    }
     this.failedBatches++;
     const cause = describe(error);
     const wasProbe = mailbox.probe;
@@ -755,6 +811,31 @@ export class Dispatcher {
       Math.max(0, mailbox.retryAt - this.clock()),
     );
     mailbox.retryTimer.unref?.();
+  }
+
+  /** Whether `mailbox` is the one dispatch holds for its address (not one released since). */
+  private holds(mailbox: Mailbox): boolean {
+    return this.mailboxes.get(addressKey(mailbox.address)) === mailbox;
+  }
+
+  /** Forgets an address whose partition this instance no longer owns. */
+  private release(mailbox: Mailbox): void {
+    mailbox.abort?.abort();
+    mailbox.waitingForSlot = false;
+    this.setFailures(mailbox, 0);
+    this.drop(mailbox);
+  }
+
+  /** Restores stored suspensions of owned addresses not in memory, each with its backoff. */
+  private async restoreSuspensions(): Promise<void> {
+    for (const suspension of await this.options.store.suspensions.all()) {
+      if (!this.owns(suspension.address) || this.mailboxes.has(addressKey(suspension.address))) continue;
+      const mailbox = this.mailbox(suspension.address);
+      this.setFailures(mailbox, suspension.failures);
+      mailbox.retryAt = suspension.retryAt;
+      mailbox.lastError = { code: suspension.errorCode, message: suspension.errorMessage };
+      this.armRetry(mailbox);
+    }
   }
 
   private forgetIfIdle(mailbox: Mailbox): void {
