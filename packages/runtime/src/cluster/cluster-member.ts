@@ -1,0 +1,135 @@
+import type { Logger } from "../dispatch/logger.js";
+import { type OpenedPostgresBackend, openPostgresBackend } from "../store/postgres/open-postgres-backend.js";
+import type { PostgresBackend } from "../store/postgres/postgres-backend.js";
+import { parseStoreUrl } from "../store/postgres/store-url.js";
+import type { AddressRef } from "../store/records.js";
+import type { Ownership } from "./ownership.js";
+import type { OwnershipChange } from "./ownership-types.js";
+import { partitionOf } from "./partition-hash.js";
+import { PartitionWakeups } from "./partition-wakeups.js";
+
+export interface ClusterMemberOptions {
+  /** `postgres://…` (`--store`, SWITCHBOARD_STORE). */
+  readonly url: string;
+  /** The partition count a new cluster is created with; an existing cluster must match. */
+  readonly partitions?: number;
+  /** Unique per process run (default: host, pid and a random suffix). */
+  readonly instanceId?: string;
+  /** How long a silent instance keeps its partitions (default 10 s). */
+  readonly leaseMs?: number;
+  /** Listener names to ports, shown in the members table and the admin API's cluster view. */
+  readonly ports?: Readonly<Record<string, number>>;
+  readonly logger: Logger;
+}
+
+/** What dispatch does about ownership (Dispatcher's cluster hooks). */
+export interface ClusterWork {
+  /** Partitions were gained, or notifications may have been missed: read the owned backlog again. */
+  gained(): void;
+  /** Partitions were lost: forget their addresses. */
+  lost(): void;
+  /** Another instance stored messages for owned partitions, the lowest seq `fromSeq` (if known). */
+  storedElsewhere(fromSeq?: number): void;
+}
+
+/**
+ * One instance's place in a cluster on PostgreSQL: the fenced store backend, this instance's
+ * partition ownership, and the wake-ups that tell dispatch when partitions move or messages
+ * arrive for them. Joining takes the instance's share of the partitions at once (an instance
+ * alone owns them all, except those a crashed instance's unexpired lease still holds);
+ * leaving commits what was submitted and hands the partitions over without a lease wait.
+ */
+export class ClusterMember {
+  private wakeups: PartitionWakeups | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private leaving: Promise<void> | undefined;
+
+  private constructor(
+    private readonly opened: OpenedPostgresBackend,
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async join(options: ClusterMemberOptions): Promise<ClusterMember> {
+    const { logger } = options;
+    const opened = await openPostgresBackend({
+      url: options.url,
+      ...(options.partitions !== undefined ? { partitions: options.partitions } : {}),
+      ownership: {
+        ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+        ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+        ...(options.ports ? { ports: options.ports } : {}),
+        onError: (error) => logger.warn({ err: error }, "a cluster heartbeat failed; the next one retries"),
+      },
+      onOwnershipChange: (change) => logChange(logger, change),
+    });
+    return new ClusterMember(opened, options.url, logger);
+  }
+
+  get backend(): PostgresBackend {
+    return this.opened.backend;
+  }
+
+  get ownership(): Ownership {
+    return this.opened.ownership;
+  }
+
+  get instanceId(): string {
+    return this.opened.ownership.instanceId;
+  }
+
+  get partitionCount(): number {
+    return this.opened.backend.store.partitionCount;
+  }
+
+  /** Whether this instance owns `address`'s partition now. */
+  readonly owns = (address: AddressRef): boolean =>
+    this.opened.ownership.epochOf(partitionOf(address.fn, address.id, this.partitionCount)) !== undefined;
+
+  /**
+   * Starts telling `work` about ownership changes and other instances' messages. Call once
+   * dispatch has started: the partitions held now are reported as gained straight away.
+   */
+  async attach(work: ClusterWork): Promise<void> {
+    // (join's listener logs every change, the first tick's included.)
+    this.unsubscribe = this.opened.ownership.onChange((change) => {
+      if (change.lost.length > 0) work.lost();
+    });
+    this.wakeups = await PartitionWakeups.start({
+      url: parseStoreUrl(this.url),
+      ownership: this.opened.ownership,
+      onWork: (_partitions, reason, fromSeq?: number) => {
+        if (reason === "notified") work.storedElsewhere(fromSeq);
+        else work.gained();
+      },
+      onError: (error) =>
+        this.logger.warn({ err: error }, "the cluster's notification listener failed; it reconnects"),
+    });
+  }
+
+  /** Stops listening, commits what was submitted, hands the partitions over, closes the pool. */
+  leave(): Promise<void> {
+    this.leaving ??= (async () => {
+      this.unsubscribe?.();
+      await this.wakeups?.close().catch(() => {});
+      await this.opened.close();
+    })();
+    return this.leaving;
+  }
+}
+
+function logChange(logger: Logger, change: OwnershipChange): void {
+  if (change.gained.length > 0) {
+    logger.info(
+      { partitions: change.gained.length, reason: change.reason },
+      `took ${change.gained.length} partitions (${change.reason})`,
+    );
+  }
+  if (change.lost.length > 0) {
+    const level = change.reason === "stopped" || change.reason === "rebalanced" ? "info" : "warn";
+    logger[level](
+      { partitions: change.lost.length, reason: change.reason },
+      `gave up ${change.lost.length} partitions (${change.reason})`,
+    );
+  }
+}
