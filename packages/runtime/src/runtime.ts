@@ -180,7 +180,7 @@ export class Runtime {
           config,
           router: started.router,
           endpoints: () => [...config.endpoints, ...started.embeddedEndpoints],
-          store,
+          store: backend,
           dispatcher,
           transport,
           egresses,
