@@ -36,6 +36,7 @@ import { Ops } from "./ops/ops.js";
 import { TracedTransport } from "./ops/traced-transport.js";
 import { Tracing, type TracingOptions } from "./ops/tracing.js";
 import { TracingInvoker } from "./ops/tracing-invoker.js";
+import type { StoreBackend } from "./store/contract.js";
 import { SqliteBackend } from "./store/sqlite-backend.js";
 import { type Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
@@ -121,6 +122,9 @@ export class Runtime {
     const transport = tracing ? new TracedTransport(createTransport(), tracing) : createTransport();
     const metrics = new Metrics();
     store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
+    // Everything past this point (dispatch, egress, the admin API) works through the store
+    // contract, so it runs the same on the PostgreSQL backend.
+    const backend = new SqliteBackend(store);
     let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
@@ -141,7 +145,7 @@ export class Runtime {
       // Read at each scrape: a reload (switchboard dev) replaces pools behind this.
       metrics.addWorkerPools(() => started.poolStats());
       for (const component of config.components) {
-        const sink = createEgress(component, store, transport, logger);
+        const sink = createEgress(component, backend, transport, logger);
         if (!sink) continue;
         if (egresses.some((existing) => existing.id === sink.id)) {
           throw new SwitchboardError(
@@ -154,7 +158,7 @@ export class Runtime {
       const byId = new Map<string, EgressSink>(egresses.map((sink) => [sink.id, sink]));
       const invoker = options.invoker ?? new RemoteInvoker(config.router, transport);
       const dispatcher = new Dispatcher({
-        store: new SqliteBackend(store),
+        store: backend,
         router: host.router,
         invoker: new InstrumentedInvoker(
           host.invoker(tracing ? new TracingInvoker(invoker, host.router, tracing) : invoker),
@@ -176,7 +180,7 @@ export class Runtime {
           config,
           router: started.router,
           endpoints: () => [...config.endpoints, ...started.embeddedEndpoints],
-          store,
+          store: backend,
           dispatcher,
           transport,
           egresses,
@@ -222,7 +226,7 @@ export class Runtime {
         ingresses,
         egresses,
         egressById: byId,
-        createEgress: (component: LoadedComponent) => createEgress(component, store, transport, logger),
+        createEgress: (component: LoadedComponent) => createEgress(component, backend, transport, logger),
         logger,
       };
       return new Runtime(
@@ -333,7 +337,7 @@ async function loadConfig(paths: readonly string[], portOffset: number): Promise
 
 function createEgress(
   component: LoadedComponent,
-  store: Store,
+  store: StoreBackend,
   transport: Transport,
   logger: Logger,
 ): EgressSink | undefined {

@@ -61,7 +61,16 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   }
   assert.equal(moved, 200);
 
-  const samples = await scrape(fx.admin);
+  // The outbox and dead-letter gauges are store counts, recounted in the background at most
+  // once a second (a scrape never waits for the store): scrape until they caught up.
+  const caughtUp = (scraped: Awaited<ReturnType<typeof scrape>>) =>
+    metricValue(scraped, "switchboard_egress_pending_records") === 7 &&
+    metricValue(scraped, "switchboard_dead_letters") === brokenAccepted;
+  let samples = await scrape(fx.admin);
+  for (let i = 0; i < 100 && !caughtUp(samples); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    samples = await scrape(fx.admin);
+  }
   const fn = (name: string) => ({ function_type: name });
   assert.equal(metricValue(samples, "switchboard_messages_accepted_total", fn("test/counter")), 7);
   assert.equal(

@@ -111,15 +111,19 @@ test("playground egress validates records and pops them oldest first, durably", 
   const dir = tempDir(t);
   const store = Store.open(dir);
   t.after(() => store.close());
-  const egress = new PlaygroundEgress(playgroundEgressSpec.parse({ port: 0, topics: ["greetings"] }), store, {
-    info() {},
-    warn() {},
-    error() {},
-    debug() {},
-    child() {
-      return this;
+  const egress = new PlaygroundEgress(
+    playgroundEgressSpec.parse({ port: 0, topics: ["greetings"] }),
+    new SqliteBackend(store),
+    {
+      info() {},
+      warn() {},
+      error() {},
+      debug() {},
+      child() {
+        return this;
+      },
     },
-  });
+  );
   await egress.start();
   t.after(() => egress.stop());
   const record = (body: unknown) => ({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Logger } from "../dispatch/logger.js";
+import type { StoreBackend } from "../store/contract.js";
 import type { NewEgressRecord, StoredEgressRecord, StoredValue } from "../store/records.js";
-import type { Store } from "../store/store.js";
 import type { EgressSink } from "./egress-sink.js";
 import { OutboxDeliverer } from "./outbox-deliverer.js";
 
@@ -19,12 +19,12 @@ export class LogEgress implements EgressSink {
   readonly id: string;
   private readonly deliverer: OutboxDeliverer;
 
-  constructor(spec: LogEgressSpec, store: Store, logger: Logger) {
+  constructor(spec: LogEgressSpec, store: StoreBackend, logger: Logger) {
     this.id = spec.id;
     const log = logger.child({ egress: spec.id });
     this.deliverer = new OutboxDeliverer(
       this.id,
-      store,
+      store.egress,
       async (record) => log.info(describe(record), "egress record"),
       log,
     );

@@ -1,17 +1,28 @@
 import { type Logger, redactUrls } from "../dispatch/logger.js";
+import { ClusterErrors } from "../errors/cluster-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import type { EgressStore } from "../store/contract.js";
 import type { StoredEgressRecord } from "../store/records.js";
-import type { Store } from "../store/store.js";
 
 /** Delivers one record; resolves when the receiver has it, throws to retry later. */
 export type DeliverRecord = (record: StoredEgressRecord) => Promise<void>;
 
+/** Records read per store round trip. */
 const BATCH = 100;
 
 /**
  * Drains one egress's outbox in order, at least once: a record is deleted only after it was
  * delivered, so a crash between the two re-delivers it (receivers dedupe by the record's
  * sequence number). A failing delivery is retried with capped exponential backoff.
+ *
+ * The store hands out durable records only, so nothing delivered can vanish in a crash. In a
+ * cluster, delivery belongs to the owner of the producer's partition. A deliverer that lost
+ * the partition learns it when its delete fails with SB_CLUSTER_OWNERSHIP_LOST: it leaves
+ * the record (and the rest of that partition's outbox, which its next read no longer sees)
+ * to the new owner, which delivers it again. So a record delivered in the window between the
+ * lease running out and that delete reaches the receiver twice, as a record delivered just
+ * before a crash does: at least once, as in StateFun; the idempotency key is the same both
+ * times.
  */
 export class OutboxDeliverer {
   private running = false;
@@ -23,7 +34,7 @@ export class OutboxDeliverer {
 
   constructor(
     private readonly egressId: string,
-    private readonly store: Store,
+    private readonly egress: EgressStore,
     private readonly deliver: DeliverRecord,
     private readonly logger: Logger,
     private readonly backoff = { initialMs: 100, maxMs: 30_000 },
@@ -53,17 +64,10 @@ export class OutboxDeliverer {
       do {
         this.again = false;
         let afterSeq = 0;
-        for (;;) {
-          const records = this.store.egress.pending(this.egressId, afterSeq, BATCH);
-          if (records.length === 0 || this.stopped) break;
-          // A record read here may be committed but not yet on disk: it leaves only once it is.
-          await this.store.commits.whenDurable();
-          for (const record of records) {
-            if (this.stopped) break;
-            await this.deliver(record);
-            await this.store.commits.submit(() => this.store.egress.delete(record.seq));
-            afterSeq = record.seq;
-          }
+        while (!this.stopped) {
+          const records = await this.egress.pending(this.egressId, afterSeq, BATCH);
+          if (records.length === 0) break;
+          afterSeq = await this.deliverPage(records, afterSeq);
         }
       } while (this.again && !this.stopped);
       this.failures = 0;
@@ -92,6 +96,35 @@ export class OutboxDeliverer {
     } finally {
       this.running = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Delivers a page in order, deleting each record after it; returns the seq to read on from. */
+  private async deliverPage(records: readonly StoredEgressRecord[], afterSeq: number): Promise<number> {
+    let delivered = afterSeq;
+    for (const record of records) {
+      if (this.stopped) break;
+      await this.deliver(record);
+      delivered = record.seq;
+      // The rest of this page may belong to the lost partition too: read on, owned ones only.
+      if (!(await this.forget(record))) break;
+    }
+    return delivered;
+  }
+
+  /** Deletes a delivered record; false when its partition went to another instance. */
+  private async forget(record: StoredEgressRecord): Promise<boolean> {
+    try {
+      await this.egress.delete(record.seq);
+      return true;
+    } catch (error) {
+      if (!(error instanceof SwitchboardError && error.code === ClusterErrors.OWNERSHIP_LOST.code))
+        throw error;
+      this.logger.info(
+        { egress: this.egressId, seq: record.seq, code: error.code },
+        "egress record left to its partition's new owner, which delivers it again",
+      );
+      return false;
     }
   }
 }

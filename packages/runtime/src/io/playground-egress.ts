@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { Logger } from "../dispatch/logger.js";
 import { IoErrors } from "../errors/io-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import type { StoreBackend } from "../store/contract.js";
 import type { NewEgressRecord, StoredEgressRecord, StoredValue } from "../store/records.js";
-import type { Store } from "../store/store.js";
 import type { EgressSink } from "./egress-sink.js";
 import { sendError, sendJson } from "./http-util.js";
 import { HttpListener } from "./listen.js";
@@ -37,7 +37,7 @@ export class PlaygroundEgress implements EgressSink {
 
   constructor(
     private readonly spec: PlaygroundEgressSpec,
-    private readonly store: Store,
+    private readonly store: StoreBackend,
     private readonly logger: Logger,
   ) {
     this.listener = new HttpListener(
@@ -125,13 +125,9 @@ export class PlaygroundEgress implements EgressSink {
     }
   }
 
-  /** Reads and deletes inside one commit unit, so two concurrent pops never return the same record. */
+  /** Takes the oldest record out in one store unit, so two concurrent pops never return the same record. */
   private pop(topic: string): Promise<StoredEgressRecord | undefined> {
-    return this.store.commits.submit(() => {
-      const record = this.store.egress.oldest(this.id, topic);
-      if (record) this.store.egress.delete(record.seq);
-      return record;
-    });
+    return this.store.egress.pop(this.id, topic);
   }
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Logger } from "../dispatch/logger.js";
+import type { StoreBackend } from "../store/contract.js";
 import type { NewEgressRecord, StoredValue } from "../store/records.js";
-import type { Store } from "../store/store.js";
 import type { Transport, TransportOptions } from "../transport/types.js";
 import type { EgressSink } from "./egress-sink.js";
 import { OutboxDeliverer } from "./outbox-deliverer.js";
@@ -20,7 +20,8 @@ export type WebhookEgressSpec = z.output<typeof webhookEgressSpec>;
 
 /**
  * POSTs each record to a URL through the host's transport, in order and at least once.
- * `Idempotency-Key: <egress id>/<seq>` lets the receiver drop a redelivery after a crash.
+ * `Idempotency-Key: <egress id>/<seq>` lets the receiver drop a redelivery after a crash, or
+ * after a cluster partition changed hands (see OutboxDeliverer: the same key both times).
  * The body is the record's value; `Content-Type: application/vnd.<typename>` names its type.
  */
 export class WebhookEgress implements EgressSink {
@@ -30,7 +31,7 @@ export class WebhookEgress implements EgressSink {
 
   constructor(
     spec: WebhookEgressSpec,
-    store: Store,
+    store: StoreBackend,
     transport: Transport,
     options: TransportOptions,
     logger: Logger,
@@ -38,7 +39,7 @@ export class WebhookEgress implements EgressSink {
     this.id = spec.id;
     this.deliverer = new OutboxDeliverer(
       this.id,
-      store,
+      store.egress,
       async (record) => {
         await transport.exchange(
           {

@@ -4,12 +4,28 @@ import type { AddressRef, StoredMessage, StoredTimer } from "../store/records.js
 import type { AdminContext } from "./admin-context.js";
 import { viewValue } from "./value-view.js";
 
+/** The whole backlog: an operator looking at an address sees every message it waits on. */
+const WHOLE_BACKLOG = Number.MAX_SAFE_INTEGER;
+/** Dead letters counted per address (the view shows how many, up to this). */
+const DEAD_LETTERS_COUNTED = 1000;
+
 /** Everything the runtime holds for one address: state, backlog, timers, suspension. */
-export function addressView(context: AdminContext, address: AddressRef, now = Date.now()): unknown {
+export async function addressView(
+  context: AdminContext,
+  address: AddressRef,
+  now = Date.now(),
+): Promise<unknown> {
   const { store, dispatcher, router } = context;
   const resolved = router.tryResolve(address.fn);
   const specs = dispatcher.registeredSpecs().get(address.fn) ?? [];
-  const values = store.state.read(address, now);
+  // Independent reads: on a networked store they overlap instead of queueing.
+  const [values, backlog, sent, incoming, deadLetters] = await Promise.all([
+    store.state.read(address, now),
+    store.messages.head(address, WHOLE_BACKLOG),
+    store.timers.sentBy(address),
+    store.timers.aimedAt(address),
+    store.deadLetters.list(0, DEAD_LETTERS_COUNTED, address),
+  ]);
   const suspension = dispatcher
     .suspendedAddresses()
     .find((entry) => entry.address === formatAddress(address));
@@ -31,13 +47,13 @@ export function addressView(context: AdminContext, address: AddressRef, now = Da
           : { present: false }),
       };
     }),
-    backlog: store.messages.forAddress(address).map(messageView),
+    backlog: backlog.map(messageView),
     timers: {
-      sent: store.timers.forSender(address).map(timerView),
-      incoming: store.timers.forTarget(address).map(timerView),
+      sent: sent.map(timerView),
+      incoming: incoming.map(timerView),
     },
     suspension: suspension ?? null,
-    deadLetters: store.deadLetters.list(0, 1000, address).length,
+    deadLetters: deadLetters.length,
   };
 }
 

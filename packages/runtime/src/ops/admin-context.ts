@@ -1,9 +1,10 @@
 import type { FunctionEndpoint, FunctionRouter, ModuleConfig } from "../config/model.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { EgressSink } from "../io/egress-sink.js";
-import type { Store } from "../store/store.js";
+import type { StoreBackend } from "../store/contract.js";
 import type { Transport } from "../transport/types.js";
 import type { Metrics } from "./metrics.js";
+import type { StoreFigures } from "./store-figures.js";
 import type { Tracing } from "./tracing.js";
 
 /** The parts of a running runtime the admin API reads and acts on. */
@@ -16,7 +17,10 @@ export interface AdminContext {
   readonly router: FunctionRouter;
   /** Remote endpoints and the endpoints hosted modules bind, as they are now. */
   endpoints(): readonly FunctionEndpoint[];
-  readonly store: Store;
+  /** The store, through its contract only: the admin API works the same on SQLite and PostgreSQL. */
+  readonly store: StoreBackend;
+  /** Outbox and dead-letter counts, recounted at most once a second. */
+  readonly storeFigures: StoreFigures;
   readonly dispatcher: Dispatcher;
   readonly transport: Transport;
   readonly egresses: readonly EgressSink[];

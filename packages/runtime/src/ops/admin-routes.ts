@@ -4,7 +4,7 @@ import { formatAddress } from "../dispatch/address.js";
 import { AdminErrors } from "../errors/admin-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { sendJson } from "../io/http-util.js";
-import type { AddressRef } from "../store/records.js";
+import type { AddressRef, DeadLetter } from "../store/records.js";
 import { addressView, messageView } from "./address-view.js";
 import type { AdminContext } from "./admin-context.js";
 import { ADMIN_PAGE_HTML } from "./admin-page.js";
@@ -37,7 +37,10 @@ const ROUTES: readonly Route[] = [
   { pattern: ["healthz"], methods: { GET: (_c, _r, res) => sendJson(res, 200, { status: "ok" }) } },
   { pattern: ["readyz"], methods: { GET: readiness } },
   { pattern: ["metrics"], methods: { GET: metrics } },
-  { pattern: ["api", "overview"], methods: { GET: (c, _r, res) => sendJson(res, 200, overview(c)) } },
+  {
+    pattern: ["api", "overview"],
+    methods: { GET: async (c, _r, res) => sendJson(res, 200, await overview(c)) },
+  },
   { pattern: ["api", "functions"], methods: { GET: (c, _r, res) => sendJson(res, 200, functionsView(c)) } },
   {
     pattern: ["api", "suspended"],
@@ -45,7 +48,9 @@ const ROUTES: readonly Route[] = [
   },
   {
     pattern: ["api", "addresses", "*", "*", "*"],
-    methods: { GET: (c, r, res) => sendJson(res, 200, addressView(c, addressOf(c, r.segments, 2))) },
+    methods: {
+      GET: async (c, r, res) => sendJson(res, 200, await addressView(c, addressOf(c, r.segments, 2))),
+    },
   },
   { pattern: ["api", "addresses", "*", "*", "*", "retry"], methods: { POST: retry } },
   { pattern: ["api", "addresses", "*", "*", "*", "dead-letter"], methods: { POST: deadLetter } },
@@ -147,7 +152,11 @@ async function deadLetter(
   });
 }
 
-function listDeadLetters(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+async function listDeadLetters(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
   const after = integerParam(request.query, "after", 0);
   const limit = Math.min(Math.max(1, integerParam(request.query, "limit", 100)), MAX_LIST);
   const fn = request.query.get("fn");
@@ -159,17 +168,23 @@ function listDeadLetters(context: AdminContext, request: AdminRequest, response:
     );
   }
   const address = fn !== null && id !== null ? { fn, id } : undefined;
-  const letters = context.store.deadLetters.list(after, limit, address).map(deadLetterView);
+  const { deadLetters } = context.store;
+  const [listed, total] = await Promise.all([deadLetters.list(after, limit, address), deadLetters.count()]);
+  const letters = listed.map(deadLetterView);
   sendJson(response, 200, {
     deadLetters: letters,
-    total: context.store.deadLetters.count(),
+    total,
     next: letters.length === limit ? (letters.at(-1) as { id: number }).id : null,
   });
 }
 
-function getDeadLetter(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+async function getDeadLetter(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
   const seq = deadLetterId(request.segments[2]);
-  const letter = context.store.deadLetters.get(seq);
+  const letter = await context.store.deadLetters.get(seq);
   if (!letter) throw unknownDeadLetter(seq);
   sendJson(response, 200, deadLetterView(letter));
 }
@@ -180,8 +195,7 @@ async function dropDeadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const seq = deadLetterId(request.segments[2]);
-  const { store } = context;
-  const dropped = await store.commits.submit(() => store.deadLetters.delete(seq));
+  const dropped = await context.store.deadLetters.drop(seq);
   if (!dropped) throw unknownDeadLetter(seq);
   sendJson(response, 200, { id: seq, dropped: true });
 }
@@ -202,7 +216,7 @@ async function reinjectDeadLetter(
   });
 }
 
-function deadLetterView(letter: ReturnType<AdminContext["store"]["deadLetters"]["list"]>[number]): unknown {
+function deadLetterView(letter: DeadLetter): unknown {
   return {
     id: letter.seq,
     address: formatAddress(letter.message.target),

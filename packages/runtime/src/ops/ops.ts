@@ -2,6 +2,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { checkAdminExposure } from "./admin-access.js";
 import type { AdminContext } from "./admin-context.js";
 import { AdminServer } from "./admin-server.js";
+import { StoreFigures } from "./store-figures.js";
 
 export interface AdminOptions {
   /** Port of the admin server; undefined = no admin server (metrics are still counted). */
@@ -25,17 +26,24 @@ export class Ops {
   ) {}
 
   static async start(
-    parts: Omit<AdminContext, "ready" | "startedAt">,
+    parts: Omit<AdminContext, "ready" | "startedAt" | "storeFigures">,
     options: AdminOptions,
     logger: Logger,
   ): Promise<Ops> {
     let ops: Ops | undefined;
-    const context: AdminContext = { ...parts, startedAt: Date.now(), ready: () => ops?.isReady ?? false };
-    const { dispatcher, store, transport } = parts;
+    const storeFigures = new StoreFigures(parts.store);
+    const context: AdminContext = {
+      ...parts,
+      storeFigures,
+      startedAt: Date.now(),
+      ready: () => ops?.isReady ?? false,
+    };
+    const { dispatcher, transport } = parts;
+    // A scrape never waits for the store: it shows the counts of the last recount (at most
+    // a second old while scrapes keep coming) and starts the next one in the background.
     parts.metrics.setSource(() => ({
       dispatcher: dispatcher.stats(),
-      egressPending: store.isOpen ? store.egress.count() : 0,
-      deadLetters: store.isOpen ? store.deadLetters.count() : 0,
+      ...storeFigures.latest(),
       origins: transport.stats(),
     }));
     const access = { host: options.host ?? "127.0.0.1", token: options.token };

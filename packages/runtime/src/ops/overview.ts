@@ -7,9 +7,13 @@ function round(value: number, digits = 3): number | null {
   return Number.isFinite(value) ? Number(value.toFixed(digits)) : null;
 }
 
-/** The live picture the admin page draws: one cheap read of every figure. */
-export function overview(context: AdminContext, now = Date.now()): unknown {
+/**
+ * The live picture the admin page draws: one cheap read of every figure. The store counts
+ * are at most a second old, however many pages poll (see StoreFigures).
+ */
+export async function overview(context: AdminContext, now = Date.now()): Promise<unknown> {
   const { dispatcher, store, transport, metrics } = context;
+  const { egressPending, deadLetters } = await context.storeFigures.fresh();
   const [p50, p90, p99] = dispatcher.applyLatency.percentiles(50, 90, 99);
   const [b50, b99] = dispatcher.batchSizes.percentiles(50, 99);
   const suspended = dispatcher.suspendedAddresses();
@@ -26,9 +30,9 @@ export function overview(context: AdminContext, now = Date.now()): unknown {
       samples: dispatcher.applyLatency.count,
     },
     batchSize: { p50: round(b50 ?? Number.NaN), p99: round(b99 ?? Number.NaN) },
-    store: store.commits.stats(),
-    egressPending: store.egress.count(),
-    deadLetters: store.deadLetters.count(),
+    store: store.stats(),
+    egressPending,
+    deadLetters,
     suspended: suspended.slice(0, SUSPENDED_SHOWN),
     suspendedTotal: suspended.length,
     endpointsDown: dispatcher.endpointsDown(),

@@ -123,13 +123,33 @@ export interface TimerStore {
 }
 
 export interface EgressStore {
-  /** Records of one egress after `afterSeq`, oldest first (owned partitions only). */
+  /**
+   * Records of one egress after `afterSeq`, oldest first (owned partitions only). Every record
+   * returned is durable: a deliverer may hand it out at once, and a crash never takes back a
+   * record a receiver has seen.
+   */
   pending(egress: string, afterSeq: number, limit: number): Promise<StoredEgressRecord[]>;
-  /** Deletes a delivered record. */
+  /**
+   * Deletes a delivered record; nothing to do when it is gone already. Owner only: once the
+   * producer's partition changed hands it fails with SB_CLUSTER_OWNERSHIP_LOST, deleting
+   * nothing, and the record is the new owner's to deliver (again: delivery is at least once).
+   */
   delete(seq: number): Promise<void>;
   /** Removes and returns the oldest record of an egress topic, exactly once across readers. */
   pop(egress: string, topic: string): Promise<StoredEgressRecord | undefined>;
   count(): Promise<number>;
+}
+
+/** Group-commit figures for the admin page and /api/overview. */
+export interface StoreStats {
+  /** Group commits (transactions) that committed. */
+  readonly commits: number;
+  /** Units of work in those commits. */
+  readonly units: number;
+  /** Units in the most recent commit. */
+  readonly lastGroupSize: number;
+  /** How long the most recent commit took, durability included, in microseconds. */
+  readonly lastCommitMicros: number;
 }
 
 /** The durable store the runtime runs on. */
@@ -149,6 +169,14 @@ export interface StoreBackend {
    * expiry, consumes the batch and (when asked) clears the suspension. Owner only.
    */
   applyResult(write: ResultWrite): Promise<AppliedResult>;
+  /**
+   * False once the store is closed (or, on PostgreSQL, its connection pool ended): what
+   * /readyz reports. Answered from memory, without a query, so probes and scrapes cost the
+   * store nothing; a database that is unreachable shows in the writes that fail instead.
+   */
+  readonly isOpen: boolean;
+  /** Group-commit figures, counted in memory as commits happen. */
+  stats(): StoreStats;
   /** Makes everything written durable and releases the store. */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import type {
   SpecStore,
   StateStore,
   StoreBackend,
+  StoreStats,
   SuspensionStore,
   TimerStore,
 } from "./contract.js";
@@ -107,7 +108,13 @@ export class SqliteBackend implements StoreBackend {
       count: async () => store.timers.count(),
     };
     this.egress = {
-      pending: async (egress, afterSeq, limit) => store.egress.pending(egress, afterSeq, limit),
+      // A record read here may be committed but not yet on disk (the WAL fsync runs after the
+      // commit): it is handed out only once the fsync covering its commit is done.
+      pending: async (egress, afterSeq, limit) => {
+        const records = store.egress.pending(egress, afterSeq, limit);
+        if (records.length > 0) await commits.whenDurable();
+        return records;
+      },
       delete: (seq) => commits.submitStatement(() => store.egress.delete(seq)),
       // Read and delete in one unit: two concurrent pops never return the same record.
       pop: (egress, topic) =>
@@ -127,6 +134,14 @@ export class SqliteBackend implements StoreBackend {
       if (write.clearSuspension) store.suspensions.delete(write.address);
       return result;
     });
+  }
+
+  get isOpen(): boolean {
+    return this.store.isOpen;
+  }
+
+  stats(): StoreStats {
+    return this.store.commits.stats();
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,11 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
       [`b@${b1.seq}`, `a@${a2.seq}`],
     );
     assert.equal((await backend.messages.pageAfter(0, 2)).length, 2, "pageAfter honours its limit");
+    assert.equal(
+      (await backend.messages.head({ fn: "t/f", id: "a" }, Number.MAX_SAFE_INTEGER)).length,
+      2,
+      "the whole backlog, as the admin API asks for it",
+    );
   });
 
   test(`${name}: nextIdWithMessages walks a type's waiting ids in order`, async (t) => {
@@ -337,7 +342,9 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     );
     assert.equal(pending[0]?.createdAt, 5);
     assert.equal((await backend.egress.pending("t/out", pending[7]?.seq ?? 0, 100)).length, 2);
+    assert.equal((await backend.egress.pending("t/out", 0, 3)).length, 3, "pending honours its limit");
     await backend.egress.delete(pending[9]?.seq ?? 0);
+    await backend.egress.delete(pending[9]?.seq ?? 0); // delivered twice: nothing left to delete
     assert.equal(await backend.egress.count(), 9);
     const pops = await Promise.all(Array.from({ length: 6 }, () => backend.egress.pop("t/out", "even")));
     assert.deepEqual(
@@ -346,6 +353,31 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
       "five even records, each popped once",
     );
     assert.equal(await backend.egress.count(), 4);
+  });
+
+  test(`${name}: the store says it is open until it is closed, and counts its group commits`, async (t) => {
+    const where = await place(t);
+    const backend = await where.open();
+    assert.equal(backend.isOpen, true);
+    const before = backend.stats();
+    await Promise.all(
+      Array.from({ length: 5 }, (_, index) => backend.messages.accept(message("t/f", "a", String(index)), 1)),
+    );
+    await backend.applyResult({
+      address: { fn: "t/f", id: "a" },
+      consumed: [],
+      specs: [],
+      clearSuspension: false,
+      now: 2,
+      plan: { ...EMPTY, egress: [{ egress: "t/out", typename: "test/text", value: bytes("e") }] },
+    });
+    const after = backend.stats();
+    assert.ok(after.commits > before.commits, `commits went from ${before.commits} to ${after.commits}`);
+    assert.ok(after.units >= before.units + 6, `units went from ${before.units} to ${after.units}`);
+    assert.ok(after.lastGroupSize >= 1, "the last commit had a unit");
+    assert.ok(after.lastCommitMicros > 0, "the last commit took time");
+    await backend.close();
+    assert.equal(backend.isOpen, false, "closed");
   });
 
   test(`${name}: everything written survives closing and opening again`, async (t) => {

@@ -22,6 +22,8 @@ export interface GroupCommitOptions {
   readonly maxInFlight?: number;
   /** Beyond this many units a group is split, keeping statements and savepoint chains bounded. */
   readonly maxGroupSize?: number;
+  /** Told about every group that committed (its units, how long its transaction took); must be cheap. */
+  readonly onCommitted?: (groupSize: number, micros: number) => void;
 }
 
 interface Pending<I, R> {
@@ -41,6 +43,7 @@ export class GroupCommit<I, R> {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   private readonly maxGroupSize: number;
+  private readonly onCommitted: ((groupSize: number, micros: number) => void) | undefined;
   private readonly flushNow = () => this.flush();
 
   /** `runGroup` returns one outcome per item, in order; throwing fails every unit with that error. */
@@ -50,6 +53,7 @@ export class GroupCommit<I, R> {
   ) {
     this.maxInFlight = options.maxInFlight ?? 2;
     this.maxGroupSize = options.maxGroupSize ?? 512;
+    this.onCommitted = options.onCommitted;
   }
 
   submit(item: I): Promise<R> {
@@ -85,9 +89,11 @@ export class GroupCommit<I, R> {
     this.groups++;
     this.units += group.length;
     this.largestGroup = Math.max(this.largestGroup, group.length);
+    const started = this.onCommitted ? process.hrtime.bigint() : 0n;
     this.runGroup(group.map((unit) => unit.item))
       .then(
         (outcomes) => {
+          this.onCommitted?.(group.length, Number(process.hrtime.bigint() - started) / 1000);
           group.forEach((unit, index) => {
             const outcome = outcomes[index];
             if (outcome === undefined) unit.reject(new Error("the group commit lost a unit's outcome"));

@@ -1,4 +1,5 @@
-import type { AppliedResult, ResultWrite, StoreBackend } from "../contract.js";
+import type { AppliedResult, ResultWrite, StoreBackend, StoreStats } from "../contract.js";
+import { CommitTally } from "./commit-tally.js";
 import { FencedUnits } from "./fenced-units.js";
 import type { GroupCommitOptions } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
@@ -51,6 +52,7 @@ export class PostgresBackend implements StoreBackend {
 
   private readonly beforePoolCloses: (() => Promise<void>) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly tally = new CommitTally();
 
   constructor(
     readonly store: PostgresStore,
@@ -59,9 +61,10 @@ export class PostgresBackend implements StoreBackend {
   ) {
     this.beforePoolCloses = options.beforePoolCloses;
     const { pool, partitionCount } = store;
-    this.results = new ResultWrites(pool, owner, partitionCount, options.results);
-    this.ownerWrites = new FencedUnits(pool, owner, options.ownerWrites);
-    this.messages = new PostgresMessages(pool, partitionCount, owner, options.accepts);
+    const tallied = (group: GroupCommitOptions | undefined) => ({ ...group, onCommitted: this.tally.record });
+    this.results = new ResultWrites(pool, owner, partitionCount, tallied(options.results));
+    this.ownerWrites = new FencedUnits(pool, owner, tallied(options.ownerWrites));
+    this.messages = new PostgresMessages(pool, partitionCount, owner, tallied(options.accepts));
     this.state = new PostgresState(pool, partitionCount, owner);
     this.specs = new PostgresSpecs(pool);
     this.suspensions = new PostgresSuspensions(pool, partitionCount, this.ownerWrites);
@@ -72,6 +75,17 @@ export class PostgresBackend implements StoreBackend {
 
   applyResult(write: ResultWrite): Promise<AppliedResult> {
     return this.results.submit(write);
+  }
+
+  /** Until close() is called and while the pool has not ended: no query, so a probe costs nothing. */
+  get isOpen(): boolean {
+    const { pool } = this.store;
+    return this.closing === undefined && !pool.ending && !pool.ended;
+  }
+
+  /** Across the accept, result and owner-write group commits; a commit is one transaction. */
+  stats(): StoreStats {
+    return this.tally.stats();
   }
 
   /**
