@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
 import type { Cache } from "./cache/cache.js";
 import { createCacheFromConfig } from "./cache/create-cache.js";
+import type { ClusterMember } from "./cluster/cluster-member.js";
 import { allComponentKinds } from "./config/all-component-kinds.js";
 import { LiveConfig } from "./config/live-config.js";
 import { formatDiagnostic, loadModules } from "./config/load-modules.js";
@@ -11,6 +11,7 @@ import { type ReloadReport, reloadRuntime } from "./dev/reload-runtime.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { type Logger, silentLogger } from "./dispatch/logger.js";
 import { ConfigErrors } from "./errors/config-errors.js";
+import { StoreErrors } from "./errors/store-errors.js";
 import { SwitchboardError } from "./errors/switchboard-error.js";
 import { FunctionHost } from "./host/function-host.js";
 import type { FunctionInvoker } from "./invoke/function-invoker.js";
@@ -37,16 +38,23 @@ import { TracedTransport } from "./ops/traced-transport.js";
 import { Tracing, type TracingOptions } from "./ops/tracing.js";
 import { TracingInvoker } from "./ops/tracing-invoker.js";
 import type { StoreBackend } from "./store/contract.js";
-import { SqliteBackend } from "./store/sqlite-backend.js";
-import { type Durability, Store } from "./store/store.js";
+import { type ClusterOptions, openRuntimeStore, type RuntimeStore } from "./store/open-runtime-store.js";
+import type { Durability, Store } from "./store/store.js";
 import { createTransport } from "./transport/index.js";
 import type { Transport } from "./transport/types.js";
 
 export interface RuntimeOptions {
   /** Module YAML files or directories. */
   readonly modules: readonly string[];
-  /** Where the store lives; default `./.switchboard`. */
+  /** Where the embedded store lives; default `./.switchboard`. */
   readonly dataDir?: string;
+  /**
+   * A `postgres://` URL: run as one instance of a cluster sharing that PostgreSQL store
+   * (docs/cluster.md). Absent: the embedded SQLite store in `dataDir`.
+   */
+  readonly store?: string;
+  /** Cluster settings (with `store`): instance id, lease. */
+  readonly cluster?: ClusterOptions;
   readonly durability?: Durability;
   /** Global cap on batches in flight; default 1024. */
   readonly maxInFlight?: number;
@@ -89,7 +97,7 @@ export class Runtime {
 
   private constructor(
     readonly config: ModuleConfig,
-    readonly store: Store,
+    private readonly opened: RuntimeStore,
     readonly transport: Transport,
     readonly dispatcher: Dispatcher,
     readonly ingresses: readonly PlaygroundIngress[],
@@ -108,6 +116,27 @@ export class Runtime {
     return this.ops.context.metrics;
   }
 
+  /** The store everything runs on (the embedded SQLite store, or PostgreSQL in a cluster). */
+  get backend(): StoreBackend {
+    return this.opened.backend;
+  }
+
+  /** This instance's cluster membership; undefined on the embedded store. */
+  get cluster(): ClusterMember | undefined {
+    return this.opened.cluster;
+  }
+
+  /** The embedded SQLite store (tests and tools); there is none in cluster mode. */
+  get store(): Store {
+    if (!this.opened.embedded) {
+      throw new SwitchboardError(
+        StoreErrors.FAILED,
+        "this runtime runs on PostgreSQL: it has no embedded store",
+      );
+    }
+    return this.opened.embedded;
+  }
+
   static async start(options: RuntimeOptions): Promise<Runtime> {
     const logger = options.logger ?? silentLogger;
     // Before anything opens: an exposed admin API without a token never starts.
@@ -116,15 +145,22 @@ export class Runtime {
     }
     // Live, so `reload` can replace it under everything that routes (switchboard dev).
     const config = new LiveConfig(await loadConfig(options.modules, options.portOffset ?? 0));
-    const dataDir = resolve(options.dataDir ?? ".switchboard");
-    const store = Store.open(dataDir, options.durability ?? "full");
+    const opened = await openRuntimeStore({
+      ...(options.store !== undefined ? { store: options.store } : {}),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
+      dataDir: options.dataDir ?? ".switchboard",
+      durability: options.durability ?? "full",
+      logger,
+    });
     const tracing = Tracing.create(options.tracing);
     const transport = tracing ? new TracedTransport(createTransport(), tracing) : createTransport();
     const metrics = new Metrics();
-    store.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
+    if (opened.embedded) {
+      opened.embedded.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
+    }
     // Everything past this point (dispatch, egress, the admin API) works through the store
     // contract, so it runs the same on the PostgreSQL backend.
-    const backend = new SqliteBackend(store);
+    const { backend, cluster } = opened;
     let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];
@@ -172,6 +208,7 @@ export class Runtime {
         ...(options.maxActiveAddresses !== undefined
           ? { maxActiveAddresses: options.maxActiveAddresses }
           : {}),
+        ...(cluster ? { claim: cluster.claim } : {}),
       });
       // The admin port opens before any work starts: a taken port fails start-up cleanly,
       // and /healthz and /metrics answer during recovery (/readyz only once started).
@@ -198,6 +235,15 @@ export class Runtime {
       startedDispatcher = dispatcher;
       await dispatcher.start();
       for (const sink of egresses) await sink.start();
+      await cluster?.attach({
+        gained: () => {
+          void dispatcher.ownershipGained();
+          // Records the partitions' previous owner left undelivered.
+          for (const sink of egresses) sink.notify();
+        },
+        lost: () => dispatcher.ownershipLost(),
+        storedElsewhere: (fromSeq) => dispatcher.messagesStoredElsewhere(fromSeq),
+      });
       for (const component of config.components) {
         if (component.kind !== PLAYGROUND_INGRESS_KIND) continue;
         const ingress = new PlaygroundIngress(
@@ -212,7 +258,8 @@ export class Runtime {
       ops.markReady();
       logger.info(
         {
-          dataDir,
+          store: opened.location,
+          ...(cluster ? { instance: cluster.instanceId } : {}),
           endpoints: config.endpoints.length,
           ingresses: ingresses.length,
           egresses: egresses.length,
@@ -231,7 +278,7 @@ export class Runtime {
       };
       return new Runtime(
         config,
-        store,
+        opened,
         transport,
         dispatcher,
         ingresses,
@@ -252,7 +299,7 @@ export class Runtime {
       await transport.close();
       await cache?.close();
       await tracing?.shutdown().catch(() => {});
-      store.close();
+      await opened.close().catch(() => {});
       throw error;
     }
   }
@@ -309,7 +356,7 @@ export class Runtime {
       );
       if (!flushed) this.logger.warn({ code: "SB_INTERNAL" }, "gave up exporting the last spans");
     }
-    this.store.close();
+    await this.opened.close();
     this.logger.info({}, "switchboard stopped");
   }
 }

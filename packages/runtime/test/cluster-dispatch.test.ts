@@ -84,7 +84,7 @@ async function startInstance(url: string, name: string): Promise<Instance> {
   const invoker = new Invoker();
   const dispatcher = new Dispatcher({
     store: member.backend,
-    owns: member.owns,
+    claim: member.claim,
     router: namespaceRouter(["test"]),
     invoker,
     egress: { get: () => undefined },

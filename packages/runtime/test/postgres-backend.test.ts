@@ -830,3 +830,35 @@ test("two instances writing their own partitions while renewing their leases nev
   assert.equal(rows[0]?.n, addresses.length * rounds + fired);
   assert.ok((await a.backend.timers.count()) <= addresses.length, "one pending timer per address at most");
 });
+
+test("a result read under an epoch the instance has since lost and taken back never commits", async (t) => {
+  const c = await cluster("pgb_stale_claim", t);
+  const a = await c.join("a");
+  const address = addressInPartition(0);
+  const batch = await a.backend.messages.accept(message(address), NOW);
+  const readUnder = a.owner.epochOf(0);
+  assert.notEqual(readUnder, undefined);
+  // While a's call is out (frozen, say), its lease runs out, b takes the partition, b leaves,
+  // and a takes it back: a holds it again, with a new epoch.
+  await a.store.pool.query("UPDATE partitions SET lease_expires_at = now() - interval '1 second'");
+  const b = await c.join("b");
+  await b.owner.tick();
+  assert.notEqual(b.owner.epochOf(0), undefined, "b took partition 0");
+  await b.owner.stop();
+  await a.owner.tick();
+  await a.owner.tick();
+  const heldNow = a.owner.epochOf(0);
+  assert.ok(heldNow !== undefined && heldNow !== readUnder, "a holds partition 0 again, with a new epoch");
+
+  const stale = resultWrite(
+    address,
+    { mutations: [{ kind: "modify", spec: spec("count"), value: bytes(1) }] },
+    { consumed: [batch.seq], claim: { partition: 0, epoch: readUnder as number } },
+  );
+  await rejectsWithCode(a.backend.applyResult(stale), "SB_CLUSTER_OWNERSHIP_LOST");
+  assert.deepEqual(await a.backend.messages.head(address, 10), [batch], "the batch was not consumed");
+  assert.equal((await a.backend.state.read(address, NOW)).size, 0, "nothing was written");
+  // Read again under the epoch held now, the same result commits.
+  await a.backend.applyResult({ ...stale, claim: { partition: 0, epoch: heldNow } });
+  assert.equal((await a.backend.state.read(address, NOW)).size, 1);
+});

@@ -19,6 +19,9 @@ export interface RunFlags {
   otlpEndpoint?: string;
   drainTimeout: string;
   portOffset?: string;
+  store?: string;
+  instanceId?: string;
+  lease?: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -47,7 +50,20 @@ export function registerRunCommand(program: Command): void {
 export function withRuntimeFlags(command: Command): Command {
   return (
     command
-      .option("--data-dir <dir>", "where the durable store lives", ".switchboard")
+      .option("--data-dir <dir>", "where the embedded (SQLite) store lives", ".switchboard")
+      .option(
+        "--store <url>",
+        "run as one instance of a cluster on PostgreSQL: postgres://user[:password]@host[:port]/database (default: $SWITCHBOARD_STORE; unset: the embedded store in --data-dir)",
+        process.env.SWITCHBOARD_STORE || undefined,
+      )
+      .option(
+        "--instance-id <id>",
+        "this instance's name in the cluster, unique per running process (default: host, pid and a random suffix)",
+      )
+      .option(
+        "--lease <duration>",
+        "with --store: how long a silent instance keeps its partitions before others take them (default 10s)",
+      )
       .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
       .option("--max-in-flight <n>", "global cap on batches in flight (default 1024)", undefined)
       .option(
@@ -86,6 +102,8 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
     modules: paths,
     ...(portOffset > 0 ? { portOffset } : {}),
     dataDir: flags.dataDir,
+    ...(flags.store ? { store: flags.store } : {}),
+    ...clusterOptions(flags),
     durability: flags.durability === "normal" ? "normal" : "full",
     ...(flags.maxInFlight ? { maxInFlight: positiveInteger("--max-in-flight", flags.maxInFlight) } : {}),
     ...(flags.maxActiveAddresses
@@ -101,6 +119,23 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
     ...(flags.otlpEndpoint ? { tracing: { otlpEndpoint: flags.otlpEndpoint } } : {}),
     drainTimeoutMs: parseDrainTimeout(flags.drainTimeout),
     logger,
+  };
+}
+
+function clusterOptions(flags: RunFlags): Pick<RuntimeOptions, "cluster"> {
+  if (flags.instanceId === undefined && flags.lease === undefined) return {};
+  let leaseMs: number | undefined;
+  if (flags.lease !== undefined) {
+    const parsed = parseDuration(flags.lease);
+    if (!parsed.ok) throw new Error(`--lease: ${parsed.reason}`);
+    if (parsed.ms < 1000) throw new Error(`--lease must be at least 1s, not ${flags.lease}`);
+    leaseMs = parsed.ms;
+  }
+  return {
+    cluster: {
+      ...(flags.instanceId !== undefined ? { instanceId: flags.instanceId } : {}),
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "../dispatch/logger.js";
+import type { OwnerClaim } from "../store/contract.js";
 import { type OpenedPostgresBackend, openPostgresBackend } from "../store/postgres/open-postgres-backend.js";
 import type { PostgresBackend } from "../store/postgres/postgres-backend.js";
 import { parseStoreUrl } from "../store/postgres/store-url.js";
@@ -82,9 +83,15 @@ export class ClusterMember {
     return this.opened.backend.store.partitionCount;
   }
 
+  /** This instance's claim on `address`'s partition now; undefined when another instance owns it. */
+  readonly claim = (address: AddressRef): OwnerClaim | undefined => {
+    const partition = partitionOf(address.fn, address.id, this.partitionCount);
+    const epoch = this.opened.ownership.epochOf(partition);
+    return epoch === undefined ? undefined : { partition, epoch };
+  };
+
   /** Whether this instance owns `address`'s partition now. */
-  readonly owns = (address: AddressRef): boolean =>
-    this.opened.ownership.epochOf(partitionOf(address.fn, address.id, this.partitionCount)) !== undefined;
+  readonly owns = (address: AddressRef): boolean => this.claim(address) !== undefined;
 
   /**
    * Starts telling `work` about ownership changes and other instances' messages. Call once

@@ -12,7 +12,7 @@ import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
 
-import type { StoreBackend } from "../store/contract.js";
+import type { OwnerClaim, StoreBackend } from "../store/contract.js";
 import type {
   AddressRef,
   AddressRow,
@@ -63,11 +63,12 @@ export interface DispatcherOptions {
   /** Metrics hook; absent = nothing is counted beyond stats(). */
   readonly observer?: DispatchObserver;
   /**
-   * In a cluster: whether this instance owns the address's partition now. Messages for other
-   * instances' addresses are only stored here (their owner is notified by the store), and
-   * this instance never dispatches them. Default: it owns every address.
+   * In a cluster: this instance's claim on the address's partition now, or undefined when
+   * another instance owns it. Messages for other instances' addresses are only stored here
+   * (their owner is notified by the store), and this instance never dispatches them; a batch
+   * commits only under the claim it was read with. Absent: this instance owns every address.
    */
-  readonly owns?: (address: AddressRef) => boolean;
+  readonly claim?: (address: AddressRef) => OwnerClaim | undefined;
 }
 
 export interface DispatcherStats {
@@ -146,7 +147,8 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? Date.now;
-    this.owns = options.owns ?? (() => true);
+    const { claim } = options;
+    this.owns = claim ? (address) => claim(address) !== undefined : () => true;
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.limiter = new InFlightLimiter(maxInFlight);
     this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
@@ -612,6 +614,14 @@ export class Dispatcher {
 
   private async runBatch(mailbox: Mailbox): Promise<void> {
     const self = mailbox.address;
+    // Taken before anything is read: the result commits only if ownership did not change since.
+    const claim = this.options.claim?.(self);
+    if (this.options.claim && !claim) {
+      this.releaseSlot();
+      this.release(mailbox);
+      this.notifyIfSettled();
+      return;
+    }
     const limit = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
     let batch: StoredMessage[];
     mailbox.startReading();
@@ -663,6 +673,7 @@ export class Dispatcher {
         specs,
         clearSuspension: wasSuspended,
         now,
+        ...(claim ? { claim } : {}),
       });
       if (wasSuspended) this.logger.info({ address: formatAddress(self) }, "address recovered");
       this.endpoints.succeeded(health);

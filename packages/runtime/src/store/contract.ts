@@ -29,6 +29,17 @@ import type {
   Suspension,
 } from "./records.js";
 
+/**
+ * Cluster: the partition an address is in and the epoch this instance held it with when a
+ * batch was read. Its result commits only while the partition is still held with that epoch:
+ * an instance that lost the partition and took it back since holds a new epoch, and a batch
+ * read before then (against state another owner may have changed meanwhile) never commits.
+ */
+export interface OwnerClaim {
+  readonly partition: number;
+  readonly epoch: number;
+}
+
 /** One applied result: the plan written in StateFun's order, and the batch it consumes. */
 export interface ResultWrite {
   readonly address: AddressRef;
@@ -40,6 +51,8 @@ export interface ResultWrite {
   /** Whether the address was suspended: its suspension is cleared by the same unit. */
   readonly clearSuspension: boolean;
   readonly now: number;
+  /** Cluster: the ownership the batch was read under (the embedded backend owns everything). */
+  readonly claim?: OwnerClaim;
 }
 
 export interface AppliedResult {

@@ -9,6 +9,11 @@ import { inTransaction, type Transaction } from "./transaction.js";
 /** An owner-only write: it runs only while this instance holds every one of `partitions`. */
 export interface FencedUnit<T> {
   readonly partitions: readonly number[];
+  /**
+   * Epochs the unit was prepared under, by partition: checked instead of the ones held now,
+   * so work prepared before a partition was lost and taken back never commits.
+   */
+  readonly epochs?: ReadonlyMap<number, number>;
   readonly work: (transaction: Transaction) => Promise<T>;
 }
 
@@ -114,7 +119,7 @@ async function checkUnits(
 ): Promise<unknown[]> {
   const refusals: unknown[] = [];
   for (const unit of units) {
-    const lost = lostLeases(owner, unit.partitions, current);
+    const lost = lostLeases(owner, unit, current);
     refusals.push(
       lost.length === 0 ? undefined : await fenceFailure(owner, transaction, unit.partitions, lost, current),
     );
@@ -124,13 +129,16 @@ async function checkUnits(
 
 function lostLeases(
   owner: PartitionOwner,
-  partitions: readonly number[],
+  unit: FencedUnit<unknown>,
   current: ReadonlyMap<number, number>,
 ): PartitionLease[] {
   const lost: PartitionLease[] = [];
-  for (const partition of partitions) {
-    const epoch = owner.epochOf(partition);
-    if (epoch === undefined || current.get(partition) !== epoch) lost.push({ partition, epoch: epoch ?? -1 });
+  for (const partition of unit.partitions) {
+    const held = owner.epochOf(partition);
+    const expected = unit.epochs?.get(partition) ?? held;
+    if (held === undefined || expected !== held || current.get(partition) !== expected) {
+      lost.push({ partition, epoch: expected ?? -1 });
+    }
   }
   return lost;
 }

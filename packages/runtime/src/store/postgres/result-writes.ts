@@ -28,6 +28,7 @@ export class ResultWrites {
           owner,
           writes.map((write) => ({
             partitions: resultPartitions(write, partitionCount),
+            ...(write.claim ? { epochs: new Map([[write.claim.partition, write.claim.epoch]]) } : {}),
             work: async (transaction) => (await writeResults(transaction, [write], partitionCount))[0],
           })),
           writeDisjointAddresses(writes)
