@@ -186,3 +186,32 @@ test("a graceful leave hands the partitions over at once, and the other instance
   assert.ok(tookOverMs < 3000, `took over in ${Math.round(tookOverMs)} ms, under the 3 s lease`);
   for (const key of keys) assert.deepEqual(await stateOf(a, key), { last: 2, bad: 0 }, key);
 });
+
+test("an instance joining mid-load takes its share at once, and every message is still applied once and in order", async (t) => {
+  const cluster = await testCluster(t, "cluster_join");
+  const a = await cluster.start("a");
+  const keys = Array.from({ length: 24 }, (_, index) => `j${index}`);
+  const perKey = 30;
+  let sent = 0;
+  let b: Instance | undefined;
+  const load = Promise.all(
+    keys.map(async (key) => {
+      for (let value = 1; value <= perKey; value++) {
+        await (b && value % 2 === 0 ? b : a).dispatcher.accept(message(key, value));
+        sent++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }),
+  );
+  while (sent < (keys.length * perKey) / 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  const joined = performance.now();
+  b = await cluster.start("b");
+  await balanced([a, b]);
+  const rebalancedMs = performance.now() - joined;
+  assert.ok(rebalancedMs < 3000, `rebalanced in ${Math.round(rebalancedMs)} ms, without waiting for a lease`);
+  await load;
+  await until("every message is applied", () => allApplied(a, keys, perKey));
+  for (const key of keys) assert.deepEqual(await stateOf(a, key), { last: perKey, bad: 0 }, key);
+  assert.equal(a.dispatcher.stats().applied + b.dispatcher.stats().applied, keys.length * perKey);
+  assert.ok(b.dispatcher.stats().applied > 0, "the newcomer dispatched its share");
+});
