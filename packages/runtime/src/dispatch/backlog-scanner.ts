@@ -32,8 +32,12 @@ export class BacklogScanner {
   private scheduled = false;
   /** A page read is under way: only one at a time. */
   private running = false;
-  /** Grows whenever the cursor may have to move back; a page read across a change is read again. */
-  private generation = 0;
+  /**
+   * Where the cursor must move back to once the page being read is considered: a message
+   * stored meanwhile may be missing from that page. Applied after the page rather than by
+   * discarding it, so wake-ups arriving faster than pages can be read never stall the scan.
+   */
+  private moveBackTo: number | undefined;
   private stopped = false;
   private readonly pageSize: number;
   private readonly pagesPerTurn: number;
@@ -51,10 +55,7 @@ export class BacklogScanner {
 
   /** Starts (again) from the oldest stored message: at start-up and when parked work may resume. */
   rewind(): void {
-    this.cursor = 0;
-    this.caughtUp = false;
-    this.generation++;
-    this.wake();
+    this.moveBack(0);
   }
 
   /**
@@ -62,14 +63,7 @@ export class BacklogScanner {
    * again from there. Undefined means "from the oldest" (nothing says how far back to look).
    */
   lookBack(seq: number | undefined): void {
-    if (seq === undefined) {
-      this.rewind();
-      return;
-    }
-    this.caughtUp = false;
-    if (seq - 1 < this.cursor) this.cursor = seq - 1;
-    this.generation++;
-    this.wake();
+    this.moveBack(seq === undefined ? 0 : seq - 1);
   }
 
   stop(): void {
@@ -88,10 +82,18 @@ export class BacklogScanner {
         return;
       }
     }
+    this.moveBack(row.seq - 1);
+  }
+
+  /** Everything after `seq` must be considered (again). */
+  private moveBack(seq: number): void {
     this.caughtUp = false;
-    if (row.seq - 1 < this.cursor) this.cursor = row.seq - 1;
-    // A page being read may have been read before this message was stored.
-    this.generation++;
+    if (this.running) {
+      // The page being read may have been read before the message was stored.
+      this.moveBackTo = Math.min(this.moveBackTo ?? seq, seq);
+    } else if (seq < this.cursor) {
+      this.cursor = seq;
+    }
     this.wake();
   }
 
@@ -111,16 +113,15 @@ export class BacklogScanner {
       for (let pages = 0; pages < this.pagesPerTurn; pages++) {
         // No room: wake() resumes the scan once an address leaves.
         if (!this.options.hasRoom()) return;
-        const generation = this.generation;
         const rows = await this.options.page(this.cursor, this.pageSize);
         if (this.stopped) return;
-        if (generation !== this.generation) {
-          again = true;
-          return;
-        }
         for (const row of rows) {
           if (this.options.consider(row) === "full") return;
           this.cursor = row.seq;
+        }
+        if (this.moveBackTo !== undefined) {
+          again = true;
+          return;
         }
         if (rows.length < this.pageSize) {
           this.caughtUp = true;
@@ -133,6 +134,12 @@ export class BacklogScanner {
       setTimeout(() => this.wake(), 1000).unref?.();
     } finally {
       this.running = false;
+      if (this.moveBackTo !== undefined) {
+        if (this.moveBackTo < this.cursor) this.cursor = this.moveBackTo;
+        this.moveBackTo = undefined;
+        this.caughtUp = false;
+        again = true;
+      }
       if (again) this.wake();
     }
   }
