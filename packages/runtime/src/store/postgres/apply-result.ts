@@ -10,6 +10,7 @@ import {
   type StoredMessage,
 } from "../records.js";
 import { appendMessagesSql } from "./ingress-messages.js";
+import { lockMessagePartitions } from "./message-partition-locks.js";
 import { toBuffer } from "./postgres-rows.js";
 import { prepared } from "./prepared.js";
 import { SqlParams } from "./sql-params.js";
@@ -54,7 +55,9 @@ export function writeDisjointAddresses(writes: readonly ResultWrite[]): boolean 
  * insert, when there are timers), then one statement for everything else (outgoing messages
  * and their notifications, egress, state, the AFTER_INVOKE refresh, consumed batches,
  * suspensions). The order of writes inside the transaction changes nothing: no step reads
- * what another wrote.
+ * what another wrote. The outgoing messages' partition locks are taken in that one statement,
+ * after the timer rows (the order message-partition-locks.ts prescribes); a transaction that
+ * calls this more than once must take all its locks first (lockResultRowsAhead).
  * With several results their addresses must be disjoint (writeDisjointAddresses).
  */
 export async function writeResults(
@@ -69,10 +72,13 @@ export async function writeResults(
   const partitions = writes.map((write) => partitionOf(write.address.fn, write.address.id, partitionCount));
   const messages = writes.flatMap((write) => write.plan.outgoing);
   const ctes: string[] = [];
+  // Data-modifying CTEs run whether read or not; the outgoing seqs are what comes back.
+  let select = "SELECT NULL::bigint AS seq WHERE false";
   if (messages.length > 0) {
     const times = writes.flatMap((write) => write.plan.outgoing.map(() => write.now));
-    const { inserted, notified } = appendMessagesSql(statement, messages, partitionCount, times);
-    ctes.push(`inserted AS (${inserted})`, `notified AS (${notified})`);
+    const append = appendMessagesSql(statement, messages, partitionCount, times);
+    ctes.push(...append.ctes);
+    select = append.seqs;
   }
   const parts = [
     ...egressInsert(statement, writes, partitions),
@@ -83,11 +89,6 @@ export async function writeResults(
   ctes.push(...parts.map((part, index) => `w${index} AS (${part})`));
   let seqs: number[] = [];
   if (ctes.length > 0) {
-    // Data-modifying CTEs run whether read or not; the outgoing seqs are what comes back.
-    const select =
-      messages.length > 0
-        ? "SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq"
-        : "SELECT NULL::bigint AS seq WHERE false";
     const { rows } = await transaction.query<{ seq: string }>(
       prepared(`WITH ${ctes.join(",\n")}\n${select}`, statement.values),
     );
@@ -104,6 +105,40 @@ export async function writeResults(
       egressIds: egress.length === 0 ? NO_EGRESS : new Set(egress.map((record) => record.egress)),
     };
   });
+}
+
+/**
+ * For a transaction that writes `writes` one by one (one writeResults call each, in a savepoint
+ * each), takes up front the locks those calls would take one after the other: first the
+ * pending timers their timer writes will delete, then, in one statement and ascending order,
+ * the message-partition locks of all their outgoing messages. Taken call by call, two such
+ * transactions could lock partitions in opposite orders, or one could hold a partition's lock
+ * while waiting for a timer that a timer sweep holds while waiting for that same lock.
+ */
+export async function lockResultRowsAhead(
+  transaction: Transaction,
+  writes: readonly ResultWrite[],
+  partitionCount: number,
+): Promise<void> {
+  const touched = writes.flatMap((write) => netTimers(write.address, write.plan.delayed).touched);
+  if (touched.length > 0) {
+    await transaction.query(
+      prepared(
+        `SELECT 1 FROM timers t JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(fn, id, token)
+           ON t.sender_fn = k.fn AND t.sender_id = k.id AND t.token = k.token
+         ORDER BY t.seq FOR UPDATE OF t`,
+        [
+          touched.map((key) => key.sender.fn),
+          touched.map((key) => key.sender.id),
+          touched.map((key) => key.token),
+        ],
+      ),
+    );
+  }
+  const targets = writes.flatMap((write) =>
+    write.plan.outgoing.map((message) => partitionOf(message.target.fn, message.target.id, partitionCount)),
+  );
+  await lockMessagePartitions(transaction, targets);
 }
 
 /** Each write's outgoing messages as stored, from the seqs of all of them in order. */

@@ -24,6 +24,13 @@ export interface FencedUnit<T> {
 export type WriteBatch = (transaction: Transaction, admitted: readonly number[]) => Promise<unknown[]>;
 
 /**
+ * Takes, before the admitted units run one by one, the locks their work would otherwise take
+ * unit by unit (and so in an order of no one's choosing): the message-partition locks above
+ * all, which a transaction must take in one statement (message-partition-locks.ts).
+ */
+export type LockAhead = (transaction: Transaction, admitted: readonly number[]) => Promise<void>;
+
+/**
  * Writes a group of owner-only units in one transaction. The partition rows of the whole
  * group are share-locked first, in partition order and in one statement (the order the lease
  * statements lock them in, so a renewal never deadlocks with a group), and their epochs are
@@ -31,13 +38,16 @@ export type WriteBatch = (transaction: Transaction, admitted: readonly number[])
  * SB_CLUSTER_OWNERSHIP_LOST and writes nothing while the others go on. With a `batch`, the
  * admitted units are written together; if that fails, the transaction is rolled back and the
  * group written again (in a new transaction) the way it is without a batch: each unit in a
- * savepoint of its own, so a unit that fails undoes only itself.
+ * savepoint of its own, so a unit that fails undoes only itself. When more than one unit runs
+ * that way, `lockAhead` first takes their locks (outside the savepoints, so a unit rolled back
+ * does not release them).
  */
 export async function runFencedGroup(
   pool: pg.Pool,
   owner: PartitionOwner,
   units: readonly FencedUnit<unknown>[],
   batch?: WriteBatch,
+  lockAhead?: LockAhead,
 ): Promise<UnitOutcome<unknown>[]> {
   let batchFailed = false;
   const held = heldPartitions(owner, units);
@@ -72,6 +82,7 @@ export async function runFencedGroup(
             outcomes[unit] = { ok: true, value: values[index] };
           });
         } else {
+          if (lockAhead && admitted.length > 1) await lockAhead(transaction, admitted);
           for (const unit of admitted) {
             outcomes[unit] = await inSavepoint(transaction, (units[unit] as FencedUnit<unknown>).work);
           }
@@ -83,7 +94,7 @@ export async function runFencedGroup(
   } catch (error) {
     // The shared statements failed before COMMIT, so nothing was written (a failed COMMIT
     // is never retried: it may have committed). Write each unit alone, checked again.
-    if (batchFailed) return runFencedGroup(pool, owner, units);
+    if (batchFailed) return runFencedGroup(pool, owner, units, undefined, lockAhead);
     throw error;
   }
 }

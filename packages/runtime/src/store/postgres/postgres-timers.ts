@@ -33,7 +33,8 @@ export class PostgresTimers implements TimerStore {
    * Fences every owned partition first (share locks in partition order, before any timer row
    * is locked, so this never deadlocks with a lease renewal or a result's timer writes), then
    * deletes the due timers it can lock (SKIP LOCKED: concurrent callers take distinct ones)
-   * and stores their messages, notifying the targets' partitions on commit.
+   * and stores their messages, notifying the targets' partitions on commit. The messages'
+   * partition locks come last, after the timer rows (see message-partition-locks.ts).
    */
   fireDue(now: number, limit: number): Promise<StoredMessage[]> {
     const partitions = ownedPartitions(this.owner);

@@ -1,6 +1,11 @@
 import type pg from "pg";
 import type { AppliedResult, ResultWrite } from "../contract.js";
-import { resultPartitions, writeDisjointAddresses, writeResults } from "./apply-result.js";
+import {
+  lockResultRowsAhead,
+  resultPartitions,
+  writeDisjointAddresses,
+  writeResults,
+} from "./apply-result.js";
 import { runFencedGroup } from "./fenced-group.js";
 import { GroupCommit, type GroupCommitOptions, type UnitOutcome } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
@@ -10,7 +15,8 @@ import type { PartitionOwner } from "./partition-owner.js";
  * transaction and, when their addresses are disjoint, one set of multi-row statements (a
  * handful of round trips for the whole group instead of several per result). A result that
  * fails its fencing check is left out; if the shared statements fail, each result is written
- * again in a savepoint of its own, so one bad result never undoes another.
+ * again in a savepoint of its own, so one bad result never undoes another; those results'
+ * timer and message-partition locks are then taken first, all at once (lockResultRowsAhead).
  */
 export class ResultWrites {
   readonly commits: GroupCommit<ResultWrite, AppliedResult>;
@@ -39,6 +45,12 @@ export class ResultWrites {
                   partitionCount,
                 )
             : undefined,
+          (transaction, admitted) =>
+            lockResultRowsAhead(
+              transaction,
+              admitted.map((index) => writes[index] as ResultWrite),
+              partitionCount,
+            ),
         ) as Promise<UnitOutcome<AppliedResult>[]>,
       options,
     );
