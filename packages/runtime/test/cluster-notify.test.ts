@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { type TestContext, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { notifiedMinSeq } from "../src/cluster/partition-channel.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
 import { PartitionListener } from "../src/cluster/partition-listener.js";
 import { appendMessages } from "../src/store/postgres/ingress-messages.js";
@@ -39,16 +40,20 @@ async function setUp(t: TestContext, label: string) {
   const database = await createTestDatabase(label, t);
   store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 3 });
   const notified: number[] = [];
+  const heard: { partition: number; minSeq: number | undefined }[] = [];
   const catchUps: (readonly number[])[] = [];
   const applicationName = `sb-listener-${randomBytes(4).toString("hex")}`;
   listener = await PartitionListener.start({
     url: store.url,
     applicationName,
-    onNotify: (partition) => notified.push(partition),
+    onNotify: (partition, minSeq) => {
+      notified.push(partition);
+      heard.push({ partition, minSeq });
+    },
     onCatchUp: (partitions) => catchUps.push(partitions),
     reconnectDelayMs: { min: 50, max: 400 },
   });
-  return { store, listener, notified, catchUps, applicationName };
+  return { store, listener, notified, heard, catchUps, applicationName };
 }
 
 test("a committed ingress insert notifies each of its partitions once; a rolled-back one notifies none", async (t) => {
@@ -98,6 +103,48 @@ test("a committed ingress insert notifies each of its partitions once; a rolled-
     ]),
   );
   assert.equal(rows[0].caller_fn, null);
+});
+
+test("each partition's notification carries the lowest seq the transaction added there", async (t) => {
+  const { store, listener, heard } = await setUp(t, "notify_min_seq");
+  const inPartition = (partition: number) =>
+    Array.from({ length: 500 }, (_, i) => message("a/f", `p${i}`)).filter(
+      (m) => partitionOf(m.target.fn, m.target.id, PARTITIONS) === partition,
+    );
+  const [a1, a2] = inPartition(2);
+  const [b1, b2] = inPartition(6);
+  const [elsewhere] = inPartition(0);
+  await listener.listen([2, 6]);
+  // A message of another partition goes first, so neither partition's lowest seq is the statement's.
+  const batch = [elsewhere, b1, a1, b2, a2] as NewMessage[];
+  const seqs = await appendMessages(store.pool, batch, PARTITIONS);
+  await until(() => heard.length >= 2);
+  await sleep(100);
+  assert.deepEqual(
+    [...heard].sort((x, y) => x.partition - y.partition),
+    [
+      { partition: 2, minSeq: seqs[2] },
+      { partition: 6, minSeq: seqs[1] },
+    ],
+  );
+  assert.ok((seqs[0] as number) < (seqs[1] as number), "the first message's seq is lower than both");
+
+  // A NOTIFY without a seq (sent by hand, or by an older writer) says "look from the start".
+  heard.length = 0;
+  await store.pool.query("SELECT pg_notify('sb_partition_2', ''), pg_notify('sb_partition_6', '12x')");
+  await until(() => heard.length >= 2);
+  assert.deepEqual(
+    heard.map((entry) => entry.minSeq),
+    [undefined, undefined],
+  );
+});
+
+test("a notification's payload gives a seq only when it is one", () => {
+  assert.equal(notifiedMinSeq("42"), 42);
+  assert.equal(notifiedMinSeq("9007199254740991"), 9007199254740991);
+  for (const garbled of [undefined, "", "0", "-3", "4.5", "1e3", " 7", "7 ", "0x10", "99999999999999999"]) {
+    assert.equal(notifiedMinSeq(garbled), undefined, `payload ${JSON.stringify(garbled)}`);
+  }
 });
 
 test("the listener hears only the partitions it listens to, and nothing after unlisten", async (t) => {

@@ -14,6 +14,7 @@ const PARTITIONS = 8;
 interface Wakeup {
   readonly partitions: readonly number[];
   readonly reason: WakeupReason;
+  readonly minSeq?: number;
 }
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -65,7 +66,8 @@ async function setUp(t: TestContext) {
       const listening = await PartitionWakeups.start({
         url: store.url,
         ownership,
-        onWork: (partitions, reason) => wakeups.push({ partitions: [...partitions], reason }),
+        onWork: (partitions, reason, minSeq) =>
+          wakeups.push({ partitions: [...partitions], reason, ...(minSeq === undefined ? {} : { minSeq }) }),
       });
       closers.push(() => listening.close());
       return { store, ownership, wakeups };
@@ -85,24 +87,32 @@ test("the owner of a partition is woken by its messages, and a partition handed 
 
   a.wakeups.length = 0;
   b.wakeups.length = 0;
-  await a.store.transaction((transaction) =>
+  const [in1, in6] = await a.store.transaction((transaction) =>
     appendMessages(transaction, [messageFor(1), messageFor(6)], PARTITIONS),
   );
   await until(() => a.wakeups.length > 0 && b.wakeups.length > 0);
   await sleep(100);
-  assert.deepEqual(a.wakeups, [{ partitions: [1], reason: "notified" }]);
-  assert.deepEqual(b.wakeups, [{ partitions: [6], reason: "notified" }]);
+  assert.deepEqual(a.wakeups, [{ partitions: [1], reason: "notified", minSeq: in1 }]);
+  assert.deepEqual(b.wakeups, [{ partitions: [6], reason: "notified", minSeq: in6 }]);
 
   await b.ownership.stop();
   await a.ownership.tick();
   await until(() => a.wakeups.some((wakeup) => wakeup.reason === "gained"));
   assert.deepEqual(a.wakeups.at(-1), { partitions: [4, 5, 6, 7], reason: "gained" });
   b.wakeups.length = 0;
-  await b.store.transaction((transaction) => appendMessages(transaction, [messageFor(6)], PARTITIONS));
+  const [again6] = await b.store.transaction((transaction) =>
+    appendMessages(transaction, [messageFor(6)], PARTITIONS),
+  );
   await until(() => a.wakeups.at(-1)?.reason === "notified");
-  assert.deepEqual(a.wakeups.at(-1), { partitions: [6], reason: "notified" });
+  assert.deepEqual(a.wakeups.at(-1), { partitions: [6], reason: "notified", minSeq: again6 });
   await sleep(100);
   assert.deepEqual(b.wakeups, [], "the former owner hears nothing");
+
+  // A notification without a seq wakes the owner all the same, with no minSeq: look from the start.
+  a.wakeups.length = 0;
+  await a.store.pool.query("SELECT pg_notify('sb_partition_3', '')");
+  await until(() => a.wakeups.length > 0);
+  assert.deepEqual(a.wakeups, [{ partitions: [3], reason: "notified" }]);
 });
 
 test("instances that listen rebalance as soon as another joins or stops, not at their next heartbeat", async (t) => {

@@ -12,7 +12,7 @@ export type {
   OwnershipOptions,
   PartitionLease,
 } from "./ownership-types.js";
-export { channelPartition, partitionChannel } from "./partition-channel.js";
+export { channelPartition, notifiedMinSeq, partitionChannel } from "./partition-channel.js";
 export { checkPartitionCount, DEFAULT_PARTITION_COUNT, MAX_PARTITION_COUNT } from "./partition-count.js";
 export { addressHash, partitionOf } from "./partition-hash.js";
 export { PartitionListener, type PartitionListenerOptions } from "./partition-listener.js";

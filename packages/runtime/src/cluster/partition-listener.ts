@@ -1,12 +1,15 @@
 import pg from "pg";
 import { toStoreError } from "../store/postgres/store-error.js";
 import type { StoreUrl } from "../store/postgres/store-url.js";
-import { channelPartition, MEMBERS_CHANNEL, partitionChannel } from "./partition-channel.js";
+import { channelPartition, MEMBERS_CHANNEL, notifiedMinSeq, partitionChannel } from "./partition-channel.js";
 
 export interface PartitionListenerOptions {
   readonly url: StoreUrl;
-  /** A committed transaction added messages to `partition`. */
-  readonly onNotify: (partition: number) => void;
+  /**
+   * A committed transaction added messages to `partition`, the lowest of them with seq
+   * `minSeq`; undefined when the notification did not say (look from the start).
+   */
+  readonly onNotify: (partition: number, minSeq: number | undefined) => void;
   /**
    * The connection was lost and is back: notifications sent meanwhile are gone, so the owner
    * must look for messages it has not seen in `partitions` (every partition listened to).
@@ -123,7 +126,9 @@ export class PartitionListener {
         return;
       }
       const partition = channelPartition(message.channel);
-      if (partition !== undefined && this.partitions.has(partition)) this.options.onNotify(partition);
+      if (partition !== undefined && this.partitions.has(partition)) {
+        this.options.onNotify(partition, notifiedMinSeq(message.payload));
+      }
     });
     try {
       await client.connect();

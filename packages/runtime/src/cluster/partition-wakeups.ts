@@ -13,8 +13,13 @@ export type WakeupReason = "gained" | "notified" | "catch-up";
 export interface PartitionWakeupsOptions {
   readonly url: StoreUrl;
   readonly ownership: Ownership;
-  /** Look for work in `partitions` (all owned by this instance when called). */
-  readonly onWork: (partitions: readonly number[], reason: WakeupReason) => void;
+  /**
+   * Look for work in `partitions` (all owned by this instance when called). With reason
+   * "notified", `minSeq` is the lowest seq the notifying transaction added to the partition:
+   * nothing older is new from it, so a scan by seq may start just below it. Undefined when the
+   * notification did not carry one, and for the other reasons: look from the start.
+   */
+  readonly onWork: (partitions: readonly number[], reason: WakeupReason, minSeq?: number) => void;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -37,8 +42,8 @@ export class PartitionWakeups {
       partitions.filter((partition) => ownership.epochOf(partition) !== undefined);
     const listener = await PartitionListener.start({
       url: options.url,
-      onNotify: (partition) => {
-        if (ownership.epochOf(partition) !== undefined) onWork([partition], "notified");
+      onNotify: (partition, minSeq) => {
+        if (ownership.epochOf(partition) !== undefined) onWork([partition], "notified", minSeq);
       },
       onCatchUp: (partitions) => {
         const owned = held(partitions);
