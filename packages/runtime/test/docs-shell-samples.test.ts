@@ -7,11 +7,12 @@
  * samples after it talk to it until the next one replaces it.
  *
  * Where a reader starts: README.md in this checkout (the store of its `npm start` goes to the
- * sandbox), docs/local-development.md in an empty directory, every other page in a project
- * made by `switchboard init` and installed.
+ * sandbox), docs/local-development.md in an empty directory, operations.md and cluster.md in
+ * a copy of the greeter their samples show, any other page in a project made by
+ * `switchboard init` and installed.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { REPO, SHELL_INFOS, samplesIn, where } from "./support/doc-samples.js";
@@ -21,6 +22,9 @@ import { installFromCheckout, openSandbox, type Running, type Sandbox } from "./
 const CONTEXTS: Record<string, PageContext> = {
   "README.md": "checkout",
   "docs/local-development.md": "empty dir",
+  // Their samples show the greeter's addresses and endpoint, and a module.yaml with ingress on 8090.
+  "docs/operations.md": "greeter",
+  "docs/cluster.md": "greeter",
 };
 
 const RUN_TIMEOUT_MS = 30_000;
@@ -112,6 +116,11 @@ async function startingPoint(
   if (context === "checkout")
     // `npm start` keeps its store in ./.switchboard: the sandbox's, not the checkout's.
     return { cwd: REPO, env: { SWITCHBOARD_DATA_DIR: join(sandbox.root, "greeter-store") } };
+  if (context === "greeter") {
+    const cwd = join(sandbox.root, "greeter");
+    cpSync(join(REPO, "examples/greeter"), cwd, { recursive: true });
+    return { cwd, env: {} };
+  }
   if (context === "empty dir") {
     const cwd = join(sandbox.root, "work");
     mkdirSync(cwd);

@@ -14,6 +14,8 @@ export type PageContext =
   | "checkout"
   /** In an empty directory, about to make a project. */
   | "empty dir"
+  /** In a copy of examples/greeter, the module the README's `npm start` runs (module.yaml, HTTP functions). */
+  | "greeter"
   /** In a project made by `switchboard init` and installed. */
   | "project";
 
