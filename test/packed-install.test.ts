@@ -1,11 +1,13 @@
 /**
- * What a user outside this repository gets: both packages packed as for publishing, installed
+ * What a user outside this repository gets: both packages packed by a plain `npm pack` in their
+ * directories (the packages' prepack hook builds and rewrites the manifest), installed
  * into an empty directory from the tarballs plus the npm registry, then the CLI and the SDK
  * used as the README says. Slow (npm builds better-sqlite3 from source), so it is not part of
  * `npm test`: `npm run test:install`, once per CI run.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -33,30 +35,96 @@ const NPM_QUIET: NodeJS.ProcessEnv = {
 };
 
 let work = "";
+/** Written by a plain `npm pack` in each package directory, as a user of a checkout would. */
 let tarballs: { sdk: string; runtime: string };
 /** Where the packages were installed from the tarballs alone, into an empty directory. */
 let consumer = "";
 /** A project made there by `npx switchboard init`. */
 let app = "";
 
+const PACKAGE_DIRS = { sdk: "packages/sdk", runtime: "packages/runtime" } as const;
+
+/** Git's view of the package directories, to show that packing leaves them as they were. */
+async function packageDirsStatus(): Promise<string> {
+  const { stdout } = await exec(
+    "git",
+    ["status", "--porcelain", "--ignored", "--untracked-files=all", ...Object.values(PACKAGE_DIRS)],
+    { cwd: REPO },
+  );
+  // The build's own output (dist/, tsbuildinfo) may appear with the first build.
+  return stdout
+    .split("\n")
+    .filter((line) => line && !/\/dist\/|\.tsbuildinfo$|\/node_modules\//.test(line))
+    .join("\n");
+}
+
+let statusBeforePacking = "";
+
+async function npmPack(
+  packageDir: string,
+  destination: string,
+): Promise<{ file: string; integrity: string }> {
+  mkdirSync(destination, { recursive: true });
+  const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", destination], {
+    cwd: join(REPO, packageDir),
+    env: NPM_QUIET,
+  });
+  const [packed] = JSON.parse(stdout) as { filename: string; integrity: string }[];
+  assert.ok(packed, stdout);
+  return { file: join(destination, packed.filename), integrity: packed.integrity };
+}
+
+function integrityOf(file: string): string {
+  return `sha512-${createHash("sha512").update(readFileSync(file)).digest("base64")}`;
+}
+
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "switchboard-install-"));
-  const packed = await exec(
-    process.execPath,
-    ["--import", "tsx", "scripts/pack.ts", join(work, "tarballs")],
-    {
-      cwd: REPO,
-    },
-  );
-  const files = packed.stdout.trim().split("\n");
-  const sdk = files.find((file) => /\/switchboard-sdk-.*\.tgz$/.test(file));
-  const runtime = files.find((file) => /\/switchboard-\d.*\.tgz$/.test(file));
-  assert.ok(sdk && runtime, packed.stdout);
-  tarballs = { sdk, runtime };
+  statusBeforePacking = await packageDirsStatus();
+  // One after the other: each pack rewrites its package.json until its postpack.
+  const sdk = await npmPack(PACKAGE_DIRS.sdk, join(work, "tarballs"));
+  const runtime = await npmPack(PACKAGE_DIRS.runtime, join(work, "tarballs"));
+  tarballs = { sdk: sdk.file, runtime: runtime.file };
 });
 
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test("a plain npm pack in a package directory leaves it as it was", async () => {
+  assert.equal(await packageDirsStatus(), statusBeforePacking);
+  for (const dir of Object.values(PACKAGE_DIRS)) {
+    assert.equal(existsSync(join(REPO, dir, "LICENSE")), false, "the copied LICENSE is gone");
+    assert.equal(existsSync(join(REPO, dir, ".pack-restore.json")), false);
+    const manifest = readFileSync(join(REPO, dir, "package.json"), "utf8");
+    assert.match(manifest, /"development":/, "the workspace keeps its development condition");
+  }
+});
+
+test("npm run pack and npm publish --dry-run pack exactly what a plain npm pack does", {
+  timeout: 300_000,
+}, async () => {
+  const { stdout } = await exec(
+    process.execPath,
+    ["--import", "tsx", "scripts/pack.ts", join(work, "scripted")],
+    { cwd: REPO },
+  );
+  const scripted = stdout.trim().split("\n");
+  assert.deepEqual(
+    scripted.map(integrityOf),
+    [tarballs.sdk, tarballs.runtime].map(integrityOf),
+    "npm pack writes the same bytes for the same content",
+  );
+  for (const [name, dir] of Object.entries(PACKAGE_DIRS)) {
+    // --force: no registry lookup of published versions, which are not this test's business.
+    const published = await exec("npm", ["publish", "--dry-run", "--force", "--json"], {
+      cwd: join(REPO, dir),
+      env: NPM_QUIET,
+    });
+    const report = Object.values(JSON.parse(published.stdout) as Record<string, { integrity: string }>);
+    assert.equal(report[0]?.integrity, integrityOf(tarballs[name as keyof typeof tarballs]), dir);
+  }
+  assert.equal(await packageDirsStatus(), statusBeforePacking);
 });
 
 async function tarEntries(tarball: string): Promise<string[]> {
@@ -88,6 +156,7 @@ test("each tarball holds only the build, its README and LICENSE, with a manifest
       "no export points at sources",
     );
     assert.equal(manifest.devDependencies, undefined);
+    assert.equal(manifest.scripts, undefined, "the pack hooks stay in the checkout");
     assert.equal(manifest.license, "Apache-2.0");
     assert.ok(manifest.repository && manifest.engines);
   }

@@ -1,13 +1,13 @@
 /**
  * The README's and docs' samples, checked against the code so they cannot drift: TypeScript
  * samples type-check against the packages, module YAML samples validate, and every
- * `switchboard` command, flag, npm script and repository path in a shell sample exists.
- * A TypeScript sample that is deliberately a fragment (it uses names from the text around it)
- * says so in its fence: ```ts fragment.
+ * `switchboard` command, flag, npm script and repository path in a shell sample exists
+ * (docs-shell-samples.test.ts runs them). A TypeScript sample that is deliberately a fragment
+ * (it uses names from the text around it) says so in its fence: ```ts fragment.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -15,42 +15,9 @@ import { projectFiles } from "../src/cli/init/project-files.js";
 import { buildProgram } from "../src/cli/main.js";
 import { allComponentKinds } from "../src/config/all-component-kinds.js";
 import { formatDiagnostic, loadModuleText } from "../src/config/index.js";
+import { pages, REPO, type Sample, SHELL_INFOS, samples, where } from "./support/doc-samples.js";
 
 const run = promisify(execFile);
-const REPO = new URL("../../../", import.meta.url).pathname;
-
-function pages(): string[] {
-  const inDir = (dir: string) =>
-    readdirSync(join(REPO, dir))
-      .filter((name) => name.endsWith(".md"))
-      .map((name) => join(dir, name));
-  const readmes = (dir: string) =>
-    readdirSync(join(REPO, dir))
-      .map((name) => join(dir, name, "README.md"))
-      .filter((file) => existsSync(join(REPO, file)));
-  return ["README.md", "bench/README.md", ...inDir("docs"), ...readmes("examples"), ...readmes("packages")];
-}
-
-interface Sample {
-  readonly page: string;
-  readonly line: number;
-  readonly info: string;
-  readonly code: string;
-}
-
-function samples(): Sample[] {
-  const found: Sample[] = [];
-  for (const page of pages()) {
-    const text = readFileSync(join(REPO, page), "utf8");
-    for (const match of text.matchAll(/^```([^\n]*)\n(.*?)^```/gms)) {
-      const line = text.slice(0, match.index).split("\n").length;
-      found.push({ page, line, info: (match[1] ?? "").trim(), code: match[2] ?? "" });
-    }
-  }
-  return found;
-}
-
-const where = (sample: Sample) => `${sample.page}:${sample.line}`;
 
 test("every complete TypeScript sample type-checks against the packages", async (t) => {
   const typescript = samples().filter((sample) => sample.info === "ts");
@@ -103,7 +70,9 @@ test("every module YAML sample with a kind validates", () => {
 /** Commands of a shell sample: comments and prompts dropped, split at && || ; and |. */
 function commands(sample: Sample): string[][] {
   const lines = sample.code.split("\n");
-  const shell = sample.info === "sh" ? lines : lines.filter((line) => line.startsWith("$ "));
+  // A transcript (console, or a block without a language) has its commands after `$ `.
+  const transcript = sample.info === "console" || sample.info === "";
+  const shell = transcript ? lines.filter((line) => line.startsWith("$ ")) : lines;
   return shell
     .map((line) => line.replace(/^\$ /, "").replace(/(^|\s)#.*$/, ""))
     .flatMap((line) => line.split(/&&|\|\||;|\|(?!\|)/))
@@ -131,7 +100,7 @@ function scriptsFor(page: string): Set<string> {
 test("every switchboard command, flag, npm script and path in a shell sample exists", () => {
   const program = buildProgram();
   const problems: string[] = [];
-  for (const sample of samples().filter((sample) => sample.info === "sh" || sample.info === "")) {
+  for (const sample of samples().filter((sample) => SHELL_INFOS.has(sample.info) || sample.info === "")) {
     const scripts = scriptsFor(sample.page);
     for (const words of commands(sample)) {
       const at = `${where(sample)}: ${words.join(" ")}`;
@@ -166,6 +135,14 @@ test("every switchboard command, flag, npm script and path in a shell sample exi
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test("every code block names its language, so that no command escapes the checks", () => {
+  // Shell is sh (commands) or console (a transcript: commands after `$ `); output is text.
+  const unnamed = samples()
+    .filter((sample) => sample.info === "")
+    .map((sample) => `${where(sample)}: \`\`\` with no language (text for output)`);
+  assert.deepEqual(unnamed, []);
 });
 
 test("every relative link in the docs points at a file that exists", () => {
