@@ -308,8 +308,17 @@ test("an import that fails half-way writes nothing, so it can simply run again",
   assert.match(error.message, /0x00/);
   assert.equal(await fingerprint(database.url), empty, "no row and no identity moved");
 
+  // A value that is not bytes (SQLite keeps whatever it is given) stops the import as well.
+  const edited = new Database(join(dataDir, DATABASE_FILE));
+  edited.prepare("UPDATE timers SET token = 'good-token' WHERE token IS NOT NULL").run();
+  edited.prepare("UPDATE egress SET value = 12").run();
+  edited.close();
+  const notBytes = await refusal({ dataDir, url: database.url }, "SB_STORE_IMPORT_BAD_SOURCE");
+  assert.match(notBytes.message, /a value of egress\.value in the node's store is a number, not bytes/);
+  assert.equal(await fingerprint(database.url), empty);
+
   const fixed = new Database(join(dataDir, DATABASE_FILE));
-  fixed.prepare("UPDATE timers SET token = 'good-token' WHERE token IS NOT NULL").run();
+  fixed.prepare("UPDATE egress SET value = X'6f6b'").run();
   fixed.close();
   const summary = await importSqliteStore({ dataDir, url: database.url });
   assert.equal(summary.tables.find((table) => table.table === "timers")?.rows, 2);

@@ -19,8 +19,9 @@ export const StoreErrors = {
   /** Another process (or another open store in this one) holds the data directory. */
   DATA_DIR_LOCKED: { code: "SB_STORE_DATA_DIR_LOCKED", status: 409 },
   /**
-   * `store import` was given a data directory without a Switchboard store in it, or with a
-   * store of a schema version this Switchboard does not read. Nothing was changed.
+   * `store import` was given a data directory without a Switchboard store in it, with a store
+   * of a schema version this Switchboard does not read, or with a value that is not bytes
+   * where bytes belong. Nothing was changed.
    */
   IMPORT_BAD_SOURCE: { code: "SB_STORE_IMPORT_BAD_SOURCE", status: 500 },
   /**

@@ -1,7 +1,9 @@
 import type Database from "better-sqlite3";
+import { StoreErrors } from "../../errors/store-errors.js";
+import { SwitchboardError } from "../../errors/switchboard-error.js";
 import { prepared } from "../postgres/prepared.js";
 import type { Transaction } from "../postgres/transaction.js";
-import type { CopiedColumn, SqliteRow, TableCopy } from "./table-copies.js";
+import type { SqliteRow, TableCopy } from "./table-copies.js";
 
 /** How many rows, or bytes of values, one insert carries at most (whichever comes first). */
 export interface PageLimits {
@@ -34,7 +36,7 @@ export async function copyTable(
   let copied = 0;
   const flush = async () => {
     if (pageRows === 0) return;
-    const result = await transaction.query(prepared(insert, pageParameters(copy.columns, page)));
+    const result = await transaction.query(prepared(insert, pageParameters(copy, page)));
     copied += result.rowCount ?? 0;
     page = copy.columns.map((): unknown[] => []);
     pageRows = 0;
@@ -91,9 +93,9 @@ function insertStatement(copy: TableCopy): string {
 }
 
 /** The page's columns as insertStatement's parameters, in its order. */
-function pageParameters(columns: readonly CopiedColumn[], page: readonly unknown[][]): unknown[] {
+function pageParameters(copy: TableCopy, page: readonly unknown[][]): unknown[] {
   const parameters: unknown[] = [];
-  columns.forEach((column, index) => {
+  copy.columns.forEach((column, index) => {
     const values = page[index] ?? [];
     if (column.type !== "bytea") {
       parameters.push(values);
@@ -104,21 +106,33 @@ function pageParameters(columns: readonly CopiedColumn[], page: readonly unknown
     const parts: Uint8Array[] = [];
     let offset = 0;
     for (const value of values) {
+      const bytes = asBytes(value, `${copy.table}.${column.name}`);
       // substring() of NULL is NULL: a NULL value stays NULL, an empty one empty.
-      if (!(value instanceof Uint8Array)) {
-        offsets.push(null);
-        lengths.push(null);
-        continue;
-      }
-      offsets.push(offset);
-      lengths.push(value.byteLength);
-      parts.push(value);
-      offset += value.byteLength;
+      offsets.push(bytes === null ? null : offset);
+      lengths.push(bytes === null ? null : bytes.byteLength);
+      if (bytes === null) continue;
+      parts.push(bytes);
+      offset += bytes.byteLength;
     }
     // A Buffer parameter goes to the server as binary, untouched.
     parameters.push(Buffer.concat(parts, offset), offsets, lengths);
   });
   return parameters;
+}
+
+/**
+ * A blob column's value. The store only ever writes bytes there, but SQLite keeps whatever it
+ * is given: text is carried as its UTF-8 bytes, anything else stops the import (rolled back).
+ */
+function asBytes(value: unknown, column: string): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  throw new SwitchboardError(
+    StoreErrors.IMPORT_BAD_SOURCE,
+    `a value of ${column} in the node's store is a ${typeof value}, not bytes; nothing was imported`,
+    { column },
+  );
 }
 
 function sizeOf(value: unknown): number {
