@@ -2,17 +2,19 @@ import type { Command } from "commander";
 import { checkPartitionCount, DEFAULT_PARTITION_COUNT } from "../cluster/partition-count.js";
 import { StoreErrors } from "../errors/store-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { importSqliteStore } from "../store/import/import-sqlite-store.js";
 import { readClusterStatus } from "../store/postgres/cluster-status.js";
 import { openPool } from "../store/postgres/open-pool.js";
 import { PostgresStore } from "../store/postgres/postgres-store.js";
 import { parseStoreUrl } from "../store/postgres/store-url.js";
 import { formatClusterStatus } from "./print-cluster-status.js";
+import { formatImportSummary } from "./print-import-summary.js";
 
 interface StoreFlags {
   store?: string;
 }
 
-/** `switchboard store init|status`: the cluster's PostgreSQL store, for operators. */
+/** `switchboard store init|status|import`: the cluster's PostgreSQL store, for operators. */
 export function registerStoreCommand(program: Command): void {
   const store = program.command("store").description("create or inspect a cluster's PostgreSQL store");
   withStoreFlag(store.command("init"))
@@ -53,6 +55,25 @@ export function registerStoreCommand(program: Command): void {
       } finally {
         await pool.end();
       }
+    });
+  withStoreFlag(store.command("import"))
+    .description(
+      "copy a stopped node's embedded store (--data-dir) into a new cluster's database, in one transaction",
+    )
+    .option("--data-dir <dir>", "the node's data directory", ".switchboard")
+    .option(
+      "--partitions <n>",
+      `partition count of the cluster the import creates (default ${DEFAULT_PARTITION_COUNT}; an existing cluster must match)`,
+    )
+    .action(async (flags: StoreFlags & { dataDir: string; partitions?: string }) => {
+      const url = storeUrl(flags);
+      const partitions = flags.partitions === undefined ? undefined : checkPartitionCount(flags.partitions);
+      const summary = await importSqliteStore({
+        dataDir: flags.dataDir,
+        url,
+        ...(partitions !== undefined ? { partitions } : {}),
+      });
+      process.stdout.write(formatImportSummary(summary));
     });
 }
 

@@ -18,4 +18,16 @@ export const StoreErrors = {
   FAILED: { code: "SB_STORE_FAILED", status: 503 },
   /** Another process (or another open store in this one) holds the data directory. */
   DATA_DIR_LOCKED: { code: "SB_STORE_DATA_DIR_LOCKED", status: 409 },
+  /**
+   * `store import` was given a data directory without a Switchboard store in it, with a store
+   * of a schema version this Switchboard does not read, or with a value that is not bytes
+   * where bytes belong. Nothing was changed.
+   */
+  IMPORT_BAD_SOURCE: { code: "SB_STORE_IMPORT_BAD_SOURCE", status: 500 },
+  /**
+   * `store import` found data or running instances in the target cluster (or egress ids it
+   * already handed out that imported records would repeat). Only a new cluster's database
+   * takes an import; nothing was changed.
+   */
+  IMPORT_TARGET_NOT_EMPTY: { code: "SB_STORE_IMPORT_TARGET_NOT_EMPTY", status: 409 },
 } as const satisfies Record<string, ErrorDefinition>;
