@@ -224,6 +224,7 @@ export class Runtime {
           metrics,
           tracing,
           cache,
+          cluster,
         },
         {
           ...(options.adminPort !== undefined ? { port: options.adminPort } : {}),
@@ -232,6 +233,9 @@ export class Runtime {
         },
         logger,
       );
+      // Other instances forward admin actions on this instance's addresses to this port.
+      const adminPort = ops.adminPort;
+      if (cluster && adminPort !== undefined) await cluster.advertisePorts({ admin: adminPort });
       startedDispatcher = dispatcher;
       await dispatcher.start();
       for (const sink of egresses) await sink.start();

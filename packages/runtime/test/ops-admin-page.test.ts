@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
+import { ADMIN_PAGE_HTML } from "../src/ops/admin-page.js";
 import { startOpsFixture, until } from "./support/ops-fixture.js";
 import { tempDir } from "./support/temp-dir.js";
 
@@ -82,4 +83,18 @@ test("the admin page shows live numbers from a running runtime in headless Chrom
   assert.ok(png.length > 10_000, `the screenshot has ${png.length} bytes`);
   assert.deepEqual(png.subarray(0, 8), PNG_SIGNATURE);
   assert.deepEqual(errors, [], "no script errors on the page");
+});
+
+test("the live page's script parses and every element it draws into exists (without a browser)", () => {
+  const script = /<script>([\s\S]*)<\/script>/.exec(ADMIN_PAGE_HTML)?.[1] ?? "";
+  assert.ok(script.length > 1000);
+  // Parses only: nothing runs.
+  assert.doesNotThrow(() => new Function(script));
+  const ids = new Set([...ADMIN_PAGE_HTML.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]));
+  const used = [...script.matchAll(/(?:text|fill|getElementById)\("([a-z0-9-]+)"/g)].map((match) => match[1]);
+  assert.ok(used.includes("cluster-members"), "the cluster table is drawn");
+  assert.deepEqual(
+    used.filter((id) => !ids.has(id)),
+    [],
+  );
 });

@@ -1,11 +1,18 @@
+import { hostname } from "node:os";
 import type { Logger } from "../dispatch/logger.js";
 import type { OwnerClaim } from "../store/contract.js";
+import {
+  type ClusterStatus,
+  type PartitionOwner,
+  readClusterStatus,
+  readPartitionOwner,
+} from "../store/postgres/cluster-status.js";
 import { type OpenedPostgresBackend, openPostgresBackend } from "../store/postgres/open-postgres-backend.js";
 import type { PostgresBackend } from "../store/postgres/postgres-backend.js";
 import { parseStoreUrl } from "../store/postgres/store-url.js";
 import type { AddressRef } from "../store/records.js";
 import type { Ownership } from "./ownership.js";
-import type { OwnershipChange } from "./ownership-types.js";
+import type { OwnershipChange, OwnershipChangeReason } from "./ownership-types.js";
 import { partitionOf } from "./partition-hash.js";
 import { PartitionWakeups } from "./partition-wakeups.js";
 
@@ -33,6 +40,13 @@ export interface ClusterWork {
   storedElsewhere(fromSeq?: number): void;
 }
 
+/** Partitions that changed hands at this instance since it joined, by direction and reason. */
+export interface OwnershipChangeCount {
+  readonly change: "gained" | "lost";
+  readonly reason: OwnershipChangeReason;
+  readonly partitions: number;
+}
+
 /**
  * One instance's place in a cluster on PostgreSQL: the fenced store backend, this instance's
  * partition ownership, and the wake-ups that tell dispatch when partitions move or messages
@@ -49,22 +63,35 @@ export class ClusterMember {
     private readonly opened: OpenedPostgresBackend,
     private readonly url: string,
     private readonly logger: Logger,
+    /** The members row's host: the machine's name. */
+    readonly host: string,
+    // The object the ownership heartbeats write to the members row: advertisePorts adds to it.
+    private readonly ports: Record<string, number>,
+    private readonly changes: Map<string, OwnershipChangeCount>,
   ) {}
 
   static async join(options: ClusterMemberOptions): Promise<ClusterMember> {
     const { logger } = options;
+    const host = hostname();
+    const ports: Record<string, number> = { ...options.ports };
+    const changes = new Map<string, OwnershipChangeCount>();
     const opened = await openPostgresBackend({
       url: options.url,
       ...(options.partitions !== undefined ? { partitions: options.partitions } : {}),
       ownership: {
         ...(options.instanceId ? { instanceId: options.instanceId } : {}),
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-        ...(options.ports ? { ports: options.ports } : {}),
+        host,
+        ports,
         onError: (error) => logger.warn({ err: error }, "a cluster heartbeat failed; the next one retries"),
       },
-      onOwnershipChange: (change) => logChange(logger, change),
+      // Hears the first tick's gains too, so the counts start at the join.
+      onOwnershipChange: (change) => {
+        logChange(logger, change);
+        countChange(changes, change);
+      },
     });
-    return new ClusterMember(opened, options.url, logger);
+    return new ClusterMember(opened, options.url, logger, host, ports, changes);
   }
 
   get backend(): PostgresBackend {
@@ -81,6 +108,56 @@ export class ClusterMember {
 
   get partitionCount(): number {
     return this.opened.backend.store.partitionCount;
+  }
+
+  get leaseMs(): number {
+    return this.opened.ownership.leaseMs;
+  }
+
+  /** How many partitions this instance holds now (from memory). */
+  ownedCount(): number {
+    return this.opened.ownership.owned().length;
+  }
+
+  /** The partition `address` belongs to. */
+  partitionOf(address: AddressRef): number {
+    return partitionOf(address.fn, address.id, this.partitionCount);
+  }
+
+  /**
+   * Adds listener ports to this instance's members row (the admin port, known once its server
+   * listens), at once and at every heartbeat after: other instances forward admin actions to it.
+   * Never fails: when the database does not take it now, the next heartbeat writes them.
+   */
+  async advertisePorts(ports: Readonly<Record<string, number>>): Promise<void> {
+    // The heartbeat rewrites the row's ports from this object each round, so it keeps them.
+    Object.assign(this.ports, ports);
+    try {
+      await this.opened.backend.store.pool.query(
+        "UPDATE members SET ports = ports || $2::jsonb WHERE instance_id = $1",
+        [this.instanceId, JSON.stringify(ports)],
+      );
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        "registering this instance's ports failed; the next heartbeat does it",
+      );
+    }
+  }
+
+  /** Members, partition owners, epochs, leases and lag, read from the database (a few queries). */
+  readStatus(): Promise<ClusterStatus> {
+    return readClusterStatus(this.opened.backend.store.pool);
+  }
+
+  /** Who owns `partition` by the database, and where its member row says it listens. */
+  ownerOf(partition: number): Promise<PartitionOwner | undefined> {
+    return readPartitionOwner(this.opened.backend.store.pool, partition);
+  }
+
+  /** Partitions gained and lost since joining, by reason. */
+  ownershipChanges(): OwnershipChangeCount[] {
+    return [...this.changes.values()];
   }
 
   /** This instance's claim on `address`'s partition now; undefined when another instance owns it. */
@@ -123,6 +200,17 @@ export class ClusterMember {
     })();
     return this.leaving;
   }
+}
+
+function countChange(counts: Map<string, OwnershipChangeCount>, change: OwnershipChange): void {
+  const add = (direction: "gained" | "lost", partitions: number) => {
+    if (partitions === 0) return;
+    const key = `${direction}/${change.reason}`;
+    const before = counts.get(key)?.partitions ?? 0;
+    counts.set(key, { change: direction, reason: change.reason, partitions: before + partitions });
+  };
+  add("gained", change.gained.length);
+  add("lost", change.lost.length);
 }
 
 function logChange(logger: Logger, change: OwnershipChange): void {

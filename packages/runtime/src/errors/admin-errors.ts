@@ -24,6 +24,14 @@ export const AdminErrors = {
   BAD_HOST: { code: "SB_ADMIN_BAD_HOST", status: 421 },
   /** An action came with a body type a cross-site form can send; actions take no body. */
   UNSUPPORTED_BODY: { code: "SB_ADMIN_UNSUPPORTED_BODY", status: 415 },
+  /** A cluster route (GET /api/cluster) on a runtime that is not in cluster mode (the embedded store). */
+  NOT_CLUSTER: { code: "SB_ADMIN_NOT_CLUSTER", status: 404 },
+  /**
+   * Cluster: an action on an address another instance owns could not reach the owner: the
+   * partition has no owner now, the owner registered no admin port, it did not answer in
+   * time, or the request was already forwarded once (ownership moved meanwhile). Try again.
+   */
+  OWNER_UNAVAILABLE: { code: "SB_ADMIN_OWNER_UNAVAILABLE", status: 503 },
   /** The admin port binds beyond loopback and no admin token is set: nothing was started. */
   TOKEN_REQUIRED: { code: "SB_ADMIN_TOKEN_REQUIRED", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,8 +1,10 @@
+import type { ClusterMember } from "../cluster/cluster-member.js";
 import type { FunctionEndpoint, FunctionRouter, ModuleConfig } from "../config/model.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import type { EgressSink } from "../io/egress-sink.js";
 import type { StoreBackend } from "../store/contract.js";
 import type { Transport } from "../transport/types.js";
+import type { ClusterFigures } from "./cluster-view.js";
 import type { Metrics } from "./metrics.js";
 import type { StoreFigures } from "./store-figures.js";
 import type { Tracing } from "./tracing.js";
@@ -27,6 +29,10 @@ export interface AdminContext {
   readonly metrics: Metrics;
   /** The functions' cache; readiness follows whether its backend is reachable. */
   readonly cache: { readonly reachable: boolean };
+  /** This instance's cluster membership; undefined on the embedded store (no cluster). */
+  readonly cluster?: ClusterMember | undefined;
+  /** Members, owners and lag, read at most once a second; present with `cluster`. */
+  readonly clusterFigures?: ClusterFigures | undefined;
   /** Present only when tracing is configured. */
   readonly tracing?: Tracing | undefined;
   readonly startedAt: number;

@@ -1,7 +1,8 @@
 /**
  * The live page at `/` on the admin port: plain HTML and JavaScript, no build step and no
  * framework. It polls /api/overview and draws throughput, latency, backlogs, suspended
- * addresses and connection pools. Values are written with textContent, never as HTML.
+ * addresses and connection pools, and in a cluster its members with the partitions they own
+ * and their lag. Values are written with textContent, never as HTML.
  */
 export const ADMIN_PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -25,6 +26,7 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
   th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   .empty { color: var(--muted); }
+  .silent { color: var(--bad); }
   button { font: inherit; }
 </style>
 </head>
@@ -55,6 +57,15 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
   <div class="card"><div class="label">dead letters</div><div class="value" id="dead-letters">–</div></div>
   <div class="card"><div class="label">last commit (units / ms)</div><div class="value" id="commit">–</div></div>
 </div>
+
+<section id="cluster" hidden>
+<h2>Cluster</h2>
+<p id="cluster-summary"></p>
+<table id="cluster-members">
+  <thead><tr><th>instance</th><th>host</th><th>admin port</th><th>heartbeat</th><th>partitions</th><th>queued</th><th>oldest queued</th></tr></thead>
+  <tbody></tbody>
+</table>
+</section>
 
 <h2>Suspended addresses</h2>
 <table id="suspended">
@@ -153,6 +164,8 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
     text("dead-letters", fmt(view.deadLetters));
     text("commit", fmt(view.store.lastGroupSize) + " / " + fmt(view.store.lastCommitMicros / 1000, 2));
 
+    drawCluster(view.cluster);
+
     var rows = fill("suspended", view.suspended, 6, "none");
     view.suspended.forEach(function (entry, i) {
       var tr = rows[i];
@@ -179,6 +192,28 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
       cell(tr, fmt(t.connect + t.read + t.write + t.call), true);
     });
     document.body.dataset.rendered = String(Number(document.body.dataset.rendered || 0) + 1);
+  }
+
+  // Only in cluster mode (overview.cluster is null on the embedded store).
+  function drawCluster(cluster) {
+    document.getElementById("cluster").hidden = !cluster;
+    if (!cluster) return;
+    var members = cluster.members || [];
+    text("cluster-summary", "this instance: " + cluster.instanceId + " · " + fmt(cluster.partitionCount) +
+      " partitions" + (cluster.unowned ? " · " + fmt(cluster.unowned.partitions) + " unowned" : "") +
+      (cluster.queued === undefined ? "" : " · " + fmt(cluster.queued) + " messages queued"));
+    var memberRows = fill("cluster-members", members, 7, "not read from the database yet");
+    members.forEach(function (member, i) {
+      var tr = memberRows[i];
+      cell(tr, member.instanceId + (member.self ? " (this one)" : ""));
+      cell(tr, member.host);
+      cell(tr, member.ports && member.ports.admin ? String(member.ports.admin) : "–");
+      var beat = cell(tr, (member.live ? "live, " : "silent, ") + fmt(member.heartbeatAgeMs / 1000, 1) + " s ago");
+      if (!member.live) beat.className = "silent";
+      cell(tr, fmt(member.partitionsOwned), true);
+      cell(tr, fmt(member.queued), true);
+      cell(tr, member.oldestQueuedAgeMs === null ? "–" : fmt(member.oldestQueuedAgeMs / 1000, 1) + " s", true);
+    });
   }
 
   function refresh() {

@@ -1,15 +1,17 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { addressProblem } from "../config/address-names.js";
 import { formatAddress } from "../dispatch/address.js";
 import { AdminErrors } from "../errors/admin-errors.js";
-import { SwitchboardError } from "../errors/switchboard-error.js";
+import { isError, SwitchboardError } from "../errors/switchboard-error.js";
 import { sendJson } from "../io/http-util.js";
 import type { AddressRef, DeadLetter } from "../store/records.js";
 import { addressView, messageView } from "./address-view.js";
 import type { AdminContext } from "./admin-context.js";
 import { ADMIN_PAGE_HTML } from "./admin-page.js";
+import { clusterView } from "./cluster-view.js";
 import { functionsView } from "./functions-view.js";
 import { overview } from "./overview.js";
+import { forwardToOwner } from "./owner-forward.js";
 
 type Handler = (
   context: AdminContext,
@@ -21,6 +23,9 @@ export interface AdminRequest {
   readonly method: string;
   readonly segments: readonly string[];
   readonly query: URLSearchParams;
+  /** The path and query as received (what a forward to the owner sends on). */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
 }
 
 interface Route {
@@ -46,12 +51,8 @@ const ROUTES: readonly Route[] = [
     pattern: ["api", "suspended"],
     methods: { GET: (c, _r, res) => sendJson(res, 200, { suspended: c.dispatcher.suspendedAddresses() }) },
   },
-  {
-    pattern: ["api", "addresses", "*", "*", "*"],
-    methods: {
-      GET: async (c, r, res) => sendJson(res, 200, await addressView(c, addressOf(c, r.segments, 2))),
-    },
-  },
+  { pattern: ["api", "cluster"], methods: { GET: cluster } },
+  { pattern: ["api", "addresses", "*", "*", "*"], methods: { GET: readAddress } },
   { pattern: ["api", "addresses", "*", "*", "*", "retry"], methods: { POST: retry } },
   { pattern: ["api", "addresses", "*", "*", "*", "dead-letter"], methods: { POST: deadLetter } },
   { pattern: ["api", "dead-letters"], methods: { GET: listDeadLetters } },
@@ -89,6 +90,8 @@ export function parseRequest(request: IncomingMessage): AdminRequest {
       method: request.method ?? "GET",
       segments: raw.map(decodeURIComponent),
       query: url.searchParams,
+      path: `${url.pathname}${url.search}`,
+      headers: request.headers,
     };
   } catch {
     throw new SwitchboardError(
@@ -121,8 +124,50 @@ async function metrics(
   response.end(body);
 }
 
-function retry(context: AdminContext, request: AdminRequest, response: ServerResponse): void {
+async function cluster(
+  context: AdminContext,
+  _request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const { cluster: member, clusterFigures } = context;
+  if (!member || !clusterFigures) {
+    throw new SwitchboardError(
+      AdminErrors.NOT_CLUSTER,
+      "this runtime is not in cluster mode: it runs on the embedded store (start it with --store postgres://... to join a cluster)",
+    );
+  }
+  const reading = await clusterFigures.fresh();
+  if (!reading) {
+    throw new SwitchboardError(
+      AdminErrors.OWNER_UNAVAILABLE,
+      "the cluster's tables could not be read from the database; try again",
+    );
+  }
+  sendJson(response, 200, clusterView(reading, member));
+}
+
+/**
+ * An address, on any instance: the owner answers (its memory knows what is in flight and
+ * suspended); when the owner cannot be reached, this instance answers from the store.
+ */
+async function readAddress(
+  context: AdminContext,
+  request: AdminRequest,
+  response: ServerResponse,
+): Promise<void> {
   const address = addressOf(context, request.segments, 2);
+  try {
+    if (await forwardToOwner(context, request, response, address)) return;
+  } catch (error) {
+    if (!isError(error, AdminErrors.OWNER_UNAVAILABLE)) throw error;
+  }
+  sendJson(response, 200, await addressView(context, address));
+}
+
+async function retry(context: AdminContext, request: AdminRequest, response: ServerResponse): Promise<void> {
+  const address = addressOf(context, request.segments, 2);
+  // A suspension lives in its owner's dispatcher: another instance's is acted on there.
+  if (await forwardToOwner(context, request, response, address)) return;
   if (!context.dispatcher.retryNow(address)) throw notSuspended(address);
   sendJson(response, 202, { address: formatAddress(address), retrying: true });
 }
@@ -133,6 +178,7 @@ async function deadLetter(
   response: ServerResponse,
 ): Promise<void> {
   const address = addressOf(context, request.segments, 2);
+  if (await forwardToOwner(context, request, response, address)) return;
   const { dispatcher } = context;
   if (!dispatcher.suspendedAddresses().some((entry) => entry.address === formatAddress(address))) {
     throw notSuspended(address);

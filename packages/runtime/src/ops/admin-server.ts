@@ -38,6 +38,11 @@ export class AdminServer {
     return this.listener.start();
   }
 
+  /** The bound port (the one asked for, or the one the system chose for 0). */
+  get boundPort(): number {
+    return this.listener.port;
+  }
+
   get url(): string {
     return this.listener.url;
   }

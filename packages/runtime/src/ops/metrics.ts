@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import type { CacheObserver } from "../cache/cache-observer.js";
 import type { DispatchObserver } from "../dispatch/dispatch-observer.js";
 import type { HostObserver } from "../host/host-observer.js";
+import { type ClusterMetricSource, registerClusterMetrics } from "./cluster-metrics.js";
 import { FastHistogram } from "./fast-histogram.js";
 import { LabelledCounts } from "./labelled-counts.js";
 import type { RuntimeSnapshot, WorkerPoolStats } from "./metric-sources.js";
@@ -44,6 +45,7 @@ export class Metrics implements DispatchObserver, HostObserver, CacheObserver {
   private readonly workerPoolSources: WorkerPoolSource[] = [];
   private source: (() => RuntimeSnapshot) | undefined;
   private snapshot: { at: number; value: RuntimeSnapshot } | undefined;
+  private clusterAdded = false;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -121,6 +123,13 @@ export class Metrics implements DispatchObserver, HostObserver, CacheObserver {
   setSource(source: () => RuntimeSnapshot): void {
     this.source = source;
     this.snapshot = undefined;
+  }
+
+  /** Cluster mode: adds the cluster gauges and the ownership changes counter (once). */
+  addCluster(source: ClusterMetricSource): void {
+    if (this.clusterAdded) return;
+    this.clusterAdded = true;
+    registerClusterMetrics(this.registry, source);
   }
 
   // DispatchObserver: called once per accepted message / per applied or failed batch.

@@ -2,6 +2,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { checkAdminExposure } from "./admin-access.js";
 import type { AdminContext } from "./admin-context.js";
 import { AdminServer } from "./admin-server.js";
+import { ClusterFigures, clusterGaugeFigures } from "./cluster-view.js";
 import { StoreFigures } from "./store-figures.js";
 
 export interface AdminOptions {
@@ -26,15 +27,17 @@ export class Ops {
   ) {}
 
   static async start(
-    parts: Omit<AdminContext, "ready" | "startedAt" | "storeFigures">,
+    parts: Omit<AdminContext, "ready" | "startedAt" | "storeFigures" | "clusterFigures">,
     options: AdminOptions,
     logger: Logger,
   ): Promise<Ops> {
     let ops: Ops | undefined;
     const storeFigures = new StoreFigures(parts.store);
+    const clusterFigures = parts.cluster ? new ClusterFigures(parts.cluster) : undefined;
     const context: AdminContext = {
       ...parts,
       storeFigures,
+      clusterFigures,
       startedAt: Date.now(),
       ready: () => ops?.isReady ?? false,
     };
@@ -46,6 +49,16 @@ export class Ops {
       ...storeFigures.latest(),
       origins: transport.stats(),
     }));
+    if (clusterFigures) {
+      const member = clusterFigures.member;
+      // Like the store counts: the cluster figures are read at most once a second, never per scrape.
+      parts.metrics.addCluster({
+        figures: () => clusterGaugeFigures(clusterFigures),
+        ownershipChanges: () => member.ownershipChanges(),
+      });
+      // The first reading, so the first scrape already has one.
+      clusterFigures.latest();
+    }
     const access = { host: options.host ?? "127.0.0.1", token: options.token };
     if (options.port !== undefined) checkAdminExposure(access);
     const server =
@@ -56,6 +69,11 @@ export class Ops {
       logger.info({ url: server.url }, "admin server listening");
     }
     return ops;
+  }
+
+  /** The admin server's bound port, or undefined when it is off. */
+  get adminPort(): number | undefined {
+    return this.server?.boundPort;
   }
 
   /** `http://host:port` of the admin server, or undefined when it is off. */

@@ -1,5 +1,6 @@
 import { endpointLabel } from "../config/endpoint-label.js";
 import type { AdminContext } from "./admin-context.js";
+import { clusterSummary } from "./cluster-view.js";
 
 const SUSPENDED_SHOWN = 50;
 
@@ -13,7 +14,10 @@ function round(value: number, digits = 3): number | null {
  */
 export async function overview(context: AdminContext, now = Date.now()): Promise<unknown> {
   const { dispatcher, store, transport, metrics } = context;
-  const { egressPending, deadLetters } = await context.storeFigures.fresh();
+  const [{ egressPending, deadLetters }, clusterReading] = await Promise.all([
+    context.storeFigures.fresh(),
+    context.clusterFigures?.fresh(),
+  ]);
   const [p50, p90, p99] = dispatcher.applyLatency.percentiles(50, 90, 99);
   const [b50, b99] = dispatcher.batchSizes.percentiles(50, 99);
   const suspended = dispatcher.suspendedAddresses();
@@ -38,5 +42,7 @@ export async function overview(context: AdminContext, now = Date.now()): Promise
     endpointsDown: dispatcher.endpointsDown(),
     pools: transport.stats(),
     endpoints: context.endpoints().map((endpoint) => endpointLabel(endpoint)),
+    // This instance's figures above; the cluster's members, what they own and their lag here.
+    cluster: context.cluster ? clusterSummary(clusterReading, context.cluster) : null,
   };
 }

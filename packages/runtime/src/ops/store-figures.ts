@@ -1,4 +1,5 @@
 import type { StoreBackend } from "../store/contract.js";
+import { ThrottledRead } from "./throttled-read.js";
 
 /** The store counts the read-outs show. */
 export interface StoreCounts {
@@ -6,9 +7,6 @@ export interface StoreCounts {
   readonly egressPending: number;
   readonly deadLetters: number;
 }
-
-/** How old the counts may get before a read-out starts a recount. */
-const RECOUNT_AFTER_MS = 1000;
 
 /**
  * The outbox and dead-letter counts for /metrics and /api/overview. A count reads a whole
@@ -18,45 +16,30 @@ const RECOUNT_AFTER_MS = 1000;
  * arriving during a recount share it.
  */
 export class StoreFigures {
-  private last: StoreCounts = { egressPending: 0, deadLetters: 0 };
-  private countedAt = Number.NEGATIVE_INFINITY;
-  private counting: Promise<StoreCounts> | undefined;
+  private readonly counts: ThrottledRead<StoreCounts>;
 
-  constructor(
-    private readonly store: StoreBackend,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  constructor(store: StoreBackend, clock: () => number = Date.now) {
+    this.counts = new ThrottledRead(
+      async () => {
+        const [egressPending, deadLetters] = await Promise.all([
+          store.egress.count(),
+          store.deadLetters.count(),
+        ]);
+        return { egressPending, deadLetters };
+      },
+      { egressPending: 0, deadLetters: 0 },
+      // A closed store keeps its last counts: shutting down is no reason to report zero.
+      { clock, canRead: () => store.isOpen },
+    );
+  }
 
   /** The last counts, at once; starts a recount in the background when they are stale. */
   latest(): StoreCounts {
-    void this.recount();
-    return this.last;
+    return this.counts.latest();
   }
 
   /** Counts at most a second old: waits for a recount (the one running, if any) when they are older. */
   fresh(): Promise<StoreCounts> {
-    return this.recount();
-  }
-
-  private recount(): Promise<StoreCounts> {
-    if (this.counting) return this.counting;
-    // A closed store keeps its last counts: shutting down is no reason to report zero.
-    if (this.clock() - this.countedAt < RECOUNT_AFTER_MS || !this.store.isOpen) {
-      return Promise.resolve(this.last);
-    }
-    this.countedAt = this.clock();
-    this.counting = Promise.all([this.store.egress.count(), this.store.deadLetters.count()])
-      .then(
-        ([egressPending, deadLetters]) => {
-          this.last = { egressPending, deadLetters };
-          return this.last;
-        },
-        // A failed count keeps the last one; the next recount is a second away.
-        () => this.last,
-      )
-      .finally(() => {
-        this.counting = undefined;
-      });
-    return this.counting;
+    return this.counts.fresh();
   }
 }
