@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { CommitQueue, type DurableSync } from "../src/store/commit-queue.js";
+import { openSqlite } from "../src/store/sqlite-driver.js";
 import { Store } from "../src/store/store.js";
 import { tempDir } from "./support/temp-dir.js";
 
@@ -24,7 +24,7 @@ class HeldSync implements DurableSync {
 }
 
 function queue(t: import("node:test").TestContext, sync: HeldSync) {
-  const db = new Database(join(tempDir(t), "q.db"));
+  const db = openSqlite(join(tempDir(t), "q.db"));
   db.pragma("journal_mode = WAL");
   db.exec("CREATE TABLE t (v INTEGER)");
   t.after(() => db.close());

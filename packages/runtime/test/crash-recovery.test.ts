@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../src/store/sqlite-driver.js";
 import { freePort, startFunctionServer } from "./support/function-server.js";
 import { ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
@@ -132,7 +132,7 @@ test("after kill -9 mid-load, every acknowledged message is applied to state exa
   assert.equal(acknowledged.size, MESSAGES, "every resent message is acknowledged after the restart");
   assert.ok(beforeRestart < MESSAGES);
 
-  const reader = new Database(join(dataDir, "switchboard.db"), { readonly: true });
+  const reader = openSqlite(join(dataDir, "switchboard.db"), { readonly: true });
   t.after(() => reader.close());
   const pending = () => (reader.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
   for (let i = 0; i < 300 && pending() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,9 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { StoreErrors } from "../errors/store-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
+import { openSqlite, type SqliteDatabase } from "./sqlite-driver.js";
 
 export const LOCK_FILE = "switchboard.lock";
 /** Who holds the lock, for the refusal message only; the lock itself is the OS lock on LOCK_FILE. */
@@ -20,7 +20,7 @@ export const LOCK_OWNER_FILE = "switchboard.lock.owner";
  */
 export class DataDirLock {
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     private readonly ownerFile: string,
   ) {}
 
@@ -28,7 +28,7 @@ export class DataDirLock {
   static acquire(dataDir: string): DataDirLock {
     const ownerFile = join(dataDir, LOCK_OWNER_FILE);
     // timeout 0: refuse at once instead of waiting for the holder.
-    const db = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+    const db = openSqlite(join(dataDir, LOCK_FILE), { timeout: 0 });
     try {
       db.pragma("locking_mode = EXCLUSIVE");
       db.exec("BEGIN EXCLUSIVE");

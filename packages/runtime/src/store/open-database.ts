@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { openSqlite, type SqliteDatabase } from "./sqlite-driver.js";
 
 export type Durability = "full" | "normal";
 
@@ -17,9 +17,9 @@ export const DATABASE_FILE = "switchboard.db";
  * (`synchronous=NORMAL`): under "full" durability the store fsyncs the WAL off the event
  * loop before acknowledging a commit (see WalSync), which is the guarantee FULL would give.
  */
-export function openDatabase(options: OpenDatabaseOptions): Database.Database {
+export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, DATABASE_FILE));
+  const db = openSqlite(join(options.dataDir, DATABASE_FILE));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = OFF");
