@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { SQLITE_DRIVER } from "../src/store/sqlite-driver.js";
+import { isError, StoreErrors } from "../src/errors/index.js";
+import { requireSqliteDriver, SQLITE_DRIVER } from "../src/store/sqlite-driver.js";
 import { tempDir } from "./support/temp-dir.js";
 
 const exec = promisify(execFile);
@@ -18,6 +19,15 @@ test("the store loads better-sqlite3 13 where Node-API 10 is there and 12 elsewh
   assert.equal(name, "better-sqlite3");
   const napi = Number(process.versions.napi);
   assert.equal(version.split(".")[0], napi >= 10 ? "13" : "12", `Node ${process.version}, Node-API ${napi}`);
+});
+
+test("a driver npm left out is SB_STORE_SQLITE_MISSING, saying what to fix", () => {
+  assert.throws(
+    () => requireSqliteDriver("better-sqlite3-v12-not-installed"),
+    (error: unknown) =>
+      isError(error, StoreErrors.SQLITE_MISSING) &&
+      /optional package "better-sqlite3-v12-not-installed".*--omit=optional/.test(error.message),
+  );
 });
 
 test("statements dropped by the thousand and collected outside JS do not abort the process", {

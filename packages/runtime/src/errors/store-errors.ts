@@ -30,6 +30,6 @@ export const StoreErrors = {
    * takes an import; nothing was changed.
    */
   IMPORT_TARGET_NOT_EMPTY: { code: "SB_STORE_IMPORT_TARGET_NOT_EMPTY", status: 409 },
-  /** The better-sqlite3 build for this Node is not installed (npm told to omit optional packages, or its install failed). */
+  /** The better-sqlite3 build for this Node is not installed (its build failed, or npm was told to omit optional packages). */
   SQLITE_MISSING: { code: "SB_STORE_SQLITE_MISSING", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

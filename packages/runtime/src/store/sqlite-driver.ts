@@ -15,9 +15,10 @@ import { SwitchboardError } from "../errors/switchboard-error.js";
  *   Node-API 10, which Node 20 (and 22 before 22.14) lacks: it segfaults there, prebuilt or
  *   built from source alike.
  * So 13 wherever Node-API 10 is there, 12 elsewhere. Their API is the same (13 adds methods we
- * do not use), and both go through @types/better-sqlite3. package.json installs 13 as the
- * optional `better-sqlite3`, which npm skips without a word where its engines (node >= 22)
- * exclude the running Node, and 12 as `better-sqlite3-v12`.
+ * do not use), and both go through @types/better-sqlite3. package.json installs both as
+ * optional packages: 13 as `better-sqlite3`, which npm skips without a word where its engines
+ * (node >= 22) exclude the running Node, and 12 as `better-sqlite3-v12`, so that where 13 is
+ * used a failed build of 12 (no prebuilt binary, no compiler) does not fail the install.
  */
 export const SQLITE_DRIVER = Number(process.versions.napi) >= 10 ? "better-sqlite3" : "better-sqlite3-v12";
 
@@ -27,26 +28,31 @@ export type SqliteOptions = BetterSqlite3.Options;
 const require = createRequire(import.meta.url);
 let driver: typeof BetterSqlite3 | undefined;
 
-/** Loaded on first use, so commands that never open SQLite (help, validate, a PostgreSQL store) do not need it. */
-function loadDriver(): typeof BetterSqlite3 {
-  if (driver) return driver;
+/** Loads the driver package `name`; a missing or unloadable one is SB_STORE_SQLITE_MISSING. */
+export function requireSqliteDriver(name: string): typeof BetterSqlite3 {
   try {
-    driver = require(SQLITE_DRIVER) as typeof BetterSqlite3;
+    return require(name) as typeof BetterSqlite3;
   } catch (error) {
+    // npm leaves an optional package out without a word, so say what it may have been.
+    const why =
+      name === "better-sqlite3-v12"
+        ? "npm leaves it out when its build from source fails (that needs a C++ compiler, make and python3) " +
+          "or with --omit=optional"
+        : "npm leaves it out with --omit=optional";
     throw new SwitchboardError(
       StoreErrors.SQLITE_MISSING,
       `SQLite cannot be loaded: on Node ${process.version} (Node-API ${process.versions.napi}) the store uses ` +
-        `the "${SQLITE_DRIVER}" package, which npm installs with switchboard ` +
-        `(${(error as Error).message.split("\n")[0]}); reinstall, without --omit=optional`,
-      { package: SQLITE_DRIVER, node: process.version, napi: process.versions.napi },
+        `the optional package "${name}", which is missing or does not load ` +
+        `(${(error as Error).message.split("\n")[0]}); ${why}: fix that and run npm install again`,
+      { package: name, node: process.version, napi: process.versions.napi },
       { cause: error },
     );
   }
-  return driver;
 }
 
 /** Opens (creating when missing, unless readonly) the SQLite database file at `file`. */
 export function openSqlite(file: string, options?: SqliteOptions): SqliteDatabase {
-  const Database = loadDriver();
-  return new Database(file, options);
+  // Loaded on first use, so that only a process that opens SQLite needs it.
+  driver ??= requireSqliteDriver(SQLITE_DRIVER);
+  return new driver(file, options);
 }
