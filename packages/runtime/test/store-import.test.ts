@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import Database from "better-sqlite3";
 import pg from "pg";
 import { Ownership } from "../src/cluster/ownership.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
@@ -16,6 +15,7 @@ import {
 } from "../src/store/postgres/open-postgres-backend.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { SqliteBackend } from "../src/store/sqlite-backend.js";
+import { openSqlite } from "../src/store/sqlite-driver.js";
 import { Store } from "../src/store/store.js";
 import {
   ALL_ADDRESSES,
@@ -155,7 +155,7 @@ test("a node's store reads back the same from the cluster after an import, page 
 
   // New rows continue past the highest seq the node ever gave, including rows already gone
   // (the consumed first message, the delivered first egress record).
-  const node = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
+  const node = openSqlite(join(dataDir, DATABASE_FILE), { readonly: true });
   const highWater = Object.fromEntries(
     (node.prepare("SELECT name, seq FROM sqlite_sequence").all() as { name: string; seq: number }[]).map(
       (row) => [row.name, row.seq],
@@ -292,7 +292,7 @@ test("an import that fails half-way writes nothing, so it can simply run again",
   await writeNodeStore(dataDir);
   // PostgreSQL's text cannot hold a NUL character; SQLite's can. Timers are copied after
   // messages, so the failure comes with messages already inserted in the transaction.
-  const node = new Database(join(dataDir, DATABASE_FILE));
+  const node = openSqlite(join(dataDir, DATABASE_FILE));
   node.prepare("UPDATE timers SET token = ? WHERE token IS NOT NULL").run("bad\u0000token");
   node.close();
   const database = await createTestDatabase("import_atomic", t);
@@ -309,7 +309,7 @@ test("an import that fails half-way writes nothing, so it can simply run again",
   assert.equal(await fingerprint(database.url), empty, "no row and no identity moved");
 
   // A value that is not bytes (SQLite keeps whatever it is given) stops the import as well.
-  const edited = new Database(join(dataDir, DATABASE_FILE));
+  const edited = openSqlite(join(dataDir, DATABASE_FILE));
   edited.prepare("UPDATE timers SET token = 'good-token' WHERE token IS NOT NULL").run();
   edited.prepare("UPDATE egress SET value = 12").run();
   edited.close();
@@ -317,7 +317,7 @@ test("an import that fails half-way writes nothing, so it can simply run again",
   assert.match(notBytes.message, /a value of egress\.value in the node's store is a number, not bytes/);
   assert.equal(await fingerprint(database.url), empty);
 
-  const fixed = new Database(join(dataDir, DATABASE_FILE));
+  const fixed = openSqlite(join(dataDir, DATABASE_FILE));
   fixed.prepare("UPDATE egress SET value = X'6f6b'").run();
   fixed.close();
   const summary = await importSqliteStore({ dataDir, url: database.url });

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { StoreErrors } from "../../errors/store-errors.js";
 import { SwitchboardError } from "../../errors/switchboard-error.js";
 import { DataDirLock } from "../data-dir-lock.js";
 import { DATABASE_FILE } from "../open-database.js";
 import { SCHEMA_VERSION } from "../schema.js";
+import { openSqlite, type SqliteDatabase } from "../sqlite-driver.js";
 
 /**
  * A single node's embedded store opened for copying out: its data directory locked for the
@@ -15,7 +15,7 @@ import { SCHEMA_VERSION } from "../schema.js";
 export class SqliteSource {
   private constructor(
     readonly dataDir: string,
-    readonly db: Database.Database,
+    readonly db: SqliteDatabase,
     private readonly lock: DataDirLock,
   ) {}
 
@@ -33,9 +33,9 @@ export class SqliteSource {
       );
     }
     const lock = lockForCopy(dataDir);
-    let db: Database.Database | undefined;
+    let db: SqliteDatabase | undefined;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = openSqlite(file, { readonly: true, fileMustExist: true });
       checkSchemaVersion(db, dataDir);
       return new SqliteSource(dataDir, db, lock);
     } catch (error) {
@@ -91,7 +91,7 @@ function lockForCopy(dataDir: string): DataDirLock {
   }
 }
 
-function checkSchemaVersion(db: Database.Database, dataDir: string): void {
+function checkSchemaVersion(db: SqliteDatabase, dataDir: string): void {
   let version: string | undefined;
   try {
     version = (
