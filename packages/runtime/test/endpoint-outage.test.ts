@@ -47,7 +47,9 @@ function recordingLogger(lines: string[]): Logger {
 }
 
 function twoEndpointRouter(flaky: FunctionServer, steady: FunctionServer): FunctionRouter {
-  const transport = { ...testTransportOptions, callTimeoutMs: 5000 };
+  // Loopback connects take microseconds; a 500 ms connect timeout only fires when a loaded
+  // machine stalls the event loop, and those failures are not the endpoint being down.
+  const transport = { ...testTransportOptions, callTimeoutMs: 5000, connectTimeoutMs: 3000 };
   const routers = [
     namespaceRouter(["flaky"], { baseUrl: flaky.url, transport }),
     namespaceRouter(["steady"], { baseUrl: steady.url, transport }),
