@@ -44,18 +44,72 @@ export function createNodeHandler(
   };
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> {
+/**
+ * The whole body as one buffer. Plain 'data'/'end' listeners rather than `for await`: the
+ * async iterator costs microseconds per request (end-of-stream tracking, a promise per chunk),
+ * a visible share of a request this small. A body in one chunk (the usual case) is used as it
+ * is; more chunks are concatenated once at the end, into one buffer of the size received.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     request.resume();
-    throw tooLarge(limit);
+    return Promise.reject(tooLarge(limit));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  // No named closures in here: tsx (which runs these sources in development and in the
+  // benchmarks) wraps each one in a defineProperty call for its name, on every request.
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) {
+        settled = true;
+        stopReading(request);
+        reject(tooLarge(limit));
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else if (more === undefined) more = [first, chunk];
+      else more.push(chunk);
+    });
+    request.on("end", () => {
+      if (settled) return;
+      settled = true;
+      resolve(more ? Buffer.concat(more, size) : (first ?? EMPTY));
+    });
+    request.on("error", (error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    // 'close' follows every 'end'; only one before it (without an error) fails the read, as
+    // `for await` did. Checked first: building an Error per request would cost more than it saves.
+    request.on("close", () => {
+      if (settled) return;
+      settled = true;
+      reject(prematureClose());
+    });
+  });
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Stops reading a body that is too large the way leaving a `for await` loop over the request
+ * does (node's stream destroyer for a server request): the request is destroyed after being
+ * detached from its socket, so the socket stays open and the 413 still reaches the client.
+ */
+function stopReading(request: IncomingMessage): void {
+  (request as { socket: unknown }).socket = null;
+  request.destroy(
+    Object.assign(new Error("The operation was aborted"), { name: "AbortError", code: "ABORT_ERR" }),
+  );
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
 }
