@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import type { Address } from "../api/address.js";
 import { Message } from "../api/message.js";
 import type { ValueSpec } from "../api/value-spec.js";
@@ -7,12 +7,11 @@ import {
   FromFunction_ExpirationSpec_ExpireMode as ExpireMode,
   FromFunctionSchema,
   FromFunction_PersistedValueMutation_MutationType as MutationType,
-  type ToFunction_InvocationBatchRequest,
-  ToFunctionSchema,
 } from "../protocol/index.js";
 import type { StatefulFunctions } from "../registry.js";
 import { AddressStorage } from "./address-storage.js";
 import { BatchContext } from "./batch-context.js";
+import { decodeInvocationBatch } from "./wire/decode-invocation-batch.js";
 
 /**
  * StateFun's request-reply protocol, independent of HTTP: bytes of a ToFunction in, bytes
@@ -25,18 +24,7 @@ export class RequestReplyHandler {
   async handle(bytes: Uint8Array): Promise<Uint8Array> {
     if (bytes.length === 0)
       throw new SdkError(SdkErrors.EMPTY_BODY, "the request body is empty; expected a ToFunction message");
-    let batch: ToFunction_InvocationBatchRequest;
-    try {
-      const request = fromBinary(ToFunctionSchema, bytes);
-      if (request.request.case !== "invocation") throw new Error("no invocation batch");
-      batch = request.request.value;
-    } catch (error) {
-      throw new SdkError(
-        SdkErrors.BAD_REQUEST,
-        "the request body is not a StateFun ToFunction invocation batch",
-        { cause: error },
-      );
-    }
+    const batch = decodeInvocationBatch(bytes);
     const target = batch.target;
     const typename = `${target?.namespace ?? ""}/${target?.type ?? ""}`;
     const spec = this.functions.get(typename);
