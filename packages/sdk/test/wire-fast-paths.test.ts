@@ -2,9 +2,24 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { INT, RequestReplyHandler, StatefulFunctions, valueSpec } from "@switchboard/sdk";
+import {
+  address,
+  INT,
+  RequestReplyHandler,
+  STRING,
+  StatefulFunctions,
+  type Type,
+  typedValue,
+  type ValueSpec,
+  valueSpec,
+} from "@switchboard/sdk";
 import { IntWrapperSchema, ToFunctionSchema, TypedValueSchema } from "@switchboard/sdk/protocol";
 import { decodeByHand } from "../src/handler/wire/decode-invocation-batch.js";
+import {
+  encodeByHand,
+  encodeGenerically,
+  encodeInvocationResult,
+} from "../src/handler/wire/encode-invocation-result.js";
 import type { InvocationBatch, WireAddress, WireTypedValue } from "../src/handler/wire/invocation-batch.js";
 
 // The SDK writes and reads its hottest encodings by hand. These tests hold the hand-written
@@ -174,6 +189,81 @@ test("damaged or unusual ToFunction bytes are left to the generated codec, or re
     assert.deepEqual(readable(byHand), readable(generatedBatch(bytes)), hex(bytes).slice(0, 200));
   }
   assert.ok(read > 0 && read < unusual.length, `read ${read} of ${unusual.length}`);
+});
+
+// --- FromFunction invocation result, written by hand ---
+
+/** A state spec as the encoder sees it: a name and a typename, here of any text. */
+function spec(name: string, typename: string): ValueSpec<unknown> {
+  const type: Type<unknown> = { typename, serialize: () => new Uint8Array(0), deserialize: () => undefined };
+  return { name, type };
+}
+
+function randomEffects(next: () => number) {
+  const address = () => ({ namespace: text(next), name: text(next), id: text(next), typename: "-" });
+  const typed = () => ({ typename: text(next), hasValue: next() < 0.8, value: bytesOf(next) });
+  const changes = Array.from({ length: Math.floor(next() * 4) }, () => ({
+    spec: spec(text(next), next() < 0.5 ? "io.statefun.types/int" : text(next)),
+    bytes: next() < 0.3 ? undefined : bytesOf(next),
+  }));
+  const messages = Array.from({ length: Math.floor(next() * 3) }, () => ({
+    target: address(),
+    argument: typed(),
+  }));
+  const delayed = Array.from({ length: Math.floor(next() * 4) }, () => {
+    const token = next() < 0.5 ? text(next) || "t" : undefined;
+    if (next() < 0.3) return { delayMs: 0, cancel: true, cancellationToken: token ?? "t" };
+    const delayMs = [0, 1, 127, 128, 1500, 2 ** 31, 2 ** 53 - 1][Math.floor(next() * 7)] as number;
+    const message = next() < 0.8 ? { target: address(), argument: typed() } : undefined;
+    return {
+      delayMs,
+      cancel: false,
+      ...(message ? { message } : {}),
+      ...(token ? { cancellationToken: token } : {}),
+    };
+  });
+  const egress = Array.from({ length: Math.floor(next() * 3) }, () => ({
+    egress: next() < 0.2 ? text(next) : `${text(next)}/${text(next)}`,
+    argument: typed(),
+  }));
+  return { changes, messages, delayed, egress };
+}
+
+test("invocation results written by hand are the generated codec's bytes", () => {
+  const next = random(5);
+  for (let i = 0; i < 1500; i++) {
+    const { changes, messages, delayed, egress } = randomEffects(next);
+    const byHand = encodeByHand(changes, messages, delayed, egress);
+    assert.ok(byHand, "every effect the SDK's own builders make is written by hand");
+    assert.equal(byHand.constructor, Uint8Array);
+    assert.equal(hex(byHand), hex(encodeGenerically(changes, messages, delayed, egress)));
+  }
+  const surrogate = { target: address("a/b", "\ud800x"), argument: typedValue(STRING, "\udfff") };
+  assert.equal(
+    hex(encodeByHand([], [surrogate], [], []) ?? new Uint8Array([0xff])),
+    hex(encodeGenerically([], [surrogate], [], [])),
+  );
+});
+
+test("values of the wrong type are left to the generated codec", () => {
+  const target = address("a/b", "1");
+  const argument = typedValue(STRING, "x");
+  const cases: Array<Parameters<typeof encodeByHand>> = [
+    [[{ spec: spec("n", "x/y"), bytes: "text" as never }], [], [], []],
+    [[{ spec: spec("n", 7 as never), bytes: new Uint8Array(1) }], [], [], []],
+    [[], [{ target, argument: { ...argument, typename: 7 as never } }], [], []],
+    [[], [{ target, argument: { ...argument, hasValue: undefined as never } }], [], []],
+    [[], [{ target: undefined as never, argument }], [], []],
+    [[], [{ target, argument: create(TypedValueSchema, argument) }], [], []],
+    [[], [], [{ delayMs: 2 ** 60, cancel: false, message: { target, argument } }], []],
+    [[], [], [], [{ egress: 7 as never, argument }]],
+  ];
+  for (const effects of cases) assert.equal(encodeByHand(...effects), undefined);
+  // The same result through the public path: the fallback encodes what it can, as before.
+  assert.equal(
+    hex(encodeInvocationResult([], [{ target, argument: create(TypedValueSchema, argument) }], [], [])),
+    hex(encodeGenerically([], [{ target, argument }], [], [])),
+  );
 });
 
 test("a request the hand reader leaves alone is served as before, through the generated codec", async () => {

@@ -6,12 +6,12 @@ import { SdkError, SdkErrors } from "../errors.js";
 import {
   FromFunction_ExpirationSpec_ExpireMode as ExpireMode,
   FromFunctionSchema,
-  FromFunction_PersistedValueMutation_MutationType as MutationType,
 } from "../protocol/index.js";
 import type { StatefulFunctions } from "../registry.js";
 import { AddressStorage } from "./address-storage.js";
 import { BatchContext } from "./batch-context.js";
 import { decodeInvocationBatch } from "./wire/decode-invocation-batch.js";
+import { encodeInvocationResult } from "./wire/encode-invocation-result.js";
 
 /**
  * StateFun's request-reply protocol, independent of HTTP: bytes of a ToFunction in, bytes
@@ -71,7 +71,7 @@ export class RequestReplyHandler {
         });
       }
     }
-    return invocationResult(storage, context);
+    return encodeInvocationResult(storage.changes(), context.messages, context.delayed, context.egress);
   }
 }
 
@@ -92,55 +92,6 @@ function incompleteContext(missing: readonly ValueSpec<unknown>[]): Uint8Array {
                   ? { mode: ExpireMode.AFTER_WRITE, expireAfterMillis: BigInt(value.expireAfterWrite) }
                   : { mode: ExpireMode.NONE },
           })),
-        },
-      },
-    }),
-  );
-}
-
-function toAddress(address: Address) {
-  return { namespace: address.namespace, type: address.name, id: address.id };
-}
-
-function invocationResult(storage: AddressStorage, context: BatchContext): Uint8Array {
-  return toBinary(
-    FromFunctionSchema,
-    create(FromFunctionSchema, {
-      response: {
-        case: "invocationResult",
-        value: {
-          stateMutations: storage.changes().map(({ spec, bytes }) =>
-            bytes === undefined
-              ? { mutationType: MutationType.DELETE, stateName: spec.name }
-              : {
-                  mutationType: MutationType.MODIFY,
-                  stateName: spec.name,
-                  stateValue: { typename: spec.type.typename, hasValue: true, value: bytes },
-                },
-          ),
-          outgoingMessages: context.messages.map((message) => ({
-            target: toAddress(message.target),
-            argument: message.argument,
-          })),
-          delayedInvocations: context.delayed.map((delayed) =>
-            delayed.cancel
-              ? { isCancellationRequest: true, cancellationToken: delayed.cancellationToken ?? "" }
-              : {
-                  delayInMs: BigInt(delayed.delayMs),
-                  cancellationToken: delayed.cancellationToken ?? "",
-                  ...(delayed.message
-                    ? { target: toAddress(delayed.message.target), argument: delayed.message.argument }
-                    : {}),
-                },
-          ),
-          outgoingEgresses: context.egress.map((egress) => {
-            const slash = egress.egress.lastIndexOf("/");
-            return {
-              egressNamespace: egress.egress.slice(0, slash),
-              egressType: egress.egress.slice(slash + 1),
-              argument: egress.argument,
-            };
-          }),
         },
       },
     }),
