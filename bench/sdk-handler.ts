@@ -1,8 +1,14 @@
 /**
- * Requests/s of the SDK-served counter function against a bare node:http handler doing the
- * same protocol work by hand, measured in the same run with alternating order. Besides req/s
- * it reports each server's CPU time per request (from /proc): on a shared machine the req/s
- * ratio moves with whatever else runs, the CPU cost of a request much less.
+ * Requests/s of the SDK-served counter function against bare node:http handlers doing the
+ * same protocol work by hand, measured in the same run with rotating order:
+ *
+ * - bare: the generated protocol code (fromBinary / create / toBinary), the minimal handler
+ *   one would write with @switchboard/sdk/protocol and no SDK;
+ * - bare-wire: the same handler with the SDK's own hand-written wire code, so the SDK's ratio
+ *   to it is the SDK's overhead alone, the protocol costing the same on both sides.
+ *
+ * Besides req/s it reports each server's CPU time per request (from /proc). On a shared
+ * machine both move with whatever else runs; the median of the per-round ratios moves least.
  *
  *   npm run bench -- sdk-handler [durationMs=5000] [concurrency=32] [rounds=2]
  */
@@ -85,29 +91,49 @@ const load = () =>
   loadavg()
     .map((value) => value.toFixed(2))
     .join(" ");
+const SERVERS = {
+  bare: "bare-counter-server.ts",
+  wire: "bare-wire-counter-server.ts",
+  sdk: "sdk-counter-server.ts",
+};
+type Server = keyof typeof SERVERS;
+const NAMES = Object.keys(SERVERS) as Server[];
+
 console.log(
   `sdk-handler: ${durationMs} ms per run, c=${concurrency}, node ${process.version}, load average ${load()}`,
 );
 console.log(
-  "| round | bare node:http req/s | SDK req/s | SDK / bare | bare CPU us/req | SDK CPU us/req | bare / SDK CPU | SDK p99 ms | errors |",
+  "| round | bare req/s | bare-wire req/s | SDK req/s | SDK / bare | SDK / bare-wire | CPU us/req bare, bare-wire, SDK | SDK p99 ms | errors |",
 );
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-const ratios: number[] = [];
-const cpuRatios: number[] = [];
+const ratios: Record<"bare" | "wire", number[]> = { bare: [], wire: [] };
+const cpuRatios: Record<"bare" | "wire", number[]> = { bare: [], wire: [] };
 for (let round = 1; round <= rounds; round++) {
-  const order = round % 2 === 1 ? ["bare", "sdk"] : ["sdk", "bare"];
-  const results: Record<string, Measured> = {};
-  for (const which of order)
-    results[which] = await measure(which === "bare" ? "bare-counter-server.ts" : "sdk-counter-server.ts");
-  const bare = results.bare as Measured;
-  const sdk = results.sdk as Measured;
-  ratios.push(sdk.perSecond / bare.perSecond);
-  cpuRatios.push(bare.cpuUsPerRequest / sdk.cpuUsPerRequest);
+  // Each server takes each place in the order in turn, so none always runs first or last.
+  const order = NAMES.map((_, i) => NAMES[(i + round - 1) % NAMES.length] as Server);
+  const results = {} as Record<Server, Measured>;
+  for (const which of order) results[which] = await measure(SERVERS[which]);
+  const { bare, wire, sdk } = results;
+  ratios.bare.push(sdk.perSecond / bare.perSecond);
+  ratios.wire.push(sdk.perSecond / wire.perSecond);
+  cpuRatios.bare.push(bare.cpuUsPerRequest / sdk.cpuUsPerRequest);
+  cpuRatios.wire.push(wire.cpuUsPerRequest / sdk.cpuUsPerRequest);
+  const cpu = [bare, wire, sdk].map((result) => result.cpuUsPerRequest.toFixed(1)).join(", ");
   console.log(
-    `| ${round} | ${bare.perSecond.toFixed(0)} | ${sdk.perSecond.toFixed(0)} | ${(sdk.perSecond / bare.perSecond).toFixed(2)} | ${bare.cpuUsPerRequest.toFixed(1)} | ${sdk.cpuUsPerRequest.toFixed(1)} | ${(bare.cpuUsPerRequest / sdk.cpuUsPerRequest).toFixed(2)} | ${sdk.p99.toFixed(1)} | ${bare.errors + sdk.errors} |`,
+    `| ${round} | ${bare.perSecond.toFixed(0)} | ${wire.perSecond.toFixed(0)} | ${sdk.perSecond.toFixed(0)} | ${(sdk.perSecond / bare.perSecond).toFixed(2)} | ${(sdk.perSecond / wire.perSecond).toFixed(2)} | ${cpu} | ${sdk.p99.toFixed(1)} | ${bare.errors + wire.errors + sdk.errors} |`,
   );
 }
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-console.log(
-  `mean SDK / bare: ${mean(ratios).toFixed(2)} req/s, ${mean(cpuRatios).toFixed(2)} CPU per request (goal >= 0.9); load average now ${load()}`,
-);
+for (const against of ["bare", "wire"] as const) {
+  console.log(
+    `SDK / ${against === "bare" ? "bare" : "bare-wire"}: req/s median ${median(ratios[against]).toFixed(2)} (mean ${mean(ratios[against]).toFixed(2)}), CPU per request median ${median(cpuRatios[against]).toFixed(2)} (mean ${mean(cpuRatios[against]).toFixed(2)})`,
+  );
+}
+console.log(`goal: SDK >= 0.9 of bare (issue 18); load average now ${load()}`);
