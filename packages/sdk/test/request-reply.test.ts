@@ -9,6 +9,7 @@ import {
   INT,
   messageBuilder,
   playgroundEgressMessage,
+  RequestReplyHandler,
   type SdkError,
   STRING,
   StatefulFunctions,
@@ -348,4 +349,48 @@ test("a chunked body that grows past the limit is answered 413", async (t) => {
     errors.map((error) => error.code),
     ["SB_SDK_BODY_TOO_LARGE"],
   );
+});
+
+test("state is matched by name for few and many states; a name sent twice counts with its last value", async () => {
+  for (const count of [3, 40]) {
+    const specs = Array.from({ length: count }, (_, i) => valueSpec(`s${i}`, INT));
+    const handler = new RequestReplyHandler(
+      new StatefulFunctions().register({
+        typename: "test/many",
+        specs,
+        // Adds each state's value to the last one, reading through equal specs that are other objects.
+        fn: (context) => {
+          const last = valueSpec(`s${count - 1}`, INT);
+          let sum = 0;
+          for (let i = 0; i < count; i++) sum += context.storage.get(valueSpec(`s${i}`, INT)) ?? 0;
+          context.storage.set(last, sum);
+        },
+      }),
+    );
+    const state: StateEntry[] = specs.map((spec, i) => [
+      spec.name,
+      { typename: INT.typename, value: INT.serialize(i) },
+    ]);
+    state.unshift(["s0", { typename: INT.typename, value: INT.serialize(1000) }]); // overridden by the later s0
+    const reply = fromBinary(
+      FromFunctionSchema,
+      await handler.handle(request("test/many", "a", state, ["x"])),
+    );
+    const mutations = result(reply).stateMutations;
+    assert.deepEqual(
+      mutations.map((m) => [m.stateName, INT.deserialize(m.stateValue?.value ?? new Uint8Array())]),
+      [[`s${count - 1}`, (count * (count - 1)) / 2]],
+    );
+    const partial = state.filter(([name]) => name !== "s1");
+    const incomplete = fromBinary(
+      FromFunctionSchema,
+      await handler.handle(request("test/many", "a", partial, ["x"])),
+    );
+    assert.equal(incomplete.response.case, "incompleteInvocationContext");
+    if (incomplete.response.case === "incompleteInvocationContext")
+      assert.deepEqual(
+        incomplete.response.value.missingValues.map((m) => m.stateName),
+        ["s1"],
+      );
+  }
 });

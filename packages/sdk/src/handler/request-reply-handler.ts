@@ -12,6 +12,7 @@ import { AddressStorage } from "./address-storage.js";
 import { BatchContext } from "./batch-context.js";
 import { decodeInvocationBatch } from "./wire/decode-invocation-batch.js";
 import { encodeInvocationResult } from "./wire/encode-invocation-result.js";
+import type { InvocationBatch, WireTypedValue } from "./wire/invocation-batch.js";
 
 /**
  * StateFun's request-reply protocol, independent of HTTP: bytes of a ToFunction in, bytes
@@ -30,22 +31,21 @@ export class RequestReplyHandler {
     const spec = this.functions.get(typename);
     if (!spec || !target)
       throw new SdkError(SdkErrors.UNKNOWN_FUNCTION, `no function is registered for ${typename}`);
-    const declared = spec.specs ?? [];
+    const declared = spec.specs ?? NO_STATE;
 
-    const sent = new Map(batch.state.map((value) => [value.stateName, value.stateValue]));
-    const missing = declared.filter((value) => !sent.has(value.name));
-    if (missing.length > 0) return incompleteContext(missing);
-
-    const values = new Map<string, Uint8Array | undefined>();
-    for (const value of declared) {
-      const typed = sent.get(value.name);
+    const sent = sentValues(batch.state, declared);
+    if (sent === undefined) return incompleteContext(missingValues(batch.state, declared));
+    const values = new Array<Uint8Array | undefined>(declared.length);
+    for (let i = 0; i < declared.length; i++) {
+      const value = declared[i] as ValueSpec<unknown>;
+      const typed = sent[i];
       if (typed?.hasValue && typed.typename !== value.type.typename) {
         throw new SdkError(
           SdkErrors.STATE_TYPE_MISMATCH,
           `state "${value.name}" of ${typename} arrived as ${typed.typename}, but is declared as ${value.type.typename}`,
         );
       }
-      values.set(value.name, typed?.hasValue ? typed.value : undefined);
+      values[i] = typed?.hasValue ? typed.value : undefined;
     }
 
     const self: Address = { namespace: target.namespace, name: target.type, id: target.id, typename };
@@ -73,6 +73,48 @@ export class RequestReplyHandler {
     }
     return encodeInvocationResult(storage.changes(), context.messages, context.delayed, context.egress);
   }
+}
+
+const NO_STATE: readonly ValueSpec<unknown>[] = [];
+
+/** Above this many states sent, names are looked up in a Map rather than by scanning. */
+const SCAN_LIMIT = 16;
+
+/**
+ * The value sent for each declared state, in declaration order (undefined: sent without a
+ * value), or undefined when any declared state was not sent at all. A name sent twice counts
+ * once, its last value. A short list is scanned: cheaper than building a Map per request.
+ */
+function sentValues(
+  state: InvocationBatch["state"],
+  declared: readonly ValueSpec<unknown>[],
+): Array<WireTypedValue | undefined> | undefined {
+  const values = new Array<WireTypedValue | undefined>(declared.length);
+  if (state.length > SCAN_LIMIT) {
+    const byName = new Map(state.map((value) => [value.stateName, value]));
+    for (let i = 0; i < declared.length; i++) {
+      const found = byName.get((declared[i] as ValueSpec<unknown>).name);
+      if (found === undefined) return undefined;
+      values[i] = found.stateValue;
+    }
+    return values;
+  }
+  for (let i = 0; i < declared.length; i++) {
+    const name = (declared[i] as ValueSpec<unknown>).name;
+    let at = state.length - 1;
+    while (at >= 0 && (state[at] as InvocationBatch["state"][number]).stateName !== name) at--;
+    if (at < 0) return undefined;
+    values[i] = (state[at] as InvocationBatch["state"][number]).stateValue;
+  }
+  return values;
+}
+
+function missingValues(
+  state: InvocationBatch["state"],
+  declared: readonly ValueSpec<unknown>[],
+): ValueSpec<unknown>[] {
+  const names = new Set(state.map((value) => value.stateName));
+  return declared.filter((value) => !names.has(value.name));
 }
 
 function incompleteContext(missing: readonly ValueSpec<unknown>[]): Uint8Array {
