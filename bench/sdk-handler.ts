@@ -11,14 +11,15 @@
  * in turn a short slice of closed-loop load (rotating the order every round), so that all
  * three see the same mix of whatever else the shared machine is doing; totals and the median
  * of per-round ratios are reported. Besides req/s, each server's CPU time per request (from
- * /proc) is reported.
+ * /proc) is reported. With BENCH_PROFILE=<dir>, each server is also profiled over the measured
+ * rounds (not start-up or warm-up) and a table of where its time went is printed.
  *
  *   npm run bench -- sdk-handler [sliceMs=500] [concurrency=32] [rounds=12]
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { INT } from "@switchboard/sdk";
@@ -26,10 +27,14 @@ import { ToFunctionSchema } from "@switchboard/sdk/protocol";
 import { reapOnInterrupt } from "./support/child-reaper.js";
 import { processCpuMs } from "./support/cpu-time.js";
 import { startServerProcess, stopProcess } from "./support/processes.js";
+import { sharesTable } from "./support/profile-summary.js";
 
 const sliceMs = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 12);
+const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
+const profileHook = new URL("./support/cpu-profile-hook.mjs", import.meta.url).pathname;
+const profileOf = (name: string) => join(profileDir ?? "", `${name}.cpuprofile`);
 
 // One invocation of bench/counter with its state attached, as the runtime sends it.
 const body = toBinary(
@@ -116,9 +121,22 @@ const perRound = {
 };
 // Servers and client are stopped however the run ends, so no process is left holding a core.
 try {
-  for (const name of NAMES) servers[name] = await startServerProcess(SERVERS[name]);
+  for (const name of NAMES) {
+    const env = profileDir
+      ? {
+          ...process.env,
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${profileHook}`,
+          BENCH_PROFILE_OUT: profileOf(name),
+        }
+      : process.env;
+    servers[name] = await startServerProcess(SERVERS[name], [], env);
+  }
   // Warm up the JIT and the connections of every server.
   for (const name of NAMES) await slice(name, 1000);
+  if (profileDir) {
+    for (const name of NAMES) servers[name].child.kill("SIGUSR2");
+    await new Promise((started) => setTimeout(started, 300));
+  }
 
   console.log(
     "| round | bare req/s | bare-wire req/s | SDK req/s | SDK / bare | SDK / bare-wire | CPU us/req bare, bare-wire, SDK |",
@@ -179,3 +197,7 @@ for (const [label, against, rates, cpus] of [
   );
 }
 console.log(`goal: SDK >= 0.9 of bare (issue 18); load average now ${load()}`);
+if (profileDir) {
+  console.log(`\nprofiles of the measured rounds in ${profileDir}:\n`);
+  console.log(sharesTable(NAMES.map((name) => [name, profileOf(name)])));
+}
