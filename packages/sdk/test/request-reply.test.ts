@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -9,6 +9,7 @@ import {
   INT,
   messageBuilder,
   playgroundEgressMessage,
+  RequestReplyHandler,
   type SdkError,
   STRING,
   StatefulFunctions,
@@ -293,5 +294,103 @@ test("bad requests get a specific 4xx and never reach a function", async (t) => 
       headers: { "content-type": "Application/Octet-Stream; charset=binary" },
     });
     assert.equal(withCharset.status, 200, "content type parameters and case are tolerated");
+  }
+});
+
+/** POSTs `chunks` one at a time (chunked encoding unless a content-length is given) on a fresh connection. */
+function postInPieces(
+  url: string,
+  chunks: Uint8Array[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method: "POST", agent: false, headers: { "content-type": "application/octet-stream", ...headers } },
+      (response) => {
+        const received: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => received.push(chunk));
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(received) }),
+        );
+      },
+    );
+    request.on("error", reject);
+    void (async () => {
+      for (const chunk of chunks) {
+        request.write(chunk);
+        await new Promise((next) => setTimeout(next, 5));
+      }
+      request.end();
+    })();
+  });
+}
+
+test("the node adapter reads a body that arrives in pieces, chunked or with a length", async (t) => {
+  const [url] = await servers(t);
+  const body = request("test/counter", "a", "declared", ["x"]);
+  const pieces = [body.subarray(0, 3), body.subarray(3, 20), body.subarray(20)];
+  const lengths: Record<string, string>[] = [{}, { "content-length": String(body.length) }];
+  for (const headers of lengths) {
+    const { status, body: reply } = await postInPieces(url as string, pieces, headers);
+    assert.equal(status, 200);
+    assert.equal(result(fromBinary(FromFunctionSchema, reply)).stateMutations[0]?.stateName, "count");
+  }
+});
+
+test("a chunked body that grows past the limit is answered 413", async (t) => {
+  const errors: SdkError[] = [];
+  const [url] = await servers(t, errors);
+  const piece = new Uint8Array(30 * 1024);
+  const { status, body } = await postInPieces(url as string, [piece, piece, piece]);
+  assert.equal(status, 413);
+  assert.match(body.toString(), /SB_SDK_BODY_TOO_LARGE/);
+  assert.deepEqual(
+    errors.map((error) => error.code),
+    ["SB_SDK_BODY_TOO_LARGE"],
+  );
+});
+
+test("state is matched by name for few and many states; a name sent twice counts with its last value", async () => {
+  for (const count of [3, 40]) {
+    const specs = Array.from({ length: count }, (_, i) => valueSpec(`s${i}`, INT));
+    const handler = new RequestReplyHandler(
+      new StatefulFunctions().register({
+        typename: "test/many",
+        specs,
+        // Adds each state's value to the last one, reading through equal specs that are other objects.
+        fn: (context) => {
+          const last = valueSpec(`s${count - 1}`, INT);
+          let sum = 0;
+          for (let i = 0; i < count; i++) sum += context.storage.get(valueSpec(`s${i}`, INT)) ?? 0;
+          context.storage.set(last, sum);
+        },
+      }),
+    );
+    const state: StateEntry[] = specs.map((spec, i) => [
+      spec.name,
+      { typename: INT.typename, value: INT.serialize(i) },
+    ]);
+    state.unshift(["s0", { typename: INT.typename, value: INT.serialize(1000) }]); // overridden by the later s0
+    const reply = fromBinary(
+      FromFunctionSchema,
+      await handler.handle(request("test/many", "a", state, ["x"])),
+    );
+    const mutations = result(reply).stateMutations;
+    assert.deepEqual(
+      mutations.map((m) => [m.stateName, INT.deserialize(m.stateValue?.value ?? new Uint8Array())]),
+      [[`s${count - 1}`, (count * (count - 1)) / 2]],
+    );
+    const partial = state.filter(([name]) => name !== "s1");
+    const incomplete = fromBinary(
+      FromFunctionSchema,
+      await handler.handle(request("test/many", "a", partial, ["x"])),
+    );
+    assert.equal(incomplete.response.case, "incompleteInvocationContext");
+    if (incomplete.response.case === "incompleteInvocationContext")
+      assert.deepEqual(
+        incomplete.response.value.missingValues.map((m) => m.stateName),
+        ["s1"],
+      );
   }
 });

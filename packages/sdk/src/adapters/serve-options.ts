@@ -30,6 +30,7 @@ export function errorBody(error: SdkError): string {
 
 /** StateFun sends application/octet-stream; parameters and case are tolerated. */
 export function checkRequest(method: string | undefined, contentType: string | null | undefined): void {
+  if (method === "POST" && contentType === PROTOCOL_CONTENT_TYPE) return; // what every runtime sends
   if (method !== "POST") throw new SdkError(SdkErrors.METHOD_NOT_ALLOWED, `use POST, not ${method}`);
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
   if (type && type !== PROTOCOL_CONTENT_TYPE) {

@@ -4,7 +4,9 @@ import type { ValueSpec } from "../api/value-spec.js";
 interface Cell {
   readonly spec: ValueSpec<unknown>;
   bytes: Uint8Array | undefined;
-  decoded: { value: unknown } | undefined;
+  /** Whether `value` holds the decoded (or last written) value of `bytes`. */
+  decoded: boolean;
+  value: unknown;
   change: "none" | "modify" | "delete";
 }
 
@@ -13,20 +15,28 @@ interface Cell {
  * each written state is reported back, so a batch of two increments is one MODIFY.
  */
 export class AddressStorage implements Storage {
-  private readonly cells = new Map<string, Cell>();
+  private readonly cells: Cell[];
+  /** Cells by state name, built on first use for functions with many states. */
+  private byName: Map<string, Cell> | undefined;
 
-  constructor(specs: readonly ValueSpec<unknown>[], values: ReadonlyMap<string, Uint8Array | undefined>) {
-    for (const spec of specs) {
-      this.cells.set(spec.name, { spec, bytes: values.get(spec.name), decoded: undefined, change: "none" });
-    }
+  /** `values[i]` is the value of `specs[i]` as sent (undefined: no value). */
+  constructor(specs: readonly ValueSpec<unknown>[], values: ReadonlyArray<Uint8Array | undefined>) {
+    this.cells = specs.map((spec, i) => ({
+      spec,
+      bytes: values[i],
+      decoded: false,
+      value: undefined,
+      change: "none",
+    }));
   }
 
   get<T>(spec: ValueSpec<T>): T | undefined {
     const cell = this.cell(spec);
-    if (cell.decoded) return cell.decoded.value as T;
+    if (cell.decoded) return cell.value as T;
     if (cell.bytes === undefined) return undefined;
     const value = spec.type.deserialize(cell.bytes);
-    cell.decoded = { value };
+    cell.decoded = true;
+    cell.value = value;
     return value;
   }
 
@@ -37,27 +47,42 @@ export class AddressStorage implements Storage {
       return;
     }
     cell.bytes = spec.type.serialize(value);
-    cell.decoded = { value };
+    cell.decoded = true;
+    cell.value = value;
     cell.change = "modify";
   }
 
   delete(spec: ValueSpec<unknown>): void {
     const cell = this.cell(spec);
     cell.bytes = undefined;
-    cell.decoded = undefined;
+    cell.decoded = false;
+    cell.value = undefined;
     cell.change = "delete";
   }
 
   /** Final changes, in declaration order. */
   changes(): Array<{ spec: ValueSpec<unknown>; bytes: Uint8Array | undefined }> {
-    return [...this.cells.values()]
-      .filter((cell) => cell.change !== "none")
-      .map((cell) => ({ spec: cell.spec, bytes: cell.bytes }));
+    const changes: Array<{ spec: ValueSpec<unknown>; bytes: Uint8Array | undefined }> = [];
+    for (const cell of this.cells) {
+      if (cell.change !== "none") changes.push({ spec: cell.spec, bytes: cell.bytes });
+    }
+    return changes;
   }
 
+  /** The cell of `spec`'s name: found by scanning a few cells (the spec itself first), else by a Map. */
   private cell(spec: ValueSpec<unknown>): Cell {
-    const cell = this.cells.get(spec.name);
-    if (!cell) throw new Error(`state "${spec.name}" is not declared by this function`);
-    return cell;
+    const cells = this.cells;
+    let found: Cell | undefined;
+    if (cells.length <= SCAN_LIMIT) {
+      for (const cell of cells) if (cell.spec === spec) return cell;
+      for (const cell of cells) if (cell.spec.name === spec.name) found = cell;
+    } else {
+      this.byName ??= new Map(cells.map((cell) => [cell.spec.name, cell]));
+      found = this.byName.get(spec.name);
+    }
+    if (!found) throw new Error(`state "${spec.name}" is not declared by this function`);
+    return found;
   }
 }
+
+const SCAN_LIMIT = 16;

@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import type { Address } from "../api/address.js";
 import { Message } from "../api/message.js";
 import type { ValueSpec } from "../api/value-spec.js";
@@ -6,13 +6,13 @@ import { SdkError, SdkErrors } from "../errors.js";
 import {
   FromFunction_ExpirationSpec_ExpireMode as ExpireMode,
   FromFunctionSchema,
-  FromFunction_PersistedValueMutation_MutationType as MutationType,
-  type ToFunction_InvocationBatchRequest,
-  ToFunctionSchema,
 } from "../protocol/index.js";
 import type { StatefulFunctions } from "../registry.js";
 import { AddressStorage } from "./address-storage.js";
 import { BatchContext } from "./batch-context.js";
+import { decodeInvocationBatch } from "./wire/decode-invocation-batch.js";
+import { encodeInvocationResult } from "./wire/encode-invocation-result.js";
+import type { InvocationBatch, WireTypedValue } from "./wire/invocation-batch.js";
 
 /**
  * StateFun's request-reply protocol, independent of HTTP: bytes of a ToFunction in, bytes
@@ -25,39 +25,27 @@ export class RequestReplyHandler {
   async handle(bytes: Uint8Array): Promise<Uint8Array> {
     if (bytes.length === 0)
       throw new SdkError(SdkErrors.EMPTY_BODY, "the request body is empty; expected a ToFunction message");
-    let batch: ToFunction_InvocationBatchRequest;
-    try {
-      const request = fromBinary(ToFunctionSchema, bytes);
-      if (request.request.case !== "invocation") throw new Error("no invocation batch");
-      batch = request.request.value;
-    } catch (error) {
-      throw new SdkError(
-        SdkErrors.BAD_REQUEST,
-        "the request body is not a StateFun ToFunction invocation batch",
-        { cause: error },
-      );
-    }
+    const batch = decodeInvocationBatch(bytes);
     const target = batch.target;
     const typename = `${target?.namespace ?? ""}/${target?.type ?? ""}`;
     const spec = this.functions.get(typename);
     if (!spec || !target)
       throw new SdkError(SdkErrors.UNKNOWN_FUNCTION, `no function is registered for ${typename}`);
-    const declared = spec.specs ?? [];
+    const declared = spec.specs ?? NO_STATE;
 
-    const sent = new Map(batch.state.map((value) => [value.stateName, value.stateValue]));
-    const missing = declared.filter((value) => !sent.has(value.name));
-    if (missing.length > 0) return incompleteContext(missing);
-
-    const values = new Map<string, Uint8Array | undefined>();
-    for (const value of declared) {
-      const typed = sent.get(value.name);
+    const sent = sentValues(batch.state, declared);
+    if (sent === undefined) return incompleteContext(missingValues(batch.state, declared));
+    const values = new Array<Uint8Array | undefined>(declared.length);
+    for (let i = 0; i < declared.length; i++) {
+      const value = declared[i] as ValueSpec<unknown>;
+      const typed = sent[i];
       if (typed?.hasValue && typed.typename !== value.type.typename) {
         throw new SdkError(
           SdkErrors.STATE_TYPE_MISMATCH,
           `state "${value.name}" of ${typename} arrived as ${typed.typename}, but is declared as ${value.type.typename}`,
         );
       }
-      values.set(value.name, typed?.hasValue ? typed.value : undefined);
+      values[i] = typed?.hasValue ? typed.value : undefined;
     }
 
     const self: Address = { namespace: target.namespace, name: target.type, id: target.id, typename };
@@ -83,8 +71,50 @@ export class RequestReplyHandler {
         });
       }
     }
-    return invocationResult(storage, context);
+    return encodeInvocationResult(storage.changes(), context.messages, context.delayed, context.egress);
   }
+}
+
+const NO_STATE: readonly ValueSpec<unknown>[] = [];
+
+/** Above this many states sent, names are looked up in a Map rather than by scanning. */
+const SCAN_LIMIT = 16;
+
+/**
+ * The value sent for each declared state, in declaration order (undefined: sent without a
+ * value), or undefined when any declared state was not sent at all. A name sent twice counts
+ * once, its last value. A short list is scanned: cheaper than building a Map per request.
+ */
+function sentValues(
+  state: InvocationBatch["state"],
+  declared: readonly ValueSpec<unknown>[],
+): Array<WireTypedValue | undefined> | undefined {
+  const values = new Array<WireTypedValue | undefined>(declared.length);
+  if (state.length > SCAN_LIMIT) {
+    const byName = new Map(state.map((value) => [value.stateName, value]));
+    for (let i = 0; i < declared.length; i++) {
+      const found = byName.get((declared[i] as ValueSpec<unknown>).name);
+      if (found === undefined) return undefined;
+      values[i] = found.stateValue;
+    }
+    return values;
+  }
+  for (let i = 0; i < declared.length; i++) {
+    const name = (declared[i] as ValueSpec<unknown>).name;
+    let at = state.length - 1;
+    while (at >= 0 && (state[at] as InvocationBatch["state"][number]).stateName !== name) at--;
+    if (at < 0) return undefined;
+    values[i] = (state[at] as InvocationBatch["state"][number]).stateValue;
+  }
+  return values;
+}
+
+function missingValues(
+  state: InvocationBatch["state"],
+  declared: readonly ValueSpec<unknown>[],
+): ValueSpec<unknown>[] {
+  const names = new Set(state.map((value) => value.stateName));
+  return declared.filter((value) => !names.has(value.name));
 }
 
 function incompleteContext(missing: readonly ValueSpec<unknown>[]): Uint8Array {
@@ -104,55 +134,6 @@ function incompleteContext(missing: readonly ValueSpec<unknown>[]): Uint8Array {
                   ? { mode: ExpireMode.AFTER_WRITE, expireAfterMillis: BigInt(value.expireAfterWrite) }
                   : { mode: ExpireMode.NONE },
           })),
-        },
-      },
-    }),
-  );
-}
-
-function toAddress(address: Address) {
-  return { namespace: address.namespace, type: address.name, id: address.id };
-}
-
-function invocationResult(storage: AddressStorage, context: BatchContext): Uint8Array {
-  return toBinary(
-    FromFunctionSchema,
-    create(FromFunctionSchema, {
-      response: {
-        case: "invocationResult",
-        value: {
-          stateMutations: storage.changes().map(({ spec, bytes }) =>
-            bytes === undefined
-              ? { mutationType: MutationType.DELETE, stateName: spec.name }
-              : {
-                  mutationType: MutationType.MODIFY,
-                  stateName: spec.name,
-                  stateValue: { typename: spec.type.typename, hasValue: true, value: bytes },
-                },
-          ),
-          outgoingMessages: context.messages.map((message) => ({
-            target: toAddress(message.target),
-            argument: message.argument,
-          })),
-          delayedInvocations: context.delayed.map((delayed) =>
-            delayed.cancel
-              ? { isCancellationRequest: true, cancellationToken: delayed.cancellationToken ?? "" }
-              : {
-                  delayInMs: BigInt(delayed.delayMs),
-                  cancellationToken: delayed.cancellationToken ?? "",
-                  ...(delayed.message
-                    ? { target: toAddress(delayed.message.target), argument: delayed.message.argument }
-                    : {}),
-                },
-          ),
-          outgoingEgresses: context.egress.map((egress) => {
-            const slash = egress.egress.lastIndexOf("/");
-            return {
-              egressNamespace: egress.egress.slice(0, slash),
-              egressType: egress.egress.slice(slash + 1),
-              argument: egress.argument,
-            };
-          }),
         },
       },
     }),
