@@ -171,6 +171,20 @@ function printThroughput(): void {
       );
     }
   }
+  console.log(
+    "\nPostgreSQL index scans per message, by table (pg_stat_user_tables; the bench's own polls scan sequentially and are not in it):\n",
+  );
+  for (const scenario of scenarios) {
+    for (const setup of setups) {
+      const scans = results.get(key(setup, scenario.name))?.indexScansPerMessage;
+      if (!scans) continue;
+      const shown = [...scans]
+        .filter(([, n]) => n >= 0.005)
+        .sort((a, b) => b[1] - a[1])
+        .map(([table, n]) => `${table} ${fmt(n, 2)}`);
+      console.log(`- ${scenario.name}, ${setup.instances} instance(s): ${shown.join(", ") || "none"}`);
+    }
+  }
   console.log("");
   for (const scenario of scenarios) {
     const applied = (setup: Setup) => results.get(key(setup, scenario.name))?.appliedPerSecond ?? Number.NaN;

@@ -54,6 +54,8 @@ export interface CellResult {
   readonly counters: RuntimeCounters;
   /** PostgreSQL transactions committed on the cell's database per acknowledged message. */
   readonly transactionsPerMessage?: number;
+  /** PostgreSQL index scans per acknowledged message, per table (messages, state, partitions, ...). */
+  readonly indexScansPerMessage?: ReadonlyMap<string, number>;
 }
 
 export async function measureCell(cluster: RunningCluster, options: CellOptions): Promise<CellResult> {
@@ -72,6 +74,7 @@ export async function measureCell(cluster: RunningCluster, options: CellOptions)
     await Promise.all(cluster.members.map((m) => scrapeCounters(m.adminUrl))),
   );
   const transactionsBefore = monitor && database ? await monitor.transactions(database) : 0;
+  const scansBefore = monitor && database ? await cluster.indexScans() : new Map<string, number>();
   const pollsBefore = cluster.polls;
   await sleep(Math.max(0, startAt - Date.now()));
   const pids: Record<string, number | undefined> = { function: options.functionPid };
@@ -89,12 +92,20 @@ export async function measureCell(cluster: RunningCluster, options: CellOptions)
   );
 
   let transactionsPerMessage: number | undefined;
+  let indexScansPerMessage: Map<string, number> | undefined;
   const acknowledged = sum(results.map((r) => r.ok));
   if (monitor && database) {
     const polls = cluster.polls - pollsBefore;
     await sleep(STATS_FLUSH_MS);
     const transactions = (await monitor.transactions(database)) - transactionsBefore - polls;
     transactionsPerMessage = transactions / Math.max(1, acknowledged);
+    const scansAfter = await cluster.indexScans();
+    indexScansPerMessage = new Map(
+      [...scansAfter].map(([table, n]) => [
+        table,
+        (n - (scansBefore.get(table) ?? 0)) / Math.max(1, acknowledged),
+      ]),
+    );
   }
   return {
     acknowledged,
@@ -114,6 +125,7 @@ export async function measureCell(cluster: RunningCluster, options: CellOptions)
     },
     counters,
     ...(transactionsPerMessage !== undefined ? { transactionsPerMessage } : {}),
+    ...(indexScansPerMessage ? { indexScansPerMessage } : {}),
   };
 }
 

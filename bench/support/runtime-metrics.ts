@@ -13,20 +13,24 @@ export interface RuntimeCounters {
   calledMessages: number;
 }
 
-const SERIES: Record<keyof RuntimeCounters, string> = {
+/** Counters read from /metrics; the store's commits come from /api/overview. */
+const SERIES: Partial<Record<keyof RuntimeCounters, string>> = {
   applied: "switchboard_messages_applied_total",
-  commits: "switchboard_store_commit_group_size_count",
-  committedUnits: "switchboard_store_commit_group_size_sum",
   calls: "switchboard_invocation_batch_size_count",
   calledMessages: "switchboard_invocation_batch_size_sum",
 };
 
 export async function scrapeCounters(adminUrl: string): Promise<RuntimeCounters> {
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const [text, overview] = await Promise.all([
+    fetch(`${adminUrl}/metrics`).then((response) => response.text()),
+    fetch(`${adminUrl}/api/overview`).then(
+      (response) => response.json() as Promise<{ store: { commits: number; units: number } }>,
+    ),
+  ]);
   const counters: RuntimeCounters = {
     applied: 0,
-    commits: 0,
-    committedUnits: 0,
+    commits: overview.store.commits,
+    committedUnits: overview.store.units,
     calls: 0,
     calledMessages: 0,
   };
