@@ -12,6 +12,8 @@
  * never slower than 1 on this 2-core machine; failover <= lease + 2 s.
  *
  *   npm run bench -- cluster-throughput [durationMs=5000] [concurrency=64] [warmupMs=1000] [failoverRounds=3] [failoverLeaseMs=3000]
+ *
+ * durationMs 0 runs the failover rounds only (e.g. `cluster-throughput 0 64 0 3 10000`: the default lease).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -72,8 +74,10 @@ const fn = await startServerProcess("sdk-counter-server.ts");
 const functionUrl = `http://127.0.0.1:${fn.port}`;
 const monitor = await PostgresMonitor.connect(POSTGRES_SERVER_URL);
 try {
-  for (const setup of setups) await measureSetup(setup);
-  printThroughput();
+  if (durationMs > 0) {
+    for (const setup of setups) await measureSetup(setup);
+    printThroughput();
+  }
   const failovers: (FailoverResult | Error)[] = [];
   for (let round = 1; round <= failoverRounds; round++) {
     const result = await failoverRound({

@@ -2,7 +2,7 @@
  * `switchboard run ...` as a child process, started the way packages/runtime/test/support/
  * cli-child.ts starts it (node with the tsx loader on the CLI's source, so the child's pid is
  * the runtime's own and its CPU can be read from /proc). Stopped by pid when the benchmark is
- * interrupted (child-reaper).
+ * interrupted (child-reaper). Logs at "warn" unless $BENCH_SWITCHBOARD_LOG_LEVEL says otherwise.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { reapOnInterrupt } from "./child-reaper.js";
@@ -27,7 +27,7 @@ export function startCliInstance(name: string, args: readonly string[]): CliInst
   const child = reapOnInterrupt(
     spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, SWITCHBOARD_LOG_LEVEL: "warn" },
+      env: { ...process.env, SWITCHBOARD_LOG_LEVEL: process.env.BENCH_SWITCHBOARD_LOG_LEVEL ?? "warn" },
     }),
   );
   let output = "";
