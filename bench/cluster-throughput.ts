@@ -145,7 +145,7 @@ function printThroughput(): void {
       `started ${startedAt.toISOString()}, load average ${loadAtStart} at the start and ${load()} after the throughput cells`,
   );
   console.log(
-    "\n| scenario | store | instances | applied/s | vs SQLite | vs 1 PG | ingress p50 / p99 ms | CPU % instances | CPU % function | CPU % PG backends + shared | CPU % rest | machine busy % | CPU ms / msg: instances, function, PG | PG xact / msg | store commits / msg | calls / msg |",
+    "\n| scenario | store | instances | applied/s | vs SQLite | vs 1 PG | ingress p50 / p99 ms | CPU % instances | waiting for a core %: instances, function | CPU % function | CPU % PG backends + shared | CPU % rest | machine busy % | CPU ms / msg: instances, function, PG | PG xact / msg | store commits / msg | calls / msg |",
   );
   console.log(
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -167,7 +167,8 @@ function printThroughput(): void {
         `| ${scenario.name} | ${setup.label} | ${setup.instances} | ${fmt(r.appliedPerSecond)} | ` +
           `${fmt(r.appliedPerSecond / (sqlite?.appliedPerSecond ?? Number.NaN), 2)} | ` +
           `${setup.postgres ? fmt(r.appliedPerSecond / (onePg?.appliedPerSecond ?? Number.NaN), 2) : "-"} | ` +
-          `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)} | ${cpu.instances.map((c) => fmt(c)).join(" / ")} | ${fmt(cpu.function)} | ` +
+          `${fmt(r.p50, 1)} / ${fmt(r.p99, 1)} | ${cpu.instances.map((c) => fmt(c)).join(" / ")} | ` +
+          `${r.waiting.instances.map((w) => fmt(w)).join(" / ")}, ${fmt(r.waiting.function)} | ${fmt(cpu.function)} | ` +
           `${pg} | ${fmt(cpu.machine - measured)} | ${fmt(cpu.machine)} | ` +
           `${fmt(perMessage(instances), 3)}, ${fmt(perMessage(cpu.function), 3)}, ${setup.postgres ? fmt(perMessage(pgCpu), 3) : "-"} | ` +
           `${fmt(r.transactionsPerMessage, 2)} | ` +

@@ -8,7 +8,7 @@
  * the database's committed transactions and its server processes' CPU.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { cpuPercentSince, cpuSnapshot } from "./cpu-time.js";
+import { cpuPercentSince, cpuSnapshot, runQueueWaitMs } from "./cpu-time.js";
 import { runLoadAt } from "./load.js";
 import { type PostgresMonitor, STATS_FLUSH_MS } from "./postgres-monitor.js";
 import type { LoadResult } from "./processes.js";
@@ -51,6 +51,8 @@ export interface CellResult {
     readonly pgShared?: number;
     readonly machine: number;
   };
+  /** % of the window each main thread (event loop) was ready to run but waiting for a core. */
+  readonly waiting: { readonly instances: number[]; readonly function: number };
   readonly counters: RuntimeCounters;
   /** PostgreSQL transactions committed on the cell's database per acknowledged message. */
   readonly transactionsPerMessage?: number;
@@ -80,11 +82,14 @@ export async function measureCell(cluster: RunningCluster, options: CellOptions)
   const pids: Record<string, number | undefined> = { function: options.functionPid };
   for (const member of cluster.members) pids[member.id] = member.cli.pid;
   const cpuBefore = cpuSnapshot(pids);
+  const waitBefore = new Map(Object.entries(pids).map(([name, pid]) => [name, runQueueWaitMs(pid)]));
   const closePgWindow = monitor && database ? await monitor.cpuWindow(database) : undefined;
   const results = await loads;
   const drained = await cluster.drained();
   const windowMs = Date.now() - startAt;
   const cpu = cpuPercentSince(cpuBefore, pids);
+  const waited = (name: string) =>
+    ((runQueueWaitMs(pids[name]) - (waitBefore.get(name) ?? 0)) / Math.max(1, windowMs)) * 100;
   const pgCpu = await closePgWindow?.();
   const counters = counterDelta(
     sumCounters(await Promise.all(cluster.members.map((m) => scrapeCounters(m.adminUrl)))),
@@ -122,6 +127,10 @@ export async function measureCell(cluster: RunningCluster, options: CellOptions)
       function: cpu.processes.function ?? 0,
       ...(pgCpu ? { pgBackends: pgCpu.backends, pgShared: pgCpu.shared } : {}),
       machine: cpu.machine,
+    },
+    waiting: {
+      instances: cluster.members.map((member) => waited(member.id)),
+      function: waited("function"),
     },
     counters,
     ...(transactionsPerMessage !== undefined ? { transactionsPerMessage } : {}),
