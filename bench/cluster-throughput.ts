@@ -144,12 +144,27 @@ function printThroughput(): void {
       `load from ${loadGenerator()} (one generator per instance), node ${process.version}, ` +
       `started ${startedAt.toISOString()}, load average ${loadAtStart} at the start and ${load()} after the throughput cells`,
   );
-  console.log(
-    "\n| scenario | store | instances | applied/s | vs SQLite | vs 1 PG | ingress p50 / p99 ms | CPU % instances | waiting for a core %: instances, function | CPU % function | CPU % PG backends + shared | CPU % rest | machine busy % | CPU ms / msg: instances, function, PG | PG xact / msg | store commits / msg | calls / msg |",
-  );
-  console.log(
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  );
+  const columns = [
+    "scenario",
+    "store",
+    "instances",
+    "applied/s",
+    "vs SQLite",
+    "vs 1 PG",
+    "ingress p50 / p99 ms",
+    "CPU % instances",
+    "waiting for a core %: instances, function",
+    "CPU % function",
+    "CPU % PG backends + shared",
+    "CPU % rest",
+    "machine busy %",
+    "CPU ms / msg: instances, function, PG",
+    "PG xact / msg",
+    "store commits / msg",
+    "calls / msg",
+  ];
+  console.log(`\n| ${columns.join(" | ")} |`);
+  console.log(`|${" --- |".repeat(columns.length)}`);
   for (const scenario of scenarios) {
     const sqlite = results.get(key(SQLITE, scenario.name));
     const onePg = results.get(key(ONE_PG, scenario.name));
