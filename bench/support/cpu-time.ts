@@ -49,3 +49,18 @@ export function cpuPercentSince(
   }
   return { machine: ((machineBusyMs() - before.machineMs) / elapsed) * 100, processes };
 }
+
+/**
+ * How long a process's main thread (for Node, the event loop) was runnable but waiting for a
+ * core, in ms, from /proc/<pid>/schedstat; 0 once it has gone. On a shared machine this is the
+ * time other work took from it.
+ */
+export function runQueueWaitMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").trim().split(" ");
+    return Number(fields[1]) / 1e6;
+  } catch {
+    return 0;
+  }
+}

@@ -3,7 +3,9 @@
  * loop with what it measures. Usage (JSON on stdout when done):
  *   load-generator.ts <baseUrl> <keys> <concurrency> <durationMs> [contentType] [pathSuffix]
  * Each request POSTs to <baseUrl>/<key><pathSuffix> with key = "k<n>" chosen uniformly among <keys>.
- * The body is a sequence number, or the bytes of $BENCH_BODY_FILE when set.
+ * The body is a sequence number, or the bytes of $BENCH_BODY_FILE when set. With $BENCH_START_AT
+ * (epoch ms) the load starts at that time, so several generators started together begin at once
+ * whatever their own start-up took; the JSON then says when it did start (startedAt).
  */
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
@@ -23,6 +25,9 @@ const url = new URL(baseUrl);
 const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1 });
 // A fixed body (e.g. a protocol request) instead of a sequence number, when given.
 const fixedBody = process.env.BENCH_BODY_FILE ? readFileSync(process.env.BENCH_BODY_FILE) : undefined;
+
+const startAt = Number(process.env.BENCH_START_AT ?? 0);
+if (startAt > Date.now()) await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
 
 const counts = { ok: 0, rejected: 0, errors: 0 };
 const latencies: number[] = [];
@@ -64,5 +69,5 @@ latencies.sort((a, b) => a - b);
 const pct = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
 process.stdout.write(
-  `${JSON.stringify({ ...counts, elapsedMs, perSecond: (counts.ok / elapsedMs) * 1000, p50: pct(50), p99: pct(99) })}\n`,
+  `${JSON.stringify({ ...counts, startedAt: started, elapsedMs, perSecond: (counts.ok / elapsedMs) * 1000, p50: pct(50), p99: pct(99) })}\n`,
 );

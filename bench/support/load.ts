@@ -29,10 +29,34 @@ export function runLoad(
   contentType = "text/plain",
   pathSuffix = "",
 ): Promise<LoadResult> {
+  return runLoadAt(undefined, baseUrl, keys, concurrency, durationMs, contentType, pathSuffix);
+}
+
+/**
+ * runLoad starting at `startAt` (epoch ms; undefined: at once), so several loads started
+ * together begin together, whatever each generator's start-up took.
+ */
+export async function runLoadAt(
+  startAt: number | undefined,
+  baseUrl: string,
+  keys: number,
+  concurrency: number,
+  durationMs: number,
+  contentType = "text/plain",
+  pathSuffix = "",
+): Promise<LoadResult> {
   const args = [baseUrl, String(keys), String(concurrency), String(durationMs), contentType, pathSuffix];
-  return loadGenerator() === "wrk"
-    ? runWrk(baseUrl, keys, concurrency, durationMs, contentType, pathSuffix)
-    : runJsonProcess<LoadResult>("load-generator.ts", args);
+  if (loadGenerator() === "node") {
+    const env = startAt === undefined ? process.env : { ...process.env, BENCH_START_AT: String(startAt) };
+    return runJsonProcess<LoadResult>("load-generator.ts", args, env);
+  }
+  // wrk starts in a few ms: spawn it when the load is due.
+  if (startAt !== undefined && startAt > Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+  }
+  const startedAt = Date.now();
+  const result = await runWrk(baseUrl, keys, concurrency, durationMs, contentType, pathSuffix);
+  return { ...result, startedAt };
 }
 
 function runWrk(

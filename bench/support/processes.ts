@@ -26,10 +26,15 @@ export function startServerProcess(
 }
 
 /** Runs a bench/support script to completion and parses the JSON it prints. */
-export function runJsonProcess<T>(script: string, args: string[]): Promise<T> {
+export function runJsonProcess<T>(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<T> {
   const child = reapOnInterrupt(
     spawn(process.execPath, [...TSX, new URL(script, import.meta.url).pathname, ...args], {
       stdio: ["ignore", "pipe", "inherit"],
+      env,
     }),
   );
   let output = "";
@@ -60,4 +65,6 @@ export interface LoadResult {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Epoch ms the load began (when it was asked to start at a given time). */
+  startedAt?: number;
 }
