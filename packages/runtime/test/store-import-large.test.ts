@@ -66,9 +66,10 @@ test(`a store of ${MESSAGES} messages imports in bounded memory, in order`, asyn
       `live JS heap + buffers peaked ${liveGrowthMiB.toFixed(1)} MiB above the start`,
   );
   assert.equal(summary.tables.find((table) => table.table === "messages")?.rows, MESSAGES);
-  // A page holds at most 2000 rows or 4 MiB of values (twice: read, then sent); loading the
-  // table whole would hold all of it.
-  assert.ok(liveGrowthMiB < payloadMiB / 3, `live memory grew by ${liveGrowthMiB.toFixed(1)} MiB`);
+  // A page holds at most 2000 rows or 4 MiB of values (twice: read, then sent), plus the
+  // driver's buffers: 11-18 MiB measured, depending on when the GC runs on a loaded machine.
+  // Loading the table whole would hold all of it (and more, as read and as sent).
+  assert.ok(liveGrowthMiB < payloadMiB / 2, `live memory grew by ${liveGrowthMiB.toFixed(1)} MiB`);
 
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
