@@ -23,7 +23,13 @@ export class MessageTable {
   private readonly allStatement: Database.Statement<[], MessageRow>;
   private readonly countStatement: Database.Statement<[], { n: number }>;
   private readonly byAddressStatement: Database.Statement<[string, string], MessageRow>;
-  private readonly headOfAddressStatement: Database.Statement<[string, string, number], MessageRow>;
+  /**
+   * `headOf`'s statements by batch limit, the limit written into the SQL: SQLite (3.4x+, as
+   * better-sqlite3 bundles it) prepares a statement again whenever a bound LIMIT is rebound,
+   * which doubled the cost of reading every batch. There are as many limits as endpoints' batch
+   * sizes (maxNumBatchRequests), a handful; 0 stands for no limit.
+   */
+  private readonly headStatements = new Map<number, Database.Statement<[string, string], MessageRow>>();
   private readonly countForAddressStatement: Database.Statement<
     [string, string],
     { n: number; last: number | null }
@@ -31,7 +37,7 @@ export class MessageTable {
   private readonly pageStatement: Database.Statement<[number, number], AddressRow>;
   private readonly nextIdStatement: Database.Statement<[string, string], { id: string }>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.insertStatement = db.prepare(
       `INSERT INTO messages (fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -40,9 +46,6 @@ export class MessageTable {
     this.allStatement = db.prepare("SELECT * FROM messages ORDER BY seq");
     this.countStatement = db.prepare("SELECT count(*) AS n FROM messages");
     this.byAddressStatement = db.prepare("SELECT * FROM messages WHERE fn = ? AND id = ? ORDER BY seq");
-    this.headOfAddressStatement = db.prepare(
-      "SELECT * FROM messages WHERE fn = ? AND id = ? ORDER BY seq LIMIT ?",
-    );
     this.countForAddressStatement = db.prepare(
       "SELECT count(*) AS n, max(seq) AS last FROM messages WHERE fn = ? AND id = ?",
     );
@@ -84,9 +87,18 @@ export class MessageTable {
     return this.byAddressStatement.all(address.fn, address.id).map(toMessage);
   }
 
-  /** The oldest `limit` messages of an address, in order: the next batch. */
+  /** The oldest `limit` messages of an address, in order: the next batch (Infinity: all of them). */
   headOf(address: AddressRef, limit: number): StoredMessage[] {
-    return this.headOfAddressStatement.all(address.fn, address.id, limit).map(toMessage);
+    // No limit (an endpoint's maxNumBatchRequests <= 0) is kept as 0.
+    const key = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : 0;
+    let statement = this.headStatements.get(key);
+    if (!statement) {
+      statement = this.db.prepare(
+        `SELECT * FROM messages WHERE fn = ? AND id = ? ORDER BY seq${key > 0 ? ` LIMIT ${key}` : ""}`,
+      );
+      this.headStatements.set(key, statement);
+    }
+    return statement.all(address.fn, address.id).map(toMessage);
   }
 
   /** How many messages an address has stored, and the newest one's seq (0 when none). */
