@@ -67,9 +67,10 @@ test(`a store of ${MESSAGES} messages imports in bounded memory, in order`, asyn
   );
   assert.equal(summary.tables.find((table) => table.table === "messages")?.rows, MESSAGES);
   // A page holds at most 2000 rows or 4 MiB of values (twice: read, then sent), plus the
-  // driver's buffers: 11-18 MiB measured, depending on when the GC runs on a loaded machine.
-  // Loading the table whole would hold all of it (and more, as read and as sent).
-  assert.ok(liveGrowthMiB < payloadMiB / 2, `live memory grew by ${liveGrowthMiB.toFixed(1)} MiB`);
+  // drivers' buffers: 11 MiB measured on Node 20 (better-sqlite3 12), 18 MiB on Node 22
+  // (better-sqlite3 13). Loading the table whole would hold all 49 MiB (and more, as read and
+  // as sent).
+  assert.ok(liveGrowthMiB < payloadMiB * 0.6, `live memory grew by ${liveGrowthMiB.toFixed(1)} MiB`);
 
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
