@@ -78,6 +78,11 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
       2,
       "the whole backlog, as the admin API asks for it",
     );
+    assert.equal(
+      (await backend.messages.head({ fn: "t/f", id: "a" }, Number.POSITIVE_INFINITY)).length,
+      2,
+      "no limit (an endpoint without maxNumBatchRequests) reads the whole backlog",
+    );
   });
 
   test(`${name}: nextIdWithMessages walks a type's waiting ids in order`, async (t) => {

@@ -50,7 +50,8 @@ export class PostgresMessages implements MessageStore {
     const rows = await readRows<MessageRow>(
       this.pool,
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE partition = $1 AND fn = $2 AND id = $3 ORDER BY seq LIMIT $4`,
-      [this.partitionOf(address), address.fn, address.id, limit],
+      // LIMIT NULL is no limit: an endpoint without maxNumBatchRequests passes Infinity.
+      [this.partitionOf(address), address.fn, address.id, Number.isFinite(limit) ? limit : null],
     );
     return rows.map(toMessage);
   }
