@@ -245,6 +245,43 @@ test("outgoing messages reach their target with the sender as caller", async (t)
   assert.deepEqual(callers, ["test/counter/a"]);
 });
 
+test("settled waits for an address whose backlog count is still being read", async (t) => {
+  const fn = new ProtocolFunction([{ name: "count", typename: INT }], (state, invocation, effects) => {
+    countInvocations(state, invocation, effects);
+    if (!invocation.caller)
+      effects.messages.push({
+        target: { namespace: "test", type: "counter", id: "b" },
+        argument: invocation.argument,
+      });
+  });
+  const dir = tempDir(t);
+  const store = Store.open(dir);
+  const backend = new SqliteBackend(store);
+  // A slow count: the address the reply wrote to is being admitted when the sender's batch ends.
+  const count = backend.messages.count.bind(backend.messages);
+  backend.messages.count = async (address) => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return count(address);
+  };
+  const dispatcher = new Dispatcher({
+    store: backend,
+    router: namespaceRouter(["test"]),
+    invoker: new InProcessInvoker({ "test/counter": fn }),
+    egress: noEgress,
+  });
+  await dispatcher.start();
+  t.after(async () => {
+    await dispatcher.stop(1000);
+    store.close();
+  });
+  await dispatcher.accept(message("a"));
+  await dispatcher.settled();
+  assert.equal(
+    decodeInt(store.state.read({ fn: "test/counter", id: "b" }, Date.now()).get("count")?.value),
+    1,
+  );
+});
+
 test("delayed messages fire after their delay; a cancelled token never fires", async (t) => {
   const fired: string[] = [];
   const fn = new ProtocolFunction([{ name: "count", typename: INT }], (state, invocation, effects) => {

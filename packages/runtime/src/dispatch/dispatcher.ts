@@ -498,6 +498,8 @@ export class Dispatcher {
       this.logger.warn({ err: error, address: formatAddress(mailbox.address) }, "counting a backlog failed");
     }
     this.kick(mailbox);
+    // The count may have found nothing left (another batch took it): nothing else will say so.
+    this.notifyIfSettled();
   }
 
   /** Adds `delta` to an address's ingress reservations; returns the new total. */
@@ -857,7 +859,8 @@ export class Dispatcher {
     if (this.limiter.active > 0 || this.limiter.queued > 0 || !this.scanner.isCaughtUp) return false;
     if (this.reservations.size > 0) return false;
     for (const mailbox of this.mailboxes.values()) {
-      if (!mailbox.suspended && (mailbox.queued > 0 || mailbox.reserved > 0)) {
+      // A mailbox still reading its count may hold messages it has not counted yet.
+      if (!mailbox.suspended && (mailbox.queued > 0 || mailbox.reserved > 0 || mailbox.reading)) {
         if (!this.endpoints.of(mailbox.address.fn)?.down) return false;
       }
     }
