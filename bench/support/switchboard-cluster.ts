@@ -9,8 +9,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
 import pg from "pg";
+import { openSqlite, type SqliteDatabase } from "../../packages/runtime/src/store/sqlite-driver.js";
 import type { BenchDatabase } from "./bench-database.js";
 import { type CliInstance, startCliInstance } from "./cli-instance.js";
 import { freeBases } from "./free-ports.js";
@@ -90,7 +90,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     };
   });
   let client: pg.Client | undefined;
-  let sqlite: Database.Database | undefined;
+  let sqlite: SqliteDatabase | undefined;
   const stop = async () => {
     await Promise.all(members.map((member) => member.cli.stop()));
     sqlite?.close();
@@ -108,7 +108,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       );
       await evenlyOwned(client, members, store.leaseMs ?? 10_000);
     } else {
-      sqlite = new Database(join(store.dataDir, "switchboard.db"), { readonly: true, fileMustExist: true });
+      sqlite = openSqlite(join(store.dataDir, "switchboard.db"), { readonly: true, fileMustExist: true });
     }
   } catch (error) {
     await stop();

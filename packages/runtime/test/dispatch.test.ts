@@ -154,6 +154,29 @@ test("an address whose backlog reaches maxNumBatchRequests is refused while othe
   await dispatcher.settled();
 });
 
+test("an address owned elsewhere is back-pressured by the count in the store", async (t) => {
+  const { store, dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({}), {
+    router: namespaceRouter(["test"], { maxNumBatchRequests: 3 }),
+    claim: () => undefined, // this instance owns nothing: no mailbox counts the address
+  });
+  await Promise.all([dispatcher.accept(message("hot")), dispatcher.accept(message("hot"))]);
+  await dispatcher.accept(message("hot"));
+  await assert.rejects(dispatcher.accept(message("hot")), { code: "SB_DISPATCH_BACKPRESSURE", status: 429 });
+  const racing = await Promise.allSettled([
+    dispatcher.accept(message("cold")),
+    dispatcher.accept(message("hot")),
+  ]);
+  assert.deepEqual(
+    racing.map((outcome) => outcome.status),
+    ["fulfilled", "rejected"],
+  );
+  assert.equal(
+    store.messages.countFor({ fn: "test/counter", id: "hot" }).count,
+    3,
+    "refused messages are not stored",
+  );
+});
+
 test("a message for a function type with no endpoint is refused and nothing is stored", async (t) => {
   const { store, dispatcher } = await startDispatcher(t, tempDir(t), new InProcessInvoker({}));
   await assert.rejects(dispatcher.accept(message("a", "nowhere/fn")), {

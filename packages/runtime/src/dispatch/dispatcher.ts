@@ -12,7 +12,7 @@ import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
 
-import type { OwnerClaim, StoreBackend } from "../store/contract.js";
+import type { BatchRead, OwnerClaim, StoreBackend } from "../store/contract.js";
 import type {
   AddressRef,
   AddressRow,
@@ -20,6 +20,7 @@ import type {
   ExpireMode,
   NewMessage,
   StateSpec,
+  StateValue,
   StoredMessage,
 } from "../store/records.js";
 
@@ -264,21 +265,28 @@ export class Dispatcher {
     const limit = resolved.endpoint.maxNumBatchRequests;
     // Reserved before the count is read, so concurrent accepts for one address see each other.
     const reserved = this.reserve(key, 1);
-    let stored: StoredMessage;
+    let stored: StoredMessage | undefined;
     try {
       const mailbox = this.mailboxes.get(key);
-      const waiting =
-        mailbox && !mailbox.reading ? mailbox.queued : (await store.messages.count(message.target)).count;
-      if (waiting + reserved - 1 >= limit) {
-        throw new SwitchboardError(
-          DispatchErrors.BACKPRESSURE,
-          `${formatAddress(message.target)} has ${limit} messages waiting (maxNumBatchRequests); retry later`,
-          { address: formatAddress(message.target), limit },
-        );
+      // Room for this message besides the ones this instance is accepting for the address now.
+      const maxWaiting = limit - (reserved - 1);
+      if (mailbox && !mailbox.reading && !mailbox.uncounted) {
+        // Counted in memory: the store is asked only to store.
+        if (mailbox.queued < maxWaiting) stored = await store.messages.accept(message, this.clock());
+      } else if (!Number.isFinite(maxWaiting)) {
+        stored = await store.messages.accept(message, this.clock());
+      } else if (maxWaiting > 0) {
+        stored = await store.messages.acceptBounded(message, this.clock(), maxWaiting);
       }
-      stored = await store.messages.accept(message, this.clock());
     } finally {
       this.reserve(key, -1);
+    }
+    if (!stored) {
+      throw new SwitchboardError(
+        DispatchErrors.BACKPRESSURE,
+        `${formatAddress(message.target)} has ${limit} messages waiting (maxNumBatchRequests); retry later`,
+        { address: formatAddress(message.target), limit },
+      );
     }
     this.accepted++;
     this.options.observer?.accepted(message.target.fn);
@@ -472,7 +480,7 @@ export class Dispatcher {
     }
     if (!this.hasRoom()) return "full";
     if (!this.options.router.tryResolve(row.fn)) return "skipped";
-    void this.admit(this.mailbox({ fn: row.fn, id: row.id }));
+    this.admit(this.mailbox({ fn: row.fn, id: row.id }));
     return "taken";
   }
 
@@ -487,19 +495,14 @@ export class Dispatcher {
   }
 
   /** Counts the messages the store holds for a new mailbox's address, then dispatches them. */
-  private async admit(mailbox: Mailbox): Promise<void> {
-    mailbox.startReading();
-    try {
-      const { count, lastSeq } = await this.options.store.messages.count(mailbox.address);
-      mailbox.countRead(count, lastSeq);
-    } catch (error) {
-      // Counted as one: the batch read that follows finds the truth (or fails and suspends).
-      mailbox.countRead(1, 0);
-      this.logger.warn({ err: error, address: formatAddress(mailbox.address) }, "counting a backlog failed");
-    }
+  /**
+   * Takes an address with stored messages into memory. Its backlog is counted by its first
+   * batch read, in the same store read: until then it counts as one message.
+   */
+  private admit(mailbox: Mailbox): void {
+    mailbox.uncounted = true;
+    if (mailbox.queued === 0) mailbox.queued = 1;
     this.kick(mailbox);
-    // The count may have found nothing left (another batch took it): nothing else will say so.
-    this.notifyIfSettled();
   }
 
   /** Adds `delta` to an address's ingress reservations; returns the new total. */
@@ -603,7 +606,7 @@ export class Dispatcher {
     const mailbox = existing ?? this.mailbox(address);
     mailbox.probe = true;
     if (existing) this.kick(mailbox);
-    else void this.admit(mailbox);
+    else this.admit(mailbox);
     return true;
   }
 
@@ -624,20 +627,28 @@ export class Dispatcher {
       this.notifyIfSettled();
       return;
     }
-    const limit = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
-    let batch: StoredMessage[];
+    const configured = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
+    const limit = configured > 0 ? configured : 1000;
+    let read: BatchRead;
     mailbox.startReading();
     try {
-      batch = await this.options.store.messages.head(self, limit > 0 ? limit : 1000);
+      read = await this.options.store.readBatch({
+        address: self,
+        limit,
+        now: this.clock(),
+        withCount: mailbox.uncounted,
+      });
     } catch (error) {
-      mailbox.batchRead([], Number.POSITIVE_INFINITY);
+      mailbox.readFailed();
       this.logger.warn({ err: error, address: formatAddress(self) }, "reading a batch failed; will retry");
       this.releaseSlot();
       await this.suspend(mailbox, error, []);
       this.kick(mailbox);
       return;
     }
-    mailbox.batchRead(batch, limit > 0 ? limit : 1000);
+    const batch = read.messages;
+    if (read.count) mailbox.countedBatchRead(batch, read.count);
+    else mailbox.batchRead(batch, limit);
     if (batch.length === 0) {
       mailbox.probe = false;
       this.releaseSlot();
@@ -651,7 +662,7 @@ export class Dispatcher {
     const health = this.endpoints.of(self.fn);
     const key = addressKey(self);
     try {
-      const response = await this.invoke(self, batch, abort.signal, (error) => {
+      const response = await this.invoke(self, batch, read.state, abort.signal, (error) => {
         // A probe fails fast: one failed attempt says the endpoint is still down.
         if (mailbox.probe) abort.abort();
         else this.endpoints.failed(health, key, describe(error));
@@ -735,14 +746,16 @@ export class Dispatcher {
   private async invoke(
     self: AddressRef,
     batch: readonly StoredMessage[],
+    values: ReadonlyMap<string, StateValue>,
     signal: AbortSignal,
     onRetry: (error: Error) => void,
   ): Promise<FromFunction_InvocationResponse | undefined> {
     const { store, invoker } = this.options;
+    // `values` holds for every round: only this address's owner writes its state, and it
+    // writes none until the batch's reply is applied.
     for (let round = 0; ; round++) {
       const now = this.clock();
       const specs = this.registry.specsFor(self.fn);
-      const values = await store.state.read(self, now);
       const reply = invoker.invokeEncoded
         ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch), {
             id: self.id,

@@ -1,3 +1,4 @@
+import type { MessageCount } from "../store/contract.js";
 import type { AddressRef, StoredMessage } from "../store/records.js";
 
 /**
@@ -25,6 +26,11 @@ export class Mailbox {
   retryAt = 0;
   retryTimer: NodeJS.Timeout | undefined;
   lastError: { code: string; message: string } | undefined;
+  /**
+   * Its backlog has not been counted since it came to memory: `queued` is only a lower bound
+   * until the next batch read counts it (which it asks the store to do on that read).
+   */
+  uncounted = false;
   /** Seqs reported while a store read of this address is under way; undefined when none is. */
   private seenWhileReading: number[] | undefined;
 
@@ -72,6 +78,19 @@ export class Mailbox {
       this.queued = Math.max(0, this.queued - alreadyCounted) + arrivedAfter;
     }
     this.countedThrough = Math.max(this.countedThrough, lastRead, ...seen);
+  }
+
+  /** The store read with the batch counted the whole backlog (the batch's messages included). */
+  countedBatchRead(batch: readonly StoredMessage[], count: MessageCount): void {
+    const seen = this.finishReading();
+    this.queued = Math.max(0, count.count - batch.length) + seen.filter((seq) => seq > count.lastSeq).length;
+    this.countedThrough = Math.max(this.countedThrough, count.lastSeq, ...seen);
+    this.uncounted = false;
+  }
+
+  /** The read failed: what was counted stands, and messages reported meanwhile are counted. */
+  readFailed(): void {
+    for (const seq of this.finishReading()) this.counted(seq);
   }
 
   private finishReading(): number[] {

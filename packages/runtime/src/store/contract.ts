@@ -70,10 +70,36 @@ export interface MessageCount {
   readonly lastSeq: number;
 }
 
+/** What dispatch reads before it sends an address's next batch. */
+export interface BatchReadRequest {
+  readonly address: AddressRef;
+  /** At most this many messages (Infinity: all of them). */
+  readonly limit: number;
+  /** State that expired by `now` is not returned. */
+  readonly now: number;
+  /** Also count the whole backlog: dispatch has not counted this address since it came to memory. */
+  readonly withCount: boolean;
+}
+
+/** An address's next batch and its live state, read together (one round trip on a network store). */
+export interface BatchRead {
+  /** The oldest messages, oldest first. */
+  readonly messages: StoredMessage[];
+  readonly state: ReadonlyMap<string, StateValue>;
+  /** The whole backlog as the same read saw it; only when asked for. */
+  readonly count?: MessageCount;
+}
+
 /** Accepted messages: the inbox and every address's backlog, in acceptance (seq) order. */
 export interface MessageStore {
   /** Durably stores a message from ingress; any instance may. */
   accept(message: NewMessage, now: number): Promise<StoredMessage>;
+  /**
+   * accept(), unless the address already holds `maxWaiting` messages: then nothing is stored
+   * and the answer is undefined. Counting and storing are one step, so back-pressure costs
+   * an ingress no extra round trip to a network store.
+   */
+  acceptBounded(message: NewMessage, now: number, maxWaiting: number): Promise<StoredMessage | undefined>;
   count(address: AddressRef): Promise<MessageCount>;
   /** The oldest `limit` messages of an address, oldest first: its next batch. */
   head(address: AddressRef, limit: number): Promise<StoredMessage[]>;
@@ -182,6 +208,8 @@ export interface StoreBackend {
    * expiry, consumes the batch and (when asked) clears the suspension. Owner only.
    */
   applyResult(write: ResultWrite): Promise<AppliedResult>;
+  /** An address's next batch with its state (and, when asked, its backlog's count). Owner only. */
+  readBatch(request: BatchReadRequest): Promise<BatchRead>;
   /**
    * False once the store is closed (or, on PostgreSQL, its connection pool ended): what
    * /readyz reports. Answered from memory, without a query, so probes and scrapes cost the

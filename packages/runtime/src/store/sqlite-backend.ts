@@ -1,6 +1,8 @@
 import { commitResult } from "./apply-result.js";
 import type {
   AppliedResult,
+  BatchRead,
+  BatchReadRequest,
   DeadLetterStore,
   EgressStore,
   MessageStore,
@@ -36,6 +38,12 @@ export class SqliteBackend implements StoreBackend {
     this.messages = {
       // One INSERT: atomic on its own, so it skips the per-unit savepoint.
       accept: (message, now) => commits.submitStatement(() => store.messages.insert(message, now)),
+      acceptBounded: (message, now, maxWaiting) =>
+        commits.submitStatement(() =>
+          store.messages.countFor(message.target).count < maxWaiting
+            ? store.messages.insert(message, now)
+            : undefined,
+        ),
       count: async (address) => store.messages.countFor(address),
       head: async (address, limit) => store.messages.headOf(address, limit),
       pageAfter: async (afterSeq, limit) => store.messages.pageAfter(afterSeq, limit),
@@ -124,6 +132,16 @@ export class SqliteBackend implements StoreBackend {
           return record;
         }),
       count: async () => store.egress.count(),
+    };
+  }
+
+  async readBatch({ address, limit, now, withCount }: BatchReadRequest): Promise<BatchRead> {
+    // Synchronous reads back to back: no write can come between them.
+    const { messages, state } = this.store;
+    return {
+      messages: messages.headOf(address, limit),
+      state: state.read(address, now),
+      ...(withCount ? { count: messages.countFor(address) } : {}),
     };
   }
 

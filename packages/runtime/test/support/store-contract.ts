@@ -94,6 +94,85 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     assert.equal(await backend.messages.nextIdWithMessages("t/f", "c"), undefined);
   });
 
+  test(`${name}: a bounded accept stores nothing once the address holds maxWaiting messages`, async (t) => {
+    const { backend } = await opened(t);
+    const a = { fn: "t/f", id: "a" };
+    assert.ok(await backend.messages.acceptBounded(message("t/f", "a", "1"), 1, 2));
+    await backend.messages.accept(message("t/f", "b", "other"), 2);
+    const second = await backend.messages.acceptBounded(message("t/f", "a", "2"), 3, 2);
+    assert.equal(second?.target.id, "a", "another address's messages do not count");
+    assert.equal(second?.acceptedAt, 3);
+    assert.equal(await backend.messages.acceptBounded(message("t/f", "a", "3"), 4, 2), undefined);
+    // Submitted together (one group where the backend groups): each is bounded on its own.
+    const together = await Promise.all([
+      backend.messages.acceptBounded(message("t/f", "a", "4"), 5, 2),
+      backend.messages.acceptBounded(message("t/f", "a", "5"), 5, 3),
+      backend.messages.accept(message("t/f", "c", "plain"), 5),
+      backend.messages.acceptBounded(message("t/f", "d", "6"), 5, 1),
+    ]);
+    assert.equal(together[0], undefined);
+    assert.equal(text(together[1]?.argument.value), "5");
+    assert.equal(together[2]?.target.id, "c");
+    assert.equal(together[3]?.target.id, "d");
+    const head = await backend.messages.head(a, 10);
+    assert.deepEqual(
+      head.map((stored) => text(stored.argument.value)),
+      ["1", "2", "5"],
+    );
+    assert.equal(head[2]?.seq, together[1]?.seq, "the stored message is the one answered");
+  });
+
+  test(`${name}: a batch read returns the oldest messages, the live state and, when asked, the count`, async (t) => {
+    const { backend } = await opened(t);
+    const self = { fn: "t/f", id: "a" };
+    const first = await backend.messages.accept(message("t/f", "a", "seed"), 10);
+    await backend.applyResult({
+      address: self,
+      consumed: [first.seq],
+      specs: [COUNT, SHORT],
+      clearSuspension: false,
+      now: 1000,
+      plan: {
+        ...EMPTY,
+        mutations: [
+          { kind: "modify", spec: COUNT, value: bytes("7") },
+          { kind: "modify", spec: SHORT, value: bytes("s") },
+        ],
+      },
+    });
+    const stored = [];
+    for (const body of ["1", "2", "3"])
+      stored.push(await backend.messages.accept(message("t/f", "a", body), 20));
+    await backend.messages.accept(message("t/f", "b", "other"), 21);
+    const read = await backend.readBatch({ address: self, limit: 2, now: 1500, withCount: true });
+    assert.deepEqual(
+      read.messages.map((m) => text(m.argument.value)),
+      ["1", "2"],
+    );
+    assert.equal(read.messages[0]?.acceptedAt, 20);
+    assert.deepEqual([...read.state.keys()].sort(), ["count", "short"]);
+    assert.equal(text(read.state.get("count")?.value), "7");
+    assert.equal(read.state.get("count")?.expiresAt, null);
+    assert.equal(read.state.get("short")?.expiresAt, 2000);
+    assert.deepEqual(read.count, { count: 3, lastSeq: stored[2]?.seq });
+    const later = await backend.readBatch({
+      address: self,
+      limit: Number.POSITIVE_INFINITY,
+      now: 2500,
+      withCount: false,
+    });
+    assert.equal(later.messages.length, 3, "no limit reads the whole backlog");
+    assert.equal(later.count, undefined, "counted only when asked");
+    assert.deepEqual([...later.state.keys()], ["count"], "expired state is not returned");
+    const empty = await backend.readBatch({
+      address: { fn: "t/f", id: "none" },
+      limit: 5,
+      now: 0,
+      withCount: true,
+    });
+    assert.deepEqual(empty, { messages: [], state: new Map(), count: { count: 0, lastSeq: 0 } });
+  });
+
   test(`${name}: applying a result writes messages, timers, egress and state, and consumes the batch`, async (t) => {
     const { backend } = await opened(t);
     const self = { fn: "t/f", id: "a" };

@@ -35,6 +35,87 @@ export async function appendMessages(
   return rows.map((row) => Number(row.seq));
 }
 
+/**
+ * appendMessages for ingress with back-pressure: a message whose `maxWaiting` is a number is
+ * stored only if its address holds fewer messages than that; the answer has undefined in its
+ * place otherwise. The count is part of the same statement, so it costs no round trip of its
+ * own. It sees the statement's snapshot, taken before the partition locks are granted, so
+ * ingress running at once on another instance may take an address a few messages past its
+ * bound: back-pressure is a soft limit across instances (one instance counts its own accepts
+ * in flight, see Dispatcher.accept).
+ */
+export async function appendBoundedMessages(
+  pool: pg.Pool,
+  messages: readonly NewMessage[],
+  partitionCount: number,
+  acceptedAt: readonly number[],
+  maxWaiting: readonly (number | null)[],
+): Promise<(number | undefined)[]> {
+  if (messages.length === 0) return [];
+  const statement = new SqlParams();
+  const partitions = messages.map((message) =>
+    partitionOf(message.target.fn, message.target.id, partitionCount),
+  );
+  const locked = lockMessagePartitionsSql(statement, partitions);
+  const arrays = messageColumns(statement, messages, partitions, acceptedAt);
+  const bounds = `${statement.add(maxWaiting)}::bigint[]`;
+  const candidates = `SELECT u.* FROM unnest(${arrays}, ${bounds}) WITH ORDINALITY
+      AS u(partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at, max_waiting, ord)
+    WHERE (SELECT n FROM locked) IS NOT NULL
+      AND (u.max_waiting IS NULL OR u.max_waiting > (SELECT count(*) FROM messages AS m
+        WHERE m.partition = u.partition AND m.fn = u.fn AND m.id = u.id))`;
+  const inserted = `INSERT INTO messages (${INSERTED_COLUMNS})
+    SELECT ${INSERTED_COLUMNS} FROM candidates ORDER BY ord RETURNING seq, partition`;
+  // Seqs are drawn in ord order, so the k-th lowest seq belongs to the k-th candidate.
+  const { rows } = await pool.query<{ ord: string; seq: string }>(
+    prepared(
+      `WITH locked AS (${locked}), candidates AS (${candidates}), inserted AS (${inserted}),
+      notified AS (${notifySql(statement, partitions)})
+      SELECT c.ord, i.seq
+      FROM (SELECT ord, row_number() OVER (ORDER BY ord) AS k FROM candidates) AS c
+      JOIN (SELECT seq, row_number() OVER (ORDER BY seq) AS k FROM inserted) AS i USING (k)
+      CROSS JOIN notified`,
+      statement.values,
+    ),
+  );
+  const seqs: (number | undefined)[] = messages.map(() => undefined);
+  for (const row of rows) seqs[Number(row.ord) - 1] = Number(row.seq);
+  return seqs;
+}
+
+const INSERTED_COLUMNS = "partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at";
+
+/** The message columns as typed array parameters, in INSERTED_COLUMNS order, for unnest. */
+function messageColumns(
+  statement: SqlParams,
+  messages: readonly NewMessage[],
+  partitions: readonly number[],
+  acceptedAt: number | readonly number[],
+): string {
+  const columns: [unknown[], string][] = [
+    [[...partitions], "integer"],
+    [messages.map((message) => message.target.fn), "text"],
+    [messages.map((message) => message.target.id), "text"],
+    [messages.map((message) => message.caller?.fn ?? null), "text"],
+    [messages.map((message) => message.caller?.id ?? null), "text"],
+    [messages.map((message) => message.argument.typename), "text"],
+    [messages.map((message) => message.argument.hasValue), "boolean"],
+    [messages.map((message) => toBuffer(message.argument.value)), "bytea"],
+    // One time for all, or each message's own (a group of accepts from many callers).
+    [typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : [...acceptedAt], "bigint"],
+  ];
+  return columns.map(([values, type]) => `${statement.add(values)}::${type}[]`).join(", ");
+}
+
+/** Per target partition, one notification carrying the lowest seq added (decimal): an owner scanning by seq looks from there. */
+function notifySql(statement: SqlParams, partitions: readonly number[]): string {
+  const targets = [...new Set(partitions)];
+  return `SELECT count(pg_notify(c.channel, i.low::text)) AS n
+    FROM (SELECT partition, min(seq) AS low FROM inserted GROUP BY partition) AS i
+    JOIN unnest(${statement.add(targets)}::integer[], ${statement.add(targets.map(partitionChannel))}::text[])
+      AS c(partition, channel) USING (partition)`;
+}
+
 export interface AppendMessagesSql {
   /**
    * The CTEs, in order, for the WITH of a statement that may write more besides: `locked`
@@ -69,27 +150,10 @@ export function appendMessagesSql(
     partitionOf(message.target.fn, message.target.id, partitionCount),
   );
   const locked = lockMessagePartitionsSql(statement, partitions);
-  const columns: [unknown[], string][] = [
-    [partitions, "integer"],
-    [messages.map((message) => message.target.fn), "text"],
-    [messages.map((message) => message.target.id), "text"],
-    [messages.map((message) => message.caller?.fn ?? null), "text"],
-    [messages.map((message) => message.caller?.id ?? null), "text"],
-    [messages.map((message) => message.argument.typename), "text"],
-    [messages.map((message) => message.argument.hasValue), "boolean"],
-    [messages.map((message) => toBuffer(message.argument.value)), "bytea"],
-    // One time for all, or each message's own (a group of accepts from many callers).
-    [typeof acceptedAt === "number" ? messages.map(() => acceptedAt) : [...acceptedAt], "bigint"],
-  ];
-  const arrays = columns.map(([values, type]) => `${statement.add(values)}::${type}[]`).join(", ");
-  const inserted = `INSERT INTO messages (partition, fn, id, caller_fn, caller_id, typename, has_value, value, accepted_at)
+  const arrays = messageColumns(statement, messages, partitions, acceptedAt);
+  const inserted = `INSERT INTO messages (${INSERTED_COLUMNS})
     SELECT * FROM unnest(${arrays}) WHERE (SELECT n FROM locked) IS NOT NULL RETURNING seq, partition`;
-  const targets = [...new Set(partitions)];
-  // Per partition, the lowest seq added (decimal): an owner scanning by seq looks from there.
-  const notified = `SELECT count(pg_notify(c.channel, i.low::text)) AS n
-    FROM (SELECT partition, min(seq) AS low FROM inserted GROUP BY partition) AS i
-    JOIN unnest(${statement.add(targets)}::integer[], ${statement.add(targets.map(partitionChannel))}::text[])
-      AS c(partition, channel) USING (partition)`;
+  const notified = notifySql(statement, partitions);
   return {
     ctes: [`locked AS (${locked})`, `inserted AS (${inserted})`, `notified AS (${notified})`],
     seqs: "SELECT inserted.seq FROM inserted CROSS JOIN notified ORDER BY inserted.seq",

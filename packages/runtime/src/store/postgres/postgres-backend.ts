@@ -1,4 +1,12 @@
-import type { AppliedResult, ResultWrite, StoreBackend, StoreStats } from "../contract.js";
+import type {
+  AppliedResult,
+  BatchRead,
+  BatchReadRequest,
+  ResultWrite,
+  StoreBackend,
+  StoreStats,
+} from "../contract.js";
+import { readBatch } from "./batch-read.js";
 import { CommitTally } from "./commit-tally.js";
 import { FencedUnits } from "./fenced-units.js";
 import type { GroupCommitOptions } from "./group-commit.js";
@@ -75,6 +83,10 @@ export class PostgresBackend implements StoreBackend {
 
   applyResult(write: ResultWrite): Promise<AppliedResult> {
     return this.results.submit(write);
+  }
+
+  readBatch(request: BatchReadRequest): Promise<BatchRead> {
+    return readBatch(this.store.pool, this.store.partitionCount, request);
   }
 
   /** Until close() is called and while the pool has not ended: no query, so a probe costs nothing. */

@@ -3,7 +3,7 @@ import { partitionOf } from "../../cluster/partition-hash.js";
 import type { MessageCount, MessageStore } from "../contract.js";
 import type { AddressRef, AddressRow, NewMessage, StoredMessage } from "../records.js";
 import { GroupCommit, type GroupCommitOptions, type UnitOutcome } from "./group-commit.js";
-import { appendMessages } from "./ingress-messages.js";
+import { appendBoundedMessages, appendMessages } from "./ingress-messages.js";
 import { ownedPartitions, type PartitionOwner } from "./partition-owner.js";
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from "./postgres-rows.js";
 import { readRows } from "./read-rows.js";
@@ -12,6 +12,8 @@ import { toStoreError } from "./store-error.js";
 interface Accept {
   readonly message: NewMessage;
   readonly now: number;
+  /** Stored only if the address holds fewer messages than this (acceptBounded). */
+  readonly maxWaiting?: number;
 }
 
 /**
@@ -22,7 +24,7 @@ interface Accept {
  * targets' partition channels on commit.
  */
 export class PostgresMessages implements MessageStore {
-  readonly accepts: GroupCommit<Accept, StoredMessage>;
+  readonly accepts: GroupCommit<Accept, StoredMessage | undefined>;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -33,8 +35,13 @@ export class PostgresMessages implements MessageStore {
     this.accepts = new GroupCommit((group) => this.insertGroup(group), groupOptions);
   }
 
-  accept(message: NewMessage, now: number): Promise<StoredMessage> {
-    return this.accepts.submit({ message, now });
+  async accept(message: NewMessage, now: number): Promise<StoredMessage> {
+    // Unbounded, so always stored.
+    return (await this.accepts.submit({ message, now })) as StoredMessage;
+  }
+
+  acceptBounded(message: NewMessage, now: number, maxWaiting: number): Promise<StoredMessage | undefined> {
+    return this.accepts.submit({ message, now, maxWaiting });
   }
 
   async count(address: AddressRef): Promise<MessageCount> {
@@ -82,18 +89,26 @@ export class PostgresMessages implements MessageStore {
   }
 
   /** One statement, committing by itself: a whole group of accepts costs one round trip. */
-  private async insertGroup(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
+  private async insertGroup(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage | undefined>[]> {
     try {
-      const seqs = await appendMessages(
-        this.pool,
-        group.map((accept) => accept.message),
-        this.partitionCount,
-        group.map((accept) => accept.now),
-      );
-      return group.map(({ message, now }, index) => ({
-        ok: true as const,
-        value: { ...message, seq: seqs[index] as number, acceptedAt: now },
-      }));
+      const messages = group.map((accept) => accept.message);
+      const times = group.map((accept) => accept.now);
+      const seqs = group.some((accept) => accept.maxWaiting !== undefined)
+        ? await appendBoundedMessages(
+            this.pool,
+            messages,
+            this.partitionCount,
+            times,
+            group.map((accept) => accept.maxWaiting ?? null),
+          )
+        : await appendMessages(this.pool, messages, this.partitionCount, times);
+      return group.map(({ message, now }, index) => {
+        const seq = seqs[index];
+        return {
+          ok: true as const,
+          value: seq === undefined ? undefined : { ...message, seq, acceptedAt: now },
+        };
+      });
     } catch (error) {
       // A message PostgreSQL refused fails alone: the others are inserted again one by one.
       // Only a refusal of the data says for sure the statement wrote nothing; a lost
@@ -103,8 +118,8 @@ export class PostgresMessages implements MessageStore {
     }
   }
 
-  private async insertOneByOne(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage>[]> {
-    const outcomes: UnitOutcome<StoredMessage>[] = [];
+  private async insertOneByOne(group: readonly Accept[]): Promise<UnitOutcome<StoredMessage | undefined>[]> {
+    const outcomes: UnitOutcome<StoredMessage | undefined>[] = [];
     for (const accept of group) {
       try {
         // Alone, it either succeeds or throws.
