@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Ownership } from "../src/cluster/ownership.js";
+import { nextRoundDelay, Ownership } from "../src/cluster/ownership.js";
 import type { PartitionLease } from "../src/cluster/ownership-types.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { ChildInstance, type ChildLine } from "./support/cluster/child-instance.js";
@@ -13,7 +13,11 @@ const LEASE_MS = 1500;
 const HEARTBEAT_MS = 250;
 
 /** A cluster database, this process's own instance "local" (timer-driven), and a child instance. */
-async function setUp(t: TestContext, label: string) {
+async function setUp(
+  t: TestContext,
+  label: string,
+  timings = { leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS },
+) {
   let local: Ownership | undefined;
   let store: PostgresStore | undefined;
   let child: ChildInstance | undefined;
@@ -24,15 +28,14 @@ async function setUp(t: TestContext, label: string) {
   });
   const database = await createTestDatabase(label, t);
   store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 3 });
-  child = new ChildInstance(database.url, "child", LEASE_MS, HEARTBEAT_MS);
+  child = new ChildInstance(database.url, "child", timings.leaseMs, HEARTBEAT_MS);
   const all = await child.waitFor((line) => line.type === "owned" && owned(line).length === PARTITIONS);
   assert.equal(owned(all).length, PARTITIONS);
   local = await Ownership.start({
     pool: store.pool,
     partitionCount: store.partitionCount,
     instanceId: "local",
-    leaseMs: LEASE_MS,
-    heartbeatMs: HEARTBEAT_MS,
+    ...timings,
   });
   const split = await child.waitFor((line) => line.type === "owned" && owned(line).length === PARTITIONS / 2);
   await until(() => local?.owned().length === PARTITIONS / 2);
@@ -62,6 +65,25 @@ test("a killed instance's partitions move to the live one after its lease, with 
   for (const lease of childHeld) {
     assert.ok((local.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
   }
+});
+
+test("a killed instance's partitions are taken as its leases run out, not up to a heartbeat later", async (t) => {
+  // The local instance's rounds are 2.5 s apart: waiting for the next one after the child's
+  // leases ran out would take up to 5.5 s from the kill.
+  const timings = { leaseMs: 3000, heartbeatMs: 2500 };
+  const { local, child } = await setUp(t, "failover_expiry", timings);
+  const killedAt = performance.now();
+  await child.kill();
+  await until(() => local.owned().length === PARTITIONS);
+  const tookMs = performance.now() - killedAt;
+  assert.ok(tookMs < timings.leaseMs + 800, `taken ${Math.round(tookMs)} ms after the kill`);
+});
+
+test("the next ownership round comes just after another instance's lease runs out, at the latest a heartbeat on", () => {
+  assert.equal(nextRoundDelay(1000, undefined), 1000);
+  assert.equal(nextRoundDelay(1000, 5000), 1000, "a live owner's lease, renewed long before it runs out");
+  assert.equal(nextRoundDelay(1000, 300), 325);
+  assert.equal(nextRoundDelay(1000, 0), 25);
 });
 
 test("a paused instance whose partitions were taken cannot commit with its old epoch when it resumes", async (t) => {

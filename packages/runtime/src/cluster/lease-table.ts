@@ -85,3 +85,19 @@ export async function releasePartitions(
   );
   return toLeases(rows);
 }
+
+/**
+ * Milliseconds (by the server's clock) until the next lease held by another instance runs
+ * out, or undefined when none is still running. A live owner renews long before that; a dead
+ * one's partitions become free then. Leases already run out are left aside: whoever's share
+ * they are in takes them at its next round.
+ */
+export async function nextForeignExpiry(client: Queryable, owner: string): Promise<number | undefined> {
+  const { rows } = await client.query<{ ms: string | null }>(
+    `SELECT ceil(extract(epoch FROM min(lease_expires_at) - now()) * 1000) AS ms
+     FROM partitions WHERE owner <> $1 AND lease_expires_at > now()`,
+    [owner],
+  );
+  const ms = rows[0]?.ms;
+  return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
+}

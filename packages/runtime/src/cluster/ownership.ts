@@ -5,7 +5,13 @@ import { ClusterErrors } from "../errors/cluster-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import { fairShare } from "./assignment.js";
 import { assertEpochs, ownershipLost } from "./fencing.js";
-import { acquireFree, type PartitionLease, releasePartitions, renewLeases } from "./lease-table.js";
+import {
+  acquireFree,
+  nextForeignExpiry,
+  type PartitionLease,
+  releasePartitions,
+  renewLeases,
+} from "./lease-table.js";
 import { announce, deregister, heartbeat, liveMembers, type MemberAddress } from "./membership.js";
 import type {
   OwnershipChange,
@@ -45,6 +51,8 @@ export class Ownership {
   // performance.now() at the start of the last renewal that succeeded: leases it renewed
   // run at least leaseMs from then by the server's clock.
   private renewedAt = 0;
+  // When the last round ended, how long until another instance's lease runs out.
+  private foreignExpiryMs: number | undefined;
 
   private constructor(options: OwnershipOptions) {
     this.partitionCount = options.partitionCount;
@@ -199,6 +207,7 @@ export class Ownership {
         for (const lease of gained) this.held.set(lease.partition, lease.epoch);
         this.emit({ gained, lost: [], reason: "acquired" });
       }
+      this.foreignExpiryMs = await nextForeignExpiry(this.pool, this.instanceId);
     } catch (error) {
       this.expireIfOverdue();
       this.onError(error);
@@ -239,15 +248,31 @@ export class Ownership {
 
   private schedule(): void {
     if (this.stopped) return;
+    const delay = nextRoundDelay(this.heartbeatMs, this.foreignExpiryMs);
+    this.foreignExpiryMs = undefined;
     this.timer = setTimeout(() => {
       this.tick().then(
         () => this.schedule(),
         () => this.schedule(),
       );
-    }, this.heartbeatMs);
+    }, delay);
     // A timer of its own must not keep a process alive that has nothing else to do.
     this.timer.unref();
   }
+}
+
+// After a lease runs out, by this much: the timer and the server's clock need not agree to the ms.
+const AFTER_EXPIRY_MS = 25;
+
+/**
+ * When the next round runs: after a heartbeat interval, or just after another instance's lease
+ * runs out if that comes first. A dead instance's partitions are then taken when its leases
+ * expire, not up to a whole heartbeat later. (A live owner renews a lease long before it runs
+ * out, so its leases never bring a round forward.)
+ */
+export function nextRoundDelay(heartbeatMs: number, foreignExpiryMs: number | undefined): number {
+  if (foreignExpiryMs === undefined) return heartbeatMs;
+  return Math.min(heartbeatMs, foreignExpiryMs + AFTER_EXPIRY_MS);
 }
 
 function checkTimings(leaseMs: number, heartbeatMs: number): void {
