@@ -155,12 +155,10 @@ export class Runtime {
     const tracing = Tracing.create(options.tracing);
     const transport = tracing ? new TracedTransport(createTransport(), tracing) : createTransport();
     const metrics = new Metrics();
-    if (opened.embedded) {
-      opened.embedded.commits.onCommit = (size, seconds) => metrics.observeCommit(size, seconds);
-    }
     // Everything past this point (dispatch, egress, the admin API) works through the store
     // contract, so it runs the same on the PostgreSQL backend.
     const { backend, cluster } = opened;
+    backend.observeCommits((size, seconds) => metrics.observeCommit(size, seconds));
     let cache: Cache | undefined;
     const egresses: EgressSink[] = [];
     const ingresses: PlaygroundIngress[] = [];

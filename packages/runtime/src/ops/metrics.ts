@@ -83,7 +83,7 @@ export class Metrics implements DispatchObserver, HostObserver, CacheObserver {
     );
     this.commitSeconds = new FastHistogram(
       "switchboard_store_commit_duration_seconds",
-      "Duration of one group commit of the store, fsync included.",
+      "Duration of one group commit of the store (SQLite: without the WAL fsync that follows off the event loop; PostgreSQL: the whole transaction).",
       COMMIT_BUCKETS,
       this.registry,
     );

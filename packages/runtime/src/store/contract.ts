@@ -218,6 +218,8 @@ export interface StoreBackend {
   readonly isOpen: boolean;
   /** Group-commit figures, counted in memory as commits happen. */
   stats(): StoreStats;
+  /** Tells `listener` of every group commit (how many units, how long it took): must be cheap. */
+  observeCommits(listener: (groupSize: number, seconds: number) => void): void;
   /** Makes everything written durable and releases the store. */
   close(): Promise<void>;
 }

@@ -145,6 +145,10 @@ export class SqliteBackend implements StoreBackend {
     };
   }
 
+  observeCommits(listener: (groupSize: number, seconds: number) => void): void {
+    this.store.commits.onCommit = listener;
+  }
+
   applyResult(write: ResultWrite): Promise<AppliedResult> {
     const { store } = this;
     return store.commits.submit(() => {

@@ -439,11 +439,13 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     assert.equal(await backend.egress.count(), 4);
   });
 
-  test(`${name}: the store says it is open until it is closed, and counts its group commits`, async (t) => {
+  test(`${name}: the store says it is open until it is closed, and counts and reports its group commits`, async (t) => {
     const where = await place(t);
     const backend = await where.open();
     assert.equal(backend.isOpen, true);
     const before = backend.stats();
+    const heard: { groupSize: number; seconds: number }[] = [];
+    backend.observeCommits((groupSize, seconds) => heard.push({ groupSize, seconds }));
     await Promise.all(
       Array.from({ length: 5 }, (_, index) => backend.messages.accept(message("t/f", "a", String(index)), 1)),
     );
@@ -460,6 +462,15 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     assert.ok(after.units >= before.units + 6, `units went from ${before.units} to ${after.units}`);
     assert.ok(after.lastGroupSize >= 1, "the last commit had a unit");
     assert.ok(after.lastCommitMicros > 0, "the last commit took time");
+    assert.equal(heard.length, after.commits - before.commits, "the observer hears every commit");
+    assert.equal(
+      heard.reduce((sum, commit) => sum + commit.groupSize, 0),
+      after.units - before.units,
+    );
+    assert.ok(
+      heard.every((commit) => commit.seconds > 0 && commit.seconds < 60),
+      "durations in seconds",
+    );
     await backend.close();
     assert.equal(backend.isOpen, false, "closed");
   });

@@ -10,6 +10,8 @@ export class CommitTally {
   private units = 0;
   private lastGroupSize = 0;
   private lastCommitMicros = 0;
+  /** Hears every commit too (the runtime's commit histograms). */
+  listener: ((groupSize: number, seconds: number) => void) | undefined;
 
   /** Passed to each GroupCommit as its `onCommitted`. */
   readonly record = (groupSize: number, micros: number): void => {
@@ -17,6 +19,7 @@ export class CommitTally {
     this.units += groupSize;
     this.lastGroupSize = groupSize;
     this.lastCommitMicros = micros;
+    this.listener?.(groupSize, micros / 1e6);
   };
 
   stats(): StoreStats {

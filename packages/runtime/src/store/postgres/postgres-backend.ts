@@ -95,6 +95,10 @@ export class PostgresBackend implements StoreBackend {
     return this.closing === undefined && !pool.ending && !pool.ended;
   }
 
+  observeCommits(listener: (groupSize: number, seconds: number) => void): void {
+    this.tally.listener = listener;
+  }
+
   /** Across the accept, result and owner-write group commits; a commit is one transaction. */
   stats(): StoreStats {
     return this.tally.stats();
