@@ -164,6 +164,25 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     assert.equal(later.messages.length, 3, "no limit reads the whole backlog");
     assert.equal(later.count, undefined, "counted only when asked");
     assert.deepEqual([...later.state.keys()], ["count"], "expired state is not returned");
+    // Asked for at once (one statement where the backend groups reads): each gets its own.
+    await backend.messages.accept(message("t/f", "b", "other 2"), 22);
+    const [mine, other, nothing] = await Promise.all([
+      backend.readBatch({ address: self, limit: 1, now: 1500, withCount: false }),
+      backend.readBatch({ address: { fn: "t/f", id: "b" }, limit: 5, now: 1500, withCount: true }),
+      backend.readBatch({ address: { fn: "t/g", id: "a" }, limit: 5, now: 1500, withCount: true }),
+    ]);
+    assert.deepEqual(
+      mine?.messages.map((m) => text(m.argument.value)),
+      ["1"],
+    );
+    assert.equal(mine?.state.size, 2);
+    assert.deepEqual(
+      other?.messages.map((m) => text(m.argument.value)),
+      ["other", "other 2"],
+    );
+    assert.equal(other?.state.size, 0);
+    assert.equal(other?.count?.count, 2);
+    assert.deepEqual(nothing, { messages: [], state: new Map(), count: { count: 0, lastSeq: 0 } });
     const empty = await backend.readBatch({
       address: { fn: "t/f", id: "none" },
       limit: 5,

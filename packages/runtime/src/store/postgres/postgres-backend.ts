@@ -6,10 +6,10 @@ import type {
   StoreBackend,
   StoreStats,
 } from "../contract.js";
-import { readBatch } from "./batch-read.js";
+import { readBatches } from "./batch-read.js";
 import { CommitTally } from "./commit-tally.js";
 import { FencedUnits } from "./fenced-units.js";
-import type { GroupCommitOptions } from "./group-commit.js";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import type { PartitionOwner } from "./partition-owner.js";
 import { PostgresDeadLetters } from "./postgres-dead-letters.js";
 import { PostgresEgress } from "./postgres-egress.js";
@@ -26,6 +26,8 @@ export interface PostgresBackendOptions {
   readonly accepts?: GroupCommitOptions;
   /** Group commit of applied results. */
   readonly results?: GroupCommitOptions;
+  /** Grouping of batch reads (not commits: they write nothing). */
+  readonly reads?: GroupCommitOptions;
   /** Group commit of the other owner-only writes (suspensions, backlog moves, egress deletes). */
   readonly ownerWrites?: GroupCommitOptions;
   /**
@@ -57,6 +59,8 @@ export class PostgresBackend implements StoreBackend {
   readonly egress: PostgresEgress;
   readonly results: ResultWrites;
   readonly ownerWrites: FencedUnits;
+  /** Batch reads asked for together go to the database as one statement. */
+  readonly reads: GroupCommit<BatchReadRequest, BatchRead>;
 
   private readonly beforePoolCloses: (() => Promise<void>) | undefined;
   private closing: Promise<void> | undefined;
@@ -72,6 +76,7 @@ export class PostgresBackend implements StoreBackend {
     const tallied = (group: GroupCommitOptions | undefined) => ({ ...group, onCommitted: this.tally.record });
     this.results = new ResultWrites(pool, owner, partitionCount, tallied(options.results));
     this.ownerWrites = new FencedUnits(pool, owner, tallied(options.ownerWrites));
+    this.reads = new GroupCommit((group) => readBatches(pool, partitionCount, group), options.reads);
     this.messages = new PostgresMessages(pool, partitionCount, owner, tallied(options.accepts));
     this.state = new PostgresState(pool, partitionCount, owner);
     this.specs = new PostgresSpecs(pool);
@@ -86,7 +91,7 @@ export class PostgresBackend implements StoreBackend {
   }
 
   readBatch(request: BatchReadRequest): Promise<BatchRead> {
-    return readBatch(this.store.pool, this.store.partitionCount, request);
+    return this.reads.submit(request);
   }
 
   /** Until close() is called and while the pool has not ended: no query, so a probe costs nothing. */
@@ -114,6 +119,7 @@ export class PostgresBackend implements StoreBackend {
         this.messages.accepts.close(),
         this.results.commits.close(),
         this.ownerWrites.commits.close(),
+        this.reads.close(),
       ]);
       try {
         await this.beforePoolCloses?.();
