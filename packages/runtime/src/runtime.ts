@@ -29,7 +29,7 @@ import {
   type PlaygroundIngressSpec,
 } from "./io/playground-ingress.js";
 import { WEBHOOK_EGRESS_KIND, WebhookEgress, type WebhookEgressSpec } from "./io/webhook-egress.js";
-import { checkAdminExposure } from "./ops/admin-access.js";
+import { advertisesUnreachable, checkAdminExposure } from "./ops/admin-access.js";
 import { ingressSpans } from "./ops/ingress-spans.js";
 import { InstrumentedInvoker } from "./ops/instrumented-invoker.js";
 import { Metrics } from "./ops/metrics.js";
@@ -53,7 +53,7 @@ export interface RuntimeOptions {
    * (docs/cluster.md). Absent: the embedded SQLite store in `dataDir`.
    */
   readonly store?: string;
-  /** Cluster settings (with `store`): instance id, lease. */
+  /** Cluster settings (with `store`): instance id, lease, advertised host. */
   readonly cluster?: ClusterOptions;
   readonly durability?: Durability;
   /** Global cap on batches in flight; default 1024. */
@@ -233,7 +233,16 @@ export class Runtime {
       );
       // Other instances forward admin actions on this instance's addresses to this port.
       const adminPort = ops.adminPort;
-      if (cluster && adminPort !== undefined) await cluster.advertisePorts({ admin: adminPort });
+      if (cluster && adminPort !== undefined) {
+        await cluster.advertisePorts({ admin: adminPort });
+        const adminHost = options.adminHost ?? "127.0.0.1";
+        if (options.cluster?.advertiseHost !== undefined && advertisesUnreachable(cluster.host, adminHost)) {
+          logger.warn(
+            { advertiseHost: cluster.host, adminHost },
+            `this instance advertises ${cluster.host} but its admin server binds ${adminHost} only: other instances cannot forward admin actions to it (bind --admin-host beyond loopback, with --admin-token)`,
+          );
+        }
+      }
       startedDispatcher = dispatcher;
       await dispatcher.start();
       for (const sink of egresses) await sink.start();

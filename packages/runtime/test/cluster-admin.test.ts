@@ -4,8 +4,11 @@
  * instance that does not own it reach the owner; the cluster gauges show in /metrics.
  */
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
+import { type Logger, silentLogger } from "../src/dispatch/logger.js";
+import { memberAdminUrl } from "../src/ops/owner-admin-url.js";
 import { Runtime } from "../src/runtime.js";
 import { metricValue, type Sample, scrape } from "./support/metrics-text.js";
 import { writeModuleYaml } from "./support/module-yaml.js";
@@ -15,6 +18,8 @@ import { tempDir } from "./support/temp-dir.js";
 interface MemberJson {
   readonly instanceId: string;
   readonly self: boolean;
+  readonly host: string;
+  readonly adminUrl: string | null;
   readonly live: boolean;
   readonly ports: Record<string, number>;
   readonly partitionsOwned: number;
@@ -107,20 +112,38 @@ async function until<T>(
   }
 }
 
+/** Options one instance starts with beyond the shared ones. */
+interface InstanceOptions {
+  readonly advertiseHost?: string;
+  readonly adminHost?: string;
+  readonly logger?: Logger;
+}
+
 /** Two instances, "a" then "b", sharing a fresh database; stopped before it is dropped. */
-async function twoInstances(t: TestContext): Promise<{ a: Runtime; b: Runtime }> {
+async function twoInstances(
+  t: TestContext,
+  options: { a?: InstanceOptions; b?: InstanceOptions } = {},
+): Promise<{ a: Runtime; b: Runtime }> {
   const runtimes: Runtime[] = [];
   t.after(async () => {
     for (const runtime of runtimes) await runtime.stop(500);
   });
   const { url } = await createTestDatabase("cluster_admin", t);
   const file = moduleFile(t);
-  const start = async (instanceId: string) => {
+  const start = async (instanceId: "a" | "b") => {
+    const { advertiseHost, adminHost, logger } = options[instanceId] ?? {};
     const runtime = await Runtime.start({
       modules: [file],
       store: url,
-      cluster: { instanceId, leaseMs: 3000, partitions: PARTITIONS },
+      cluster: {
+        instanceId,
+        leaseMs: 3000,
+        partitions: PARTITIONS,
+        ...(advertiseHost !== undefined ? { advertiseHost } : {}),
+      },
       adminPort: 0,
+      ...(adminHost !== undefined ? { adminHost } : {}),
+      ...(logger ? { logger } : {}),
       adminToken: TOKEN,
       drainTimeoutMs: 500,
     });
@@ -323,6 +346,84 @@ test("with the owner's admin server down, actions answer 503 and reads come from
   assert.equal(suspension.lastError?.code, suspended.lastError?.code);
   assert.equal(suspension.backlog, 1);
   assert.equal(read.body.backlog.length, 1);
+});
+
+test("an instance started with an advertise host is listed under it and forwarded to there", async (t) => {
+  // a's admin server listens on 127.0.0.2 alone: dialled at this machine's name, as by default
+  // (loopback, 127.0.0.1), it would not answer.
+  const { a, b } = await twoInstances(t, { a: { advertiseHost: "127.0.0.2", adminHost: "127.0.0.2" } });
+  assert.equal(admin(a), `http://127.0.0.2:${a.ops.adminPort}`);
+  const members = await until("both admin ports are registered", async () => {
+    const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
+    return view.members.every((member) => member.ports.admin) ? view.members : undefined;
+  });
+  assert.deepEqual(
+    members.map((member) => [member.instanceId, member.host, member.adminUrl]),
+    [
+      ["a", "127.0.0.2", `http://127.0.0.2:${a.ops.adminPort}`],
+      ["b", hostname(), `http://127.0.0.1:${b.ops.adminPort}`],
+    ],
+  );
+
+  const ownedByA = idOwnedBy(a, "advertised");
+  await suspendOn(b, a, ownedByA);
+  const read = await call<AddressJson>(`${admin(b)}/api/addresses/test/broken/${ownedByA}`);
+  assert.equal(read.answeredBy, "a", "b reached a at its advertised host");
+  assert.equal(read.body.inFlight, false);
+  const retried = await call(`${admin(b)}/api/addresses/test/broken/${ownedByA}/retry`, {
+    method: "POST",
+    token: TOKEN,
+  });
+  assert.equal(retried.status, 202);
+  assert.equal(retried.answeredBy, "a");
+
+  // The other way: b's row carries this machine's name, so a dials b on loopback.
+  const ownedByB = idOwnedBy(b, "default");
+  await suspendOn(a, b, ownedByB);
+  assert.equal((await call(`${admin(a)}/api/addresses/test/broken/${ownedByB}`)).answeredBy, "b");
+});
+
+test("an owner advertised where it cannot be reached: /api/cluster shows where, actions say what to set", async (t) => {
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (_object, message) => warnings.push(message ?? "") };
+  const { a, b } = await twoInstances(t, { a: { advertiseHost: "owner-a.invalid", logger } });
+  assert.ok(
+    warnings.some((message) =>
+      message.includes("advertises owner-a.invalid but its admin server binds 127.0.0.1 only"),
+    ),
+    warnings.join("\n"),
+  );
+  const memberA = await until("a's admin port is registered", async () => {
+    const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
+    return view.members.find((member) => member.instanceId === "a" && member.ports.admin);
+  });
+  assert.equal(memberA.adminUrl, `http://owner-a.invalid:${a.ops.adminPort}`);
+
+  const id = idOwnedBy(a, "unreachable");
+  await suspendOn(b, a, id);
+  const retried = await call<ErrorJson>(`${admin(b)}/api/addresses/test/broken/${id}/retry`, {
+    method: "POST",
+    token: TOKEN,
+  });
+  assert.equal(retried.status, 503);
+  assert.equal(retried.body.error.code, "SB_ADMIN_OWNER_UNAVAILABLE");
+  assert.match(
+    retried.body.error.message,
+    /a at http:\/\/owner-a\.invalid:\d+, did not answer: ENOTFOUND; .*--admin-host.*--advertise-host/,
+  );
+  const read = await call<AddressJson>(`${admin(b)}/api/addresses/test/broken/${id}`);
+  assert.equal(read.answeredBy, null, "the read is answered from the store");
+  assert.equal(read.body.owner, "a");
+});
+
+test("a member's admin URL: loopback on this machine, its advertised host otherwise, IPv6 in brackets", () => {
+  const ports = { admin: 8099 };
+  assert.equal(memberAdminUrl({ host: "box1", ports }, "box1"), "http://127.0.0.1:8099");
+  assert.equal(memberAdminUrl({ host: "box2", ports }, "box1"), "http://box2:8099");
+  assert.equal(memberAdminUrl({ host: "10.0.0.5", ports }, "box1"), "http://10.0.0.5:8099");
+  assert.equal(memberAdminUrl({ host: "2001:db8::5", ports }, "box1"), "http://[2001:db8::5]:8099");
+  assert.equal(memberAdminUrl({ host: "box2", ports: {} }, "box1"), undefined, "no admin port registered");
+  assert.equal(memberAdminUrl({ host: undefined, ports }, "box1"), undefined, "no members row");
 });
 
 test("the cluster gauges show in /metrics on every instance", async (t) => {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parseAdvertiseHost } from "../cluster/advertise-host.js";
 import { parseDuration } from "../config/duration.js";
 import { offsetPort, parsePortOffset } from "../config/port-offset.js";
 import type { Logger } from "../dispatch/logger.js";
@@ -22,6 +23,7 @@ export interface RunFlags {
   store?: string;
   instanceId?: string;
   lease?: string;
+  advertiseHost?: string;
 }
 
 /** `switchboard run FILE|DIR...`: start the runtime from module YAML until SIGTERM/SIGINT. */
@@ -63,6 +65,10 @@ export function withRuntimeFlags(command: Command): Command {
       .option(
         "--lease <duration>",
         "with --store: how long a silent instance keeps its partitions before others take them (default 10s)",
+      )
+      .option(
+        "--advertise-host <host>",
+        "with --store: the host name or IP address other instances use to reach this one's admin server when they forward admin actions (default: $SWITCHBOARD_ADVERTISE_HOST, else this machine's name); across machines also bind --admin-host beyond loopback",
       )
       .option("--durability <mode>", "full: fsync every commit; normal: survive a process crash only", "full")
       .option("--max-in-flight <n>", "global cap on batches in flight (default 1024)", undefined)
@@ -123,7 +129,11 @@ export function runtimeOptions(paths: string[], flags: RunFlags, logger: Logger)
 }
 
 function clusterOptions(flags: RunFlags): Pick<RuntimeOptions, "cluster"> {
-  if (flags.instanceId === undefined && flags.lease === undefined) return {};
+  // The variable only counts with a store: set machine-wide, it must not break a local `dev`.
+  const advertised =
+    flags.advertiseHost ?? (flags.store ? process.env.SWITCHBOARD_ADVERTISE_HOST || undefined : undefined);
+  const advertiseHost = advertised !== undefined ? parseAdvertiseHost(advertised) : undefined;
+  if (flags.instanceId === undefined && flags.lease === undefined && advertiseHost === undefined) return {};
   let leaseMs: number | undefined;
   if (flags.lease !== undefined) {
     const parsed = parseDuration(flags.lease);
@@ -135,6 +145,7 @@ function clusterOptions(flags: RunFlags): Pick<RuntimeOptions, "cluster"> {
     cluster: {
       ...(flags.instanceId !== undefined ? { instanceId: flags.instanceId } : {}),
       ...(leaseMs !== undefined ? { leaseMs } : {}),
+      ...(advertiseHost !== undefined ? { advertiseHost } : {}),
     },
   };
 }

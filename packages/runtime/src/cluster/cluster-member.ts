@@ -11,6 +11,7 @@ import { type OpenedPostgresBackend, openPostgresBackend } from "../store/postgr
 import type { PostgresBackend } from "../store/postgres/postgres-backend.js";
 import { parseStoreUrl } from "../store/postgres/store-url.js";
 import type { AddressRef } from "../store/records.js";
+import { parseAdvertiseHost } from "./advertise-host.js";
 import type { Ownership } from "./ownership.js";
 import type { OwnershipChange, OwnershipChangeReason } from "./ownership-types.js";
 import { partitionOf } from "./partition-hash.js";
@@ -27,6 +28,11 @@ export interface ClusterMemberOptions {
   readonly leaseMs?: number;
   /** Listener names to ports, shown in the members table and the admin API's cluster view. */
   readonly ports?: Readonly<Record<string, number>>;
+  /**
+   * The host other instances dial to reach this one (`--advertise-host`): a host name or an IP
+   * address, checked by parseAdvertiseHost. Default: this machine's name.
+   */
+  readonly advertiseHost?: string;
   readonly logger: Logger;
 }
 
@@ -63,7 +69,7 @@ export class ClusterMember {
     private readonly opened: OpenedPostgresBackend,
     private readonly url: string,
     private readonly logger: Logger,
-    /** The members row's host: the machine's name. */
+    /** The members row's host: `advertiseHost`, or the machine's name. */
     readonly host: string,
     // The object the ownership heartbeats write to the members row: advertisePorts adds to it.
     private readonly ports: Record<string, number>,
@@ -72,7 +78,8 @@ export class ClusterMember {
 
   static async join(options: ClusterMemberOptions): Promise<ClusterMember> {
     const { logger } = options;
-    const host = hostname();
+    // Checked before anything connects: a bad host starts nothing.
+    const host = options.advertiseHost !== undefined ? parseAdvertiseHost(options.advertiseHost) : hostname();
     const ports: Record<string, number> = { ...options.ports };
     const changes = new Map<string, OwnershipChangeCount>();
     const opened = await openPostgresBackend({

@@ -14,4 +14,6 @@ export const ClusterErrors = {
   BAD_PARTITION_COUNT: { code: "SB_CLUSTER_BAD_PARTITION_COUNT", status: 500 },
   /** Lease or heartbeat settings that cannot work (a heartbeat not shorter than the lease). */
   BAD_LEASE: { code: "SB_CLUSTER_BAD_LEASE", status: 500 },
+  /** `--advertise-host` is not a host name, IPv4 or IPv6 address (a URL, a port, a space): nothing was started. */
+  BAD_ADVERTISE_HOST: { code: "SB_CLUSTER_BAD_ADVERTISE_HOST", status: 500 },
 } as const satisfies Record<string, ErrorDefinition>;

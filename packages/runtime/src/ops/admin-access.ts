@@ -21,6 +21,14 @@ export function bindsLoopbackOnly(host: string): boolean {
 }
 
 /**
+ * Whether other instances dialling `advertised` (a cluster member's host) can never reach an
+ * admin server bound to `adminHost`: it binds loopback only and the address is not loopback.
+ */
+export function advertisesUnreachable(advertised: string, adminHost: string): boolean {
+  return bindsLoopbackOnly(adminHost) && !bindsLoopbackOnly(advertised);
+}
+
+/**
  * Refuses a configuration that would put the admin API, which moves and drops messages, on
  * the network without a token. Checked before anything starts.
  */

@@ -1,5 +1,6 @@
 import type { ClusterMember } from "../cluster/cluster-member.js";
 import type { ClusterStatus, PartitionStatus } from "../store/postgres/cluster-status.js";
+import { memberAdminUrl } from "./owner-admin-url.js";
 import { ThrottledRead } from "./throttled-read.js";
 
 /** The cluster as last read from the database, and when (this instance's clock). */
@@ -97,6 +98,8 @@ function membersView(reading: ClusterReading, member: ClusterMember) {
       self: row.instanceId === member.instanceId,
       host: row.host,
       ports: row.ports,
+      // Where this instance forwards admin actions on the member's addresses to.
+      adminUrl: memberAdminUrl(row) ?? null,
       startedAt: row.startedAt.toISOString(),
       lastHeartbeatAt: row.heartbeatAt.toISOString(),
       heartbeatAgeMs: row.heartbeatAgeMs,

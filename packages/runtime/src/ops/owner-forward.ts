@@ -4,8 +4,10 @@ import { AdminErrors } from "../errors/admin-errors.js";
 import { SwitchboardError } from "../errors/switchboard-error.js";
 import type { PartitionOwner } from "../store/postgres/cluster-status.js";
 import type { AddressRef } from "../store/records.js";
+import { bindsLoopbackOnly } from "./admin-access.js";
 import type { AdminContext } from "./admin-context.js";
 import type { AdminRequest } from "./admin-routes.js";
+import { memberAdminUrl } from "./owner-admin-url.js";
 
 /**
  * Marks a request one instance forwarded to another (its value: the forwarding instance). An
@@ -55,7 +57,7 @@ export async function forwardToOwner(
       facts,
     );
   }
-  const target = owner && owner.instanceId !== member.instanceId ? adminUrlOf(owner, member.host) : undefined;
+  const target = owner && owner.instanceId !== member.instanceId ? memberAdminUrl(owner) : undefined;
   if (!owner || !target) {
     throw new SwitchboardError(
       AdminErrors.OWNER_UNAVAILABLE,
@@ -81,8 +83,8 @@ export async function forwardToOwner(
   } catch (error) {
     throw new SwitchboardError(
       AdminErrors.OWNER_UNAVAILABLE,
-      `the owner of partition ${partition}, ${owner.instanceId} at ${target}, did not answer: ${reasonOf(error)}`,
-      { ...facts, owner: owner.instanceId },
+      `the owner of partition ${partition}, ${owner.instanceId} at ${target}, did not answer: ${reasonOf(error)}${remoteHint(target)}`,
+      { ...facts, owner: owner.instanceId, target },
     );
   }
   const headers: Record<string, string | number> = {
@@ -99,17 +101,15 @@ export async function forwardToOwner(
 }
 
 /**
- * Where the owner's admin server is: loopback when it runs on this machine (the admin port
- * binds 127.0.0.1 by default), its host name otherwise (its admin port must then bind beyond
- * loopback, with a token). Undefined without an admin port in its members row.
+ * What to check when an owner on another machine does not answer: the defaults (the machine's
+ * name, an admin port on 127.0.0.1) only work between instances on one machine.
  */
-function adminUrlOf(owner: PartitionOwner, ownHost: string): string | undefined {
-  const port = owner.ports.admin;
-  if (owner.host === undefined || typeof port !== "number" || !Number.isInteger(port) || port <= 0) {
-    return undefined;
-  }
-  const host = owner.host === ownHost ? "127.0.0.1" : owner.host;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+function remoteHint(target: string): string {
+  if (bindsLoopbackOnly(new URL(target).hostname)) return "";
+  return (
+    "; an instance on another machine is reached only if its admin server binds an interface the others " +
+    "can dial (--admin-host, with --admin-token) and it advertises that address (--advertise-host)"
+  );
 }
 
 function reasonOf(error: unknown): string {

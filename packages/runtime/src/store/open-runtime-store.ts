@@ -16,6 +16,8 @@ export interface ClusterOptions {
   readonly leaseMs?: number;
   /** Partition count of a new cluster (default 128); an existing cluster must match. */
   readonly partitions?: number;
+  /** The host other instances reach this one at (its members row); default the machine's name. */
+  readonly advertiseHost?: string;
 }
 
 export interface RuntimeStoreOptions {
@@ -52,7 +54,7 @@ export async function openRuntimeStore(options: RuntimeStoreOptions): Promise<Ru
     if (options.cluster) {
       throw new SwitchboardError(
         StoreErrors.BAD_URL,
-        "cluster settings (--instance-id, --lease) need a PostgreSQL store: pass --store postgres://...",
+        "cluster settings (--instance-id, --lease, --advertise-host) need a PostgreSQL store: pass --store postgres://...",
       );
     }
     const dataDir = resolve(options.dataDir);
