@@ -1,38 +1,29 @@
 /**
  * Runs the runtime-throughput switchboard cell once, in this process, and prints store and
  * dispatch counters (commits, units per commit, fsyncs/s). For profiling:
- *   node --conditions=development --import tsx --cpu-prof bench/support/profile-runtime.ts <keys> <c> <ms> [full|normal]
+ *   node --conditions=development --import tsx --cpu-prof bench/support/profile-runtime.ts <keys> <c> <ms> [full|normal|postgres]
+ * `postgres`: one cluster instance, alone, on a PostgreSQL database of its own (dropped after).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "../../packages/runtime/src/runtime.js";
+import { createBenchDatabase } from "./bench-database.js";
 import { runLoad } from "./load.js";
 import { startServerProcess, stopProcess } from "./processes.js";
+import { moduleYaml } from "./switchboard-cell.js";
 
 const [keys = "1000", concurrency = "64", durationMs = "3000", durability = "full"] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "switchboard-profile-"));
 const fn = await startServerProcess("sdk-counter-server.ts");
 const moduleFile = join(dir, "module.yaml");
-writeFileSync(
-  moduleFile,
-  [
-    "kind: io.statefun.endpoints.v2/http",
-    "spec:",
-    "  functions: bench/*",
-    `  urlPathTemplate: http://127.0.0.1:${fn.port}/{function.name}`,
-    "  transport:",
-    "    type: io.statefun.transports.v1/async",
-    "---",
-    "kind: io.statefun.playground.v1/ingress",
-    "spec: { port: 0 }",
-    "",
-  ].join("\n"),
-);
+writeFileSync(moduleFile, moduleYaml(fn.port));
+const database = durability === "postgres" ? await createBenchDatabase("profile") : undefined;
 const runtime = await Runtime.start({
   modules: [moduleFile],
   dataDir: join(dir, "data"),
   durability: durability === "normal" ? "normal" : "full",
+  ...(database ? { store: database.url, cluster: { instanceId: "profile" } } : {}),
 });
 const ingress = runtime.ingresses[0];
 if (!ingress) throw new Error("no ingress");
@@ -52,7 +43,7 @@ const cpu = process.cpuUsage(cpuBefore);
 const stats = runtime.dispatcher.stats();
 const fnCpu = procCpuMs(fn.child.pid) - fnBefore;
 const machine = machineBusyMs() - machineBefore;
-const commits = runtime.store.commits.stats();
+const commits = runtime.backend.stats();
 console.log(
   JSON.stringify(
     {
@@ -73,6 +64,7 @@ console.log(
 );
 await runtime.stop();
 await stopProcess(fn.child);
+await database?.drop();
 rmSync(dir, { recursive: true, force: true });
 
 /** utime + stime of a process in ms (from /proc, clock ticks of 10 ms). */

@@ -66,7 +66,8 @@ export async function switchboardCell(
   }
 }
 
-function moduleYaml(functionPort: number): string {
+/** bench/* on the function server at `functionPort` (async transport profile), and a playground ingress on a free port. */
+export function moduleYaml(functionPort: number): string {
   return [
     "kind: io.statefun.endpoints.v2/http",
     "spec:",
