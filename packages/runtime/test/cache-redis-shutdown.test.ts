@@ -5,8 +5,10 @@ import { Runtime } from "../src/runtime.js";
 import { UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { freePort, RedisProcess } from "./support/redis-process.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 5000, intervalMs: 25 };
 
 interface LogLine {
   readonly level: string;
@@ -34,14 +36,6 @@ async function readiness(admin: string): Promise<{ status: number; cache: unknow
   return { status: response.status, cache: body.checks.cache };
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 test("a clean Redis shutdown logs once and makes the runtime not ready until Redis is back", async (t) => {
   const redis = new RedisProcess(await freePort());
   await redis.start();
@@ -66,13 +60,14 @@ test("a clean Redis shutdown logs once and makes the runtime not ready until Red
   assert.equal(connected().length, 1);
 
   await redis.shutdown();
-  await until(async () => (await readiness(admin)).status === 503, "readiness to turn false");
+  await until("readiness to turn false", async () => (await readiness(admin)).status === 503, POLL);
   assert.deepEqual(await readiness(admin), { status: 503, cache: false });
   // Several refused reconnects (50 ms apart) happen meanwhile; none of them logs again.
   const attemptsBefore = lines.filter((line) => line.level === "debug").length;
   await until(
-    async () => lines.filter((line) => line.level === "debug").length >= attemptsBefore + 3,
     "reconnect attempts",
+    async () => lines.filter((line) => line.level === "debug").length >= attemptsBefore + 3,
+    POLL,
   );
   assert.equal(lost().length, 1, JSON.stringify(lines));
   assert.equal(
@@ -82,7 +77,7 @@ test("a clean Redis shutdown logs once and makes the runtime not ready until Red
   );
 
   await redis.start();
-  await until(async () => (await readiness(admin)).status === 200, "readiness to come back");
+  await until("readiness to come back", async () => (await readiness(admin)).status === 200, POLL);
   assert.deepEqual(await readiness(admin), { status: 200, cache: true });
   assert.equal(connected().length, 2, "one line when Redis is back");
   assert.equal(lost().length, 1);

@@ -13,6 +13,10 @@ import { RedisCacheBackend } from "../src/cache/redis-backend.js";
 import { CacheErrors } from "../src/errors/cache-errors.js";
 import { isError, SwitchboardError } from "../src/errors/switchboard-error.js";
 import { freePort, RedisProcess } from "./support/redis-process.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 5000, intervalMs: 25 };
 
 const SHARED_REDIS = "redis://127.0.0.1:6379";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -24,15 +28,6 @@ function rejectsWith(definition: { code: string }) {
     assert.ok(isError(error, definition as never), `expected ${definition.code}, got ${String(error)}`);
     return true;
   };
-}
-
-/** Polls `check` until true, a bounded number of times. */
-async function until(check: () => Promise<boolean> | boolean, what: string, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 /** A loader that counts its runs and, when gated, waits for release(). */
@@ -344,7 +339,7 @@ function cacheSuite(fixture: BackendFixture): void {
         answers.every((answer) => text(answer) === "v1"),
         "stale answers come at once",
       );
-      await until(() => refresh.runs === 1, "the background refresh to start");
+      await until("the background refresh to start", () => refresh.runs === 1, POLL);
       const during = await Promise.all(
         Array.from({ length: 20 }, () => c.getOrSet("k", 60_000, refresh.load, options)),
       );
@@ -354,7 +349,7 @@ function cacheSuite(fixture: BackendFixture): void {
       );
       assert.equal(refresh.runs, 1, "exactly one background refresh");
       refresh.release();
-      await until(async () => (await c.getString("k")) === "v2", "the refresh to land");
+      await until("the refresh to land", async () => (await c.getString("k")) === "v2", POLL);
       const fresh = await c.getOrSet(
         "k",
         60_000,
@@ -376,14 +371,14 @@ function cacheSuite(fixture: BackendFixture): void {
         throw new Error("still down");
       };
       assert.equal(text(await c.getOrSet("k", 1000, failing, options)), "v1");
-      await until(() => runs === 1, "the refresh to run");
+      await until("the refresh to run", () => runs === 1, POLL);
       await sleep(10);
       assert.equal(
         text(await c.getOrSet("k", 1000, () => "v2", options)),
         "v1",
         "still stale, refreshing again",
       );
-      await until(async () => (await c.getString("k")) === "v2", "the second refresh to land");
+      await until("the second refresh to land", async () => (await c.getString("k")) === "v2", POLL);
     });
 
     /** Two caches of one application on separate clients, as two runtime processes have. */
@@ -405,7 +400,7 @@ function cacheSuite(fixture: BackendFixture): void {
       const [a, b] = await twoInstances();
       const loader = countingLoader("computed", true);
       const first = Array.from({ length: 10 }, () => a.getOrSet("k", 60_000, loader.load));
-      await until(() => loader.runs === 1, "the first loader to start");
+      await until("the first loader to start", () => loader.runs === 1, POLL);
       const second = Array.from({ length: 10 }, () => b.getOrSet("k", 60_000, loader.load));
       await sleep(100); // time enough for the second instance to start a loader of its own
       loader.release();
@@ -425,7 +420,7 @@ function cacheSuite(fixture: BackendFixture): void {
         return new Promise<string>(() => {}); // its process is gone: it never stores anything
       });
       dying.catch(() => {});
-      await until(() => aStarted, "the first loader to start");
+      await until("the first loader to start", () => aStarted, POLL);
       await a.close(10);
       let bStartedAt = 0;
       const value = await b.getOrSet("k", 60_000, () => {
@@ -451,7 +446,7 @@ function cacheSuite(fixture: BackendFixture): void {
         throw new Error("upstream down");
       };
       const onA = Array.from({ length: 5 }, () => a.getOrSet("k", 60_000, failing));
-      await until(() => events.length === 1, "a's loader to start");
+      await until("a's loader to start", () => events.length === 1, POLL);
       const onB = b.getOrSet("k", 60_000, () => {
         events.push("b loads");
         return "ok";
@@ -476,7 +471,7 @@ function cacheSuite(fixture: BackendFixture): void {
       await sleep(100); // past the 40 ms TTL, inside the stale window
       const refresh = countingLoader("v2", true);
       assert.equal(text(await a.getOrSet("k", 60_000, refresh.load, options)), "v1");
-      await until(() => refresh.runs === 1, "a's refresh to start");
+      await until("a's refresh to start", () => refresh.runs === 1, POLL);
       const fromB = await Promise.all(
         Array.from({ length: 10 }, () => b.getOrSet("k", 60_000, refresh.load, options)),
       );
@@ -487,7 +482,7 @@ function cacheSuite(fixture: BackendFixture): void {
       await sleep(50); // time enough for a refresh of b's own to start
       assert.equal(refresh.runs, 1, "one refresh across both instances");
       refresh.release();
-      await until(async () => (await b.getString("k")) === "v2", "the refresh to land");
+      await until("the refresh to land", async () => (await b.getString("k")) === "v2", POLL);
       assert.equal(refresh.runs, 1);
       await a.close();
       await b.close();
@@ -742,6 +737,7 @@ describe("redis backend", () => {
 
     await redis.start();
     await until(
+      "the cache to reconnect",
       async () => {
         try {
           await c.set("k", "after");
@@ -751,8 +747,7 @@ describe("redis backend", () => {
           return false;
         }
       },
-      "the cache to reconnect",
-      400,
+      { intervalMs: 25 },
     );
     assert.equal(await c.getString("k"), "after", "scripts are loaded again on the new server");
     assert.equal((await c.setIf("k", "cas", { equal: "after" })).stored, true);
@@ -796,6 +791,7 @@ describe("redis backend", () => {
 
     redis.resume();
     await until(
+      "the cache to answer again",
       async () => {
         try {
           await c.get("k");
@@ -804,8 +800,7 @@ describe("redis backend", () => {
           return false;
         }
       },
-      "the cache to answer again",
-      400,
+      { intervalMs: 25 },
     );
     // The writes that timed out may or may not have been applied (they reached the server's
     // socket before it froze); what matters is that the cache works again.

@@ -8,6 +8,7 @@ import { initProject } from "../src/cli/init-command.js";
 import { Store } from "../src/store/store.js";
 import { decodeInt } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const run = promisify(execFile);
 const REPO = new URL("../../../", import.meta.url).pathname;
@@ -22,14 +23,6 @@ async function initialised(t: TestContext): Promise<string> {
   assert.match(stdout, /npm install\n {2}npm start {5}\(or: npm run dev, npm test\)/);
   symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
-}
-
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 interface ProjectManifest {
@@ -150,8 +143,9 @@ test("the new project runs under switchboard run: a message reaches the egress a
     stderr += chunk.toString();
   });
   await until(
-    () => stdout.includes("switchboard is running") || child.exitCode !== null,
     "the runtime to start",
+    () => stdout.includes("switchboard is running") || child.exitCode !== null,
+    { timeoutMs: 60_000, intervalMs: 50 },
   );
   const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout)?.[1];
   const web = /web\s+(http:\/\/127\.0\.0\.1:\d+)\/functions/.exec(stdout)?.[1];

@@ -11,6 +11,10 @@ import { Store } from "../src/store/store.js";
 import { PLAYGROUND_INGRESS, UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000 };
 
 const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
@@ -48,14 +52,6 @@ async function startHeldFunction() {
         server.closeAllConnections();
       }),
   };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 test("switchboard run prints where it listens, drains in-flight batches on SIGTERM, exits 0 and loses nothing acknowledged", async (t) => {
@@ -96,8 +92,9 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   await until(
-    () => stdout.includes("switchboard is running") || child.exitCode !== null,
     "the runtime to start",
+    () => stdout.includes("switchboard is running") || child.exitCode !== null,
+    POLL,
   );
   const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\/<namespace>\/<name>\/<id>/.exec(stdout)?.[1];
   assert.ok(ingress, `stdout names the ingress URL:\n${stdout}\n${stderr}`);
@@ -113,11 +110,11 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
     return response.status;
   };
   for (const id of ["a", "b", "c"]) assert.equal(await post(id, 1), 202);
-  await until(() => fn.received.length === 3, "three batches in flight");
+  await until("three batches in flight", () => fn.received.length === 3, POLL);
   assert.equal(await post("a", 2), 202, "a second message for a waits in its backlog");
 
   child.kill("SIGTERM");
-  await until(() => stdout.includes("SIGTERM: draining"), "the drain to begin");
+  await until("the drain to begin", () => stdout.includes("SIGTERM: draining"), POLL);
   // The batches are still in flight; answering them now is what the drain must wait for.
   fn.release();
   assert.equal(await exited, 0, `exit code (stderr: ${stderr})`);
@@ -132,7 +129,7 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
   // Restarted, the runtime delivers what was acknowledged and not yet applied, exactly once.
   const runtime = await Runtime.start({ modules: [file], dataDir });
   t.after(() => runtime.stop());
-  await until(() => runtime.store.messages.count() === 0, "the backlog to drain after restart");
+  await until("the backlog to drain after restart", () => runtime.store.messages.count() === 0, POLL);
   await runtime.dispatcher.settled();
   assert.deepEqual(
     ["a", "b", "c"].map((id) =>

@@ -14,6 +14,10 @@ import { metricValue, type Sample, scrape } from "./support/metrics-text.js";
 import { writeModuleYaml } from "./support/module-yaml.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000, intervalMs: 20 };
 
 interface MemberJson {
   readonly instanceId: string;
@@ -98,20 +102,6 @@ async function call<Body>(
   };
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Options one instance starts with beyond the shared ones. */
 interface InstanceOptions {
   readonly advertiseHost?: string;
@@ -152,10 +142,10 @@ async function twoInstances(
   };
   const a = await start("a");
   const b = await start("b");
-  await until("the partitions are shared", () =>
-    a.cluster?.ownedCount() === PARTITIONS / 2 && b.cluster?.ownedCount() === PARTITIONS / 2
-      ? true
-      : undefined,
+  await until(
+    "the partitions to be shared",
+    () => a.cluster?.ownedCount() === PARTITIONS / 2 && b.cluster?.ownedCount() === PARTITIONS / 2,
+    POLL,
   );
   return { a, b };
 }
@@ -175,8 +165,10 @@ function idOwnedBy(owner: Runtime, prefix: string): string {
 async function suspendOn(via: Runtime, owner: Runtime, id: string) {
   const response = await fetch(`${via.ingresses[0]?.url}/${FN}/${id}`, { method: "POST", body: "x" });
   assert.equal(response.status, 202);
-  return until(`${FN}/${id} is suspended on its owner`, () =>
-    owner.dispatcher.suspendedAddresses().find((entry) => entry.address === `${FN}/${id}`),
+  return until(
+    `${FN}/${id} to be suspended on its owner`,
+    () => owner.dispatcher.suspendedAddresses().find((entry) => entry.address === `${FN}/${id}`),
+    POLL,
   );
 }
 
@@ -188,7 +180,7 @@ test("/api/cluster answers the same members, owners, epochs and lag on every ins
 
   const owners = (view: ClusterJson) => view.partitions?.map((row) => [row.partition, row.owner, row.epoch]);
   const [viewA, viewB] = await until(
-    "both views show the shared partitions and the queued message",
+    "both views to show the shared partitions and the queued message",
     async () => {
       const [fromA, fromB] = await Promise.all([
         call<ClusterJson>(`${admin(a)}/api/cluster`),
@@ -201,6 +193,7 @@ test("/api/cluster answers the same members, owners, epochs and lag on every ins
         view.partitions?.[partition]?.queued === 1;
       return settled(fromA.body) && settled(fromB.body) ? [fromA.body, fromB.body] : undefined;
     },
+    POLL,
   );
 
   assert.equal(viewA.instanceId, "a");
@@ -275,19 +268,24 @@ test("retry and dead-letter sent to an instance that does not own the address ac
   assert.equal((await call(`${path}/retry`, { method: "POST" })).status, 401);
 
   // A retry now: the owner tries again before the suspension's backoff would have.
-  const before = await until("a retry that is more than a second away", () => {
-    const entry = b.dispatcher.suspendedAddresses().find((row) => row.address === `${FN}/${id}`);
-    return entry && entry.failures >= 2 && entry.retryAt - Date.now() > 1000 ? entry : undefined;
-  });
+  const before = await until(
+    "a retry that is more than a second away",
+    () => {
+      const entry = b.dispatcher.suspendedAddresses().find((row) => row.address === `${FN}/${id}`);
+      return entry && entry.failures >= 2 && entry.retryAt - Date.now() > 1000 ? entry : undefined;
+    },
+    POLL,
+  );
   const retried = await call(`${path}/retry`, { method: "POST", token: TOKEN });
   assert.equal(retried.status, 202);
   assert.equal(retried.answeredBy, "b");
   assert.deepEqual(retried.body, { address: `${FN}/${id}`, retrying: true });
-  await until("the owner retried", () =>
-    (b.dispatcher.suspendedAddresses().find((row) => row.address === `${FN}/${id}`)?.failures ?? 0) >
-    before.failures
-      ? true
-      : undefined,
+  await until(
+    "the owner to retry",
+    () =>
+      (b.dispatcher.suspendedAddresses().find((row) => row.address === `${FN}/${id}`)?.failures ?? 0) >
+      before.failures,
+    POLL,
   );
   assert.ok(Date.now() < before.retryAt, "the retry came from the action, not the backoff");
 
@@ -300,13 +298,19 @@ test("retry and dead-letter sent to an instance that does not own the address ac
   assert.equal(looped.status, 503);
   assert.equal(looped.body.error.code, "SB_ADMIN_OWNER_UNAVAILABLE");
 
-  const moved = await until("the dead-letter action finds no batch in flight", async () => {
-    const answer = await call<{ moved?: number; error?: { code: string } }>(`${path}/dead-letter`, {
-      method: "POST",
-      token: TOKEN,
-    });
-    return answer.status === 409 && answer.body.error?.code === "SB_ADMIN_ADDRESS_BUSY" ? undefined : answer;
-  });
+  const moved = await until(
+    "the dead-letter action to find no batch in flight",
+    async () => {
+      const answer = await call<{ moved?: number; error?: { code: string } }>(`${path}/dead-letter`, {
+        method: "POST",
+        token: TOKEN,
+      });
+      return answer.status === 409 && answer.body.error?.code === "SB_ADMIN_ADDRESS_BUSY"
+        ? undefined
+        : answer;
+    },
+    POLL,
+  );
   assert.equal(moved.status, 200, JSON.stringify(moved.body));
   assert.equal(moved.answeredBy, "b");
   assert.equal(moved.body.moved, 1);
@@ -353,10 +357,14 @@ test("an instance started with an advertise host is listed under it and forwarde
   // (loopback, 127.0.0.1), it would not answer.
   const { a, b } = await twoInstances(t, { a: { advertiseHost: "127.0.0.2", adminHost: "127.0.0.2" } });
   assert.equal(admin(a), `http://127.0.0.2:${a.ops.adminPort}`);
-  const members = await until("both admin ports are registered", async () => {
-    const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
-    return view.members.every((member) => member.ports.admin) ? view.members : undefined;
-  });
+  const members = await until(
+    "both admin ports to be registered",
+    async () => {
+      const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
+      return view.members.every((member) => member.ports.admin) ? view.members : undefined;
+    },
+    POLL,
+  );
   assert.deepEqual(
     members.map((member) => [member.instanceId, member.host, member.adminUrl]),
     [
@@ -393,10 +401,14 @@ test("an owner advertised where it cannot be reached: /api/cluster shows where, 
     ),
     warnings.join("\n"),
   );
-  const memberA = await until("a's admin port is registered", async () => {
-    const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
-    return view.members.find((member) => member.instanceId === "a" && member.ports.admin);
-  });
+  const memberA = await until(
+    "a's admin port to be registered",
+    async () => {
+      const view = (await call<ClusterJson>(`${admin(b)}/api/cluster`)).body;
+      return view.members.find((member) => member.instanceId === "a" && member.ports.admin);
+    },
+    POLL,
+  );
   assert.equal(memberA.adminUrl, `http://owner-a.invalid:${a.ops.adminPort}`);
 
   const id = idOwnedBy(a, "unreachable");
@@ -429,11 +441,15 @@ test("a member's admin URL: loopback on this machine, its advertised host otherw
 test("the cluster gauges show in /metrics on every instance", async (t) => {
   const { a, b } = await twoInstances(t);
   const scraped = (runtime: Runtime) =>
-    until("the cluster figures are read", async () => {
-      const samples = await scrape(admin(runtime));
-      const live = samples.find((sample) => sample.name === "switchboard_cluster_members_live");
-      return live?.value === 2 ? samples : undefined;
-    });
+    until(
+      "the cluster figures to be read",
+      async () => {
+        const samples = await scrape(admin(runtime));
+        const live = samples.find((sample) => sample.name === "switchboard_cluster_members_live");
+        return live?.value === 2 ? samples : undefined;
+      },
+      POLL,
+    );
   const value = (samples: readonly Sample[], name: string, labels?: Record<string, string>) =>
     metricValue(samples, name, labels);
   for (const runtime of [a, b]) {

@@ -14,6 +14,10 @@ import type { NewMessage } from "../src/store/records.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { type Behaviour, decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { namespaceRouter } from "./support/test-router.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000, intervalMs: 50 };
 
 const FN = "test/ordered";
 
@@ -110,14 +114,6 @@ function message(id: string, value: number): NewMessage {
   return { target: { fn: FN, id }, argument: { typename: INT, hasValue: true, value: encodeInt(value) } };
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function stateOf(instance: Instance, id: string): Promise<{ last: number; bad: number }> {
   const values = await instance.member.backend.state.read({ fn: FN, id }, Date.now());
   return { last: decodeInt(values.get("last")?.value), bad: decodeInt(values.get("bad")?.value) };
@@ -129,8 +125,11 @@ async function allApplied(instance: Instance, keys: readonly string[], last: num
 }
 
 async function balanced(instances: readonly Instance[]): Promise<void> {
-  await until("the partitions are shared", async () =>
-    instances.every((instance) => instance.member.ownership.owned().length === 16 / instances.length),
+  await until(
+    "the partitions to be shared",
+    async () =>
+      instances.every((instance) => instance.member.ownership.owned().length === 16 / instances.length),
+    POLL,
   );
 }
 
@@ -150,7 +149,7 @@ test("two instances apply every message exactly once and in order, whichever ins
       }
     }),
   );
-  await until("every message is applied", () => allApplied(a, keys, perKey));
+  await until("every message to be applied", () => allApplied(a, keys, perKey), POLL);
   for (const key of keys) assert.deepEqual(await stateOf(a, key), { last: perKey, bad: 0 }, key);
   const applied = a.dispatcher.stats().applied + b.dispatcher.stats().applied;
   assert.equal(applied, keys.length * perKey, "each message applied once across the instances");
@@ -180,8 +179,14 @@ test("a graceful leave hands the partitions over at once, and the other instance
   assert.ok(onB.length > 0, "some keys are b's");
   const left = performance.now();
   await b.stop();
-  await until("a owns every partition", async () => a.member.ownership.owned().length === 16, 2500);
-  await until("b's queued messages are applied by a", () => allApplied(a, keys, 2), 5000);
+  await until("a to own every partition", async () => a.member.ownership.owned().length === 16, {
+    ...POLL,
+    timeoutMs: 2500,
+  });
+  await until("b's queued messages to be applied by a", () => allApplied(a, keys, 2), {
+    ...POLL,
+    timeoutMs: 5000,
+  });
   const tookOverMs = performance.now() - left;
   assert.ok(tookOverMs < 3000, `took over in ${Math.round(tookOverMs)} ms, under the 3 s lease`);
   for (const key of keys) assert.deepEqual(await stateOf(a, key), { last: 2, bad: 0 }, key);
@@ -210,7 +215,7 @@ test("an instance joining mid-load takes its share at once, and every message is
   const rebalancedMs = performance.now() - joined;
   assert.ok(rebalancedMs < 3000, `rebalanced in ${Math.round(rebalancedMs)} ms, without waiting for a lease`);
   await load;
-  await until("every message is applied", () => allApplied(a, keys, perKey));
+  await until("every message to be applied", () => allApplied(a, keys, perKey), POLL);
   for (const key of keys) assert.deepEqual(await stateOf(a, key), { last: perKey, bad: 0 }, key);
   assert.equal(a.dispatcher.stats().applied + b.dispatcher.stats().applied, keys.length * perKey);
   assert.ok(b.dispatcher.stats().applied > 0, "the newcomer dispatched its share");

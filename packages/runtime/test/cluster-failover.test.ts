@@ -7,6 +7,10 @@ import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { ChildInstance, type ChildLine } from "./support/cluster/child-instance.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000, intervalMs: 25 };
 
 const PARTITIONS = 16;
 const LEASE_MS = 1500;
@@ -38,20 +42,16 @@ async function setUp(
     ...timings,
   });
   const split = await child.waitFor((line) => line.type === "owned" && owned(line).length === PARTITIONS / 2);
-  await until(() => local?.owned().length === PARTITIONS / 2);
+  await until(
+    "the local instance to hold half the partitions",
+    () => local?.owned().length === PARTITIONS / 2,
+    POLL,
+  );
   return { store, local, child, childHeld: owned(split) };
 }
 
 function owned(line: ChildLine): PartitionLease[] {
   return line.partitions as PartitionLease[];
-}
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(25);
-  }
 }
 
 test("a killed instance's partitions move to the live one after its lease, with higher epochs", async (t) => {
@@ -61,7 +61,7 @@ test("a killed instance's partitions move to the live one after its lease, with 
     Array.from({ length: PARTITIONS }, (_, i) => i),
   );
   await child.kill();
-  await until(() => local.owned().length === PARTITIONS);
+  await until("the live instance to take every partition", () => local.owned().length === PARTITIONS, POLL);
   for (const lease of childHeld) {
     assert.ok((local.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
   }
@@ -74,7 +74,7 @@ test("a killed instance's partitions are taken as its leases run out, not up to 
   const { local, child } = await setUp(t, "failover_expiry", timings);
   const killedAt = performance.now();
   await child.kill();
-  await until(() => local.owned().length === PARTITIONS);
+  await until("the live instance to take every partition", () => local.owned().length === PARTITIONS, POLL);
   const tookMs = performance.now() - killedAt;
   assert.ok(tookMs < timings.leaseMs + 800, `taken ${Math.round(tookMs)} ms after the kill`);
 });
@@ -90,7 +90,7 @@ test("a paused instance whose partitions were taken cannot commit with its old e
   const { store, local, child, childHeld } = await setUp(t, "failover_pause");
   const victim = childHeld[0] as PartitionLease;
   child.signal("SIGSTOP");
-  await until(() => local.owned().length === PARTITIONS);
+  await until("the live instance to take every partition", () => local.owned().length === PARTITIONS, POLL);
   assert.ok((local.epochOf(victim.partition) ?? 0) > victim.epoch);
 
   const from = child.lines.length;
@@ -158,17 +158,26 @@ test("an instance cut off from the database stops serving by its own clock, and 
   };
   const cut = await start(viaProxy.toString(), "cut");
   const steady = await start(database.url, "steady");
-  await until(() => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2);
+  await until(
+    "the partitions to be shared",
+    () => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2,
+    POLL,
+  );
 
   proxy.freeze();
-  await until(() => cut.owned().length === 0);
+  await until("the cut-off instance to drop its leases", () => cut.owned().length === 0, POLL);
   assert.deepEqual(reasons.slice(-1), ["expired"], "dropped by its own clock, not told by the database");
-  await until(() => steady.owned().length === PARTITIONS);
+  await until(
+    "the steady instance to take every partition",
+    () => steady.owned().length === PARTITIONS,
+    POLL,
+  );
 
   proxy.thaw();
   await until(
+    "the partitions to be shared again",
     () => cut.owned().length === PARTITIONS / 2 && steady.owned().length === PARTITIONS / 2,
-    30_000,
+    { ...POLL, timeoutMs: 30_000 },
   );
 
   // Cut off again, a graceful stop cannot hand over, but it must not hang either: every
@@ -217,11 +226,14 @@ test("a lone instance cut off for longer than its lease serves its partitions ag
   assert.equal(before.length, PARTITIONS);
 
   proxy.freeze();
-  await until(() => alone?.owned().length === 0);
+  await until("the cut-off instance to drop its leases", () => alone?.owned().length === 0, POLL);
   assert.equal(reasons.at(-1), "expired");
   // Nobody took the partitions meanwhile: the database still has them leased to this instance.
   proxy.thaw();
-  await until(() => alone?.owned().length === PARTITIONS, 30_000);
+  await until("the instance to take its partitions back", () => alone?.owned().length === PARTITIONS, {
+    ...POLL,
+    timeoutMs: 30_000,
+  });
   for (const lease of before)
     assert.ok((alone.epochOf(lease.partition) ?? 0) > lease.epoch, `partition ${lease.partition}`);
 });

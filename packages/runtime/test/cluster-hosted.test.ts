@@ -13,6 +13,7 @@ import { freePort } from "./support/function-server.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { WEB_MODULE } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const GREETER = new URL("../../../examples/greeter/functions.ts", import.meta.url).pathname;
 const PARTITIONS = 8;
@@ -60,14 +61,6 @@ async function startInstance(
   };
 }
 
-async function until(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 test("every instance runs the hosted module: stateful functions on their owners, web functions anywhere", async (t) => {
   const started: Runtime[] = [];
   // Registered before the database's drop, so the instances stop while it still exists.
@@ -78,10 +71,11 @@ test("every instance runs the hosted module: stateful functions on their owners,
   const a = await startInstance(t, url, "a", started);
   const b = await startInstance(t, url, "b", started);
   await until(
-    "the partitions are shared",
+    "the partitions to be shared",
     () =>
       a.runtime.cluster?.ownedCount() === PARTITIONS / 2 &&
       b.runtime.cluster?.ownedCount() === PARTITIONS / 2,
+    { timeoutMs: 20_000, intervalMs: 20 },
   );
 
   // Each person is greeted three times, through a, b and a again: order is acknowledgement order.

@@ -12,6 +12,10 @@ import { parseStoreUrl } from "../src/store/postgres/store-url.js";
 import type { NewMessage } from "../src/store/records.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { intervalMs: 20 };
 
 const PARTITIONS = 8;
 
@@ -20,14 +24,6 @@ function message(fn: string, id: string, text = "hi"): NewMessage {
     target: { fn, id },
     argument: { typename: "t/s", hasValue: true, value: new TextEncoder().encode(text) },
   };
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(20);
-  }
 }
 
 async function setUp(t: TestContext, label: string) {
@@ -70,7 +66,7 @@ test("a committed ingress insert notifies each of its partitions once; a rolled-
     /abandon the group/,
   );
   const seqs = await store.transaction((transaction) => appendMessages(transaction, batch, PARTITIONS, 1234));
-  await until(() => notified.length >= expected.length);
+  await until("a notification for every partition written", () => notified.length >= expected.length, POLL);
   await sleep(100);
   assert.deepEqual(
     [...notified].sort(),
@@ -118,7 +114,7 @@ test("each partition's notification carries the lowest seq the transaction added
   // A message of another partition goes first, so neither partition's lowest seq is the statement's.
   const batch = [elsewhere, b1, a1, b2, a2] as NewMessage[];
   const seqs = await appendMessages(store.pool, batch, PARTITIONS);
-  await until(() => heard.length >= 2);
+  await until("both partitions to be heard", () => heard.length >= 2, POLL);
   await sleep(100);
   assert.deepEqual(
     [...heard].sort((x, y) => x.partition - y.partition),
@@ -132,7 +128,7 @@ test("each partition's notification carries the lowest seq the transaction added
   // A NOTIFY without a seq (sent by hand, or by an older writer) says "look from the start".
   heard.length = 0;
   await store.pool.query("SELECT pg_notify('sb_partition_2', ''), pg_notify('sb_partition_6', '12x')");
-  await until(() => heard.length >= 2);
+  await until("both partitions to be heard", () => heard.length >= 2, POLL);
   assert.deepEqual(
     heard.map((entry) => entry.minSeq),
     [undefined, undefined],
@@ -156,7 +152,7 @@ test("the listener hears only the partitions it listens to, and nothing after un
   ) as NewMessage;
   await listener.listen([partition]);
   await store.transaction((transaction) => appendMessages(transaction, [other, target], PARTITIONS));
-  await until(() => notified.length > 0);
+  await until("the notification", () => notified.length > 0, POLL);
   await sleep(100);
   assert.deepEqual(notified, [partition]);
 
@@ -183,7 +179,7 @@ test("a listener whose connection is killed reconnects, asks for a catch-up, and
   ) as NewMessage;
   await store.transaction((transaction) => appendMessages(transaction, [missed], PARTITIONS));
 
-  await until(() => catchUps.length > 0);
+  await until("the catch-up", () => catchUps.length > 0, POLL);
   assert.deepEqual(catchUps, [partitions]);
   assert.equal(listener.connected, true);
   const found = await readMessagesAfter(store.pool, catchUps[0] ?? [], 0, 100);
@@ -195,7 +191,7 @@ test("a listener whose connection is killed reconnects, asks for a catch-up, and
 
   const before = notified.length;
   await store.transaction((transaction) => appendMessages(transaction, [missed], PARTITIONS));
-  await until(() => notified.length > before);
+  await until("a notification after the catch-up", () => notified.length > before, POLL);
   assert.equal(notified.at(-1), 3);
 });
 
@@ -232,14 +228,14 @@ test("a listener behind a network that silently stops carrying data notices it, 
   await listener.listen([2]);
 
   proxy.freeze();
-  await until(() => !listener?.connected);
+  await until("the listener to notice it is cut off", () => !listener?.connected, POLL);
   assert.ok(errors.length > 0, "the failed health check was reported");
   await store.transaction((transaction) => appendMessages(transaction, [target], PARTITIONS));
   proxy.thaw();
-  await until(() => catchUps.length > 0, 20_000);
+  await until("the catch-up after reconnecting", () => catchUps.length > 0, { ...POLL, timeoutMs: 20_000 });
   assert.deepEqual(catchUps[0], [2]);
   const before = notified.length;
   await store.transaction((transaction) => appendMessages(transaction, [target], PARTITIONS));
-  await until(() => notified.length > before);
+  await until("a notification after reconnecting", () => notified.length > before, POLL);
   assert.equal(notified.at(-1), 2);
 });

@@ -8,6 +8,10 @@ import { appendMessages } from "../src/store/postgres/ingress-messages.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import type { NewMessage } from "../src/store/records.js";
 import { createTestDatabase } from "./support/postgres-database.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { intervalMs: 20 };
 
 const PARTITIONS = 8;
 
@@ -15,14 +19,6 @@ interface Wakeup {
   readonly partitions: readonly number[];
   readonly reason: WakeupReason;
   readonly minSeq?: number;
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(20);
-  }
 }
 
 /** An address whose partition is `partition`. */
@@ -82,7 +78,7 @@ test("the owner of a partition is woken by its messages, and a partition handed 
   const b = await cluster.member("b");
   await a.ownership.tick();
   await b.ownership.tick();
-  await until(() => b.wakeups.length > 0);
+  await until("b's wakeup for the partitions it gained", () => b.wakeups.length > 0, POLL);
   assert.deepEqual(b.wakeups, [{ partitions: [4, 5, 6, 7], reason: "gained" }]);
 
   a.wakeups.length = 0;
@@ -90,20 +86,24 @@ test("the owner of a partition is woken by its messages, and a partition handed 
   const [in1, in6] = await a.store.transaction((transaction) =>
     appendMessages(transaction, [messageFor(1), messageFor(6)], PARTITIONS),
   );
-  await until(() => a.wakeups.length > 0 && b.wakeups.length > 0);
+  await until("a wakeup on each instance", () => a.wakeups.length > 0 && b.wakeups.length > 0, POLL);
   await sleep(100);
   assert.deepEqual(a.wakeups, [{ partitions: [1], reason: "notified", minSeq: in1 }]);
   assert.deepEqual(b.wakeups, [{ partitions: [6], reason: "notified", minSeq: in6 }]);
 
   await b.ownership.stop();
   await a.ownership.tick();
-  await until(() => a.wakeups.some((wakeup) => wakeup.reason === "gained"));
+  await until(
+    "a's wakeup for the partitions it gained",
+    () => a.wakeups.some((wakeup) => wakeup.reason === "gained"),
+    POLL,
+  );
   assert.deepEqual(a.wakeups.at(-1), { partitions: [4, 5, 6, 7], reason: "gained" });
   b.wakeups.length = 0;
   const [again6] = await b.store.transaction((transaction) =>
     appendMessages(transaction, [messageFor(6)], PARTITIONS),
   );
-  await until(() => a.wakeups.at(-1)?.reason === "notified");
+  await until("a's wakeup for the notification", () => a.wakeups.at(-1)?.reason === "notified", POLL);
   assert.deepEqual(a.wakeups.at(-1), { partitions: [6], reason: "notified", minSeq: again6 });
   await sleep(100);
   assert.deepEqual(b.wakeups, [], "the former owner hears nothing");
@@ -111,7 +111,7 @@ test("the owner of a partition is woken by its messages, and a partition handed 
   // A notification without a seq wakes the owner all the same, with no minSeq: look from the start.
   a.wakeups.length = 0;
   await a.store.pool.query("SELECT pg_notify('sb_partition_3', '')");
-  await until(() => a.wakeups.length > 0);
+  await until("a's wakeup", () => a.wakeups.length > 0, POLL);
   assert.deepEqual(a.wakeups, [{ partitions: [3], reason: "notified" }]);
 });
 
@@ -143,7 +143,17 @@ test("instances that listen rebalance as soon as another joins or stops, not at 
   assert.equal(a.owned().length, PARTITIONS);
   const b = await member("b");
   // b's join made a release its surplus, and a's release made b take it.
-  await until(() => a.owned().length === PARTITIONS / 2 && b.owned().length === PARTITIONS / 2, 5000);
+  await until(
+    "the partitions to be shared",
+    () => a.owned().length === PARTITIONS / 2 && b.owned().length === PARTITIONS / 2,
+    {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    },
+  );
   await b.stop();
-  await until(() => a.owned().length === PARTITIONS, 5000);
+  await until("a to take every partition", () => a.owned().length === PARTITIONS, {
+    ...POLL,
+    timeoutMs: 5000,
+  });
 });

@@ -13,6 +13,7 @@ import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const PARTITIONS = 8;
 const EGRESS = "test/out";
@@ -37,13 +38,6 @@ function capturingLogger(lines: LogLine[]): Logger {
     child: () => logger,
   };
   return logger;
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 1000 && !condition(); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.ok(condition(), `timed out waiting for ${what}`);
 }
 
 function records(count: number, from = 0): NewEgressRecord[] {
@@ -94,7 +88,7 @@ test("a deliverer drains the outbox in order, a page per store read, deleting ea
     capturingLogger([]),
   );
   deliverer.wake();
-  await until(() => delivered.length === 250, "250 deliveries");
+  await until("250 deliveries", () => delivered.length === 250);
   await deliverer.stop();
   assert.deepEqual(
     delivered,
@@ -121,7 +115,7 @@ test("a failed delivery leaves the record in the outbox and is retried with back
     { initialMs: 5, maxMs: 20 },
   );
   deliverer.wake();
-  await until(() => delivered.length === 2, "both records delivered");
+  await until("both records delivered", () => delivered.length === 2);
   await deliverer.stop();
   assert.deepEqual(delivered, ["0", "1"], "in order, the first one retried until it went through");
   assert.equal(lines.filter((line) => line.level === "warn").length, 2, "one warning per failure");
@@ -190,7 +184,7 @@ test("a deliverer that lost a partition leaves its records to the new owner, whi
     );
   const atA = deliverer(a.backend, byA, capturingLogger(lines));
   atA.wake();
-  await until(() => byA.length === 3, "a's three deliveries");
+  await until("a's three deliveries", () => byA.length === 3);
   await atA.stop();
   assert.deepEqual(
     byA,
@@ -207,7 +201,7 @@ test("a deliverer that lost a partition leaves its records to the new owner, whi
   const byB: string[] = [];
   const atB = deliverer(b.backend, byB, capturingLogger([]));
   atB.wake();
-  await until(() => byB.length === 2, "b's two deliveries");
+  await until("b's two deliveries", () => byB.length === 2);
   await atB.stop();
   assert.deepEqual(byB, ["0", "1"], "the new owner delivers the record a delivered too: at least once");
   assert.equal(await b.backend.egress.count(), 0);

@@ -14,16 +14,9 @@ import { startFunctionServer } from "./support/function-server.js";
 import { PLAYGROUND_INGRESS, writeModuleYaml } from "./support/module-yaml.js";
 import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function residentMegabytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
@@ -80,8 +73,9 @@ test("switchboard run with a failing endpoint and a thousand backlogged addresse
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   await until(
-    () => output.includes("switchboard is running") || child.exitCode !== null,
     "the runtime to start",
+    () => output.includes("switchboard is running") || child.exitCode !== null,
+    { timeoutMs: 30_000, intervalMs: 20 },
   );
   const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
   assert.ok(ingress, `the ingress URL is printed:\n${output}`);
@@ -111,7 +105,10 @@ test("switchboard run with a failing endpoint and a thousand backlogged addresse
     }
   }
   for (let index = 0; index < 100; index++) assert.equal(await post("up/counter", `u${index % 20}`), 202);
-  await until(() => upInvocations >= 20, "the healthy endpoint's addresses to be served during the outage");
+  await until("the healthy endpoint's addresses to be served during the outage", () => upInvocations >= 20, {
+    timeoutMs: 30_000,
+    intervalMs: 20,
+  });
   const rss = residentMegabytes(child.pid as number);
   assert.ok(rss < 400, `resident memory stays bounded during the outage (${rss.toFixed(0)} MB)`);
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -138,7 +135,10 @@ test("switchboard run with a failing endpoint and a thousand backlogged addresse
   failing.down = false;
   const runtime = await Runtime.start({ modules: [file], dataDir });
   t.after(() => runtime.stop());
-  await until(() => runtime.store.messages.count() === 0, "the stored backlog to drain", 60_000);
+  await until("the stored backlog to drain", () => runtime.store.messages.count() === 0, {
+    timeoutMs: 60_000,
+    intervalMs: 20,
+  });
   await runtime.dispatcher.settled();
   for (const [key, expected] of sent) {
     const slash = key.lastIndexOf("/");

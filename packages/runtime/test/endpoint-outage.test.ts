@@ -11,14 +11,10 @@ import { type FunctionServer, startFunctionServer } from "./support/function-ser
 import { type Behaviour, decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
 import { namespaceRouter, testTransportOptions } from "./support/test-router.js";
+import { until } from "./support/until.js";
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 30_000 };
 
 /** Counts "count" per invocation and records any message that arrives out of order. */
 function orderedCounter(violations: string[]): Behaviour {
@@ -113,15 +109,17 @@ test("an endpoint failing for a thousand addresses is backed off as a whole: few
       await Promise.all(ids.slice(start, start + 100).map((id) => send("flaky/counter", id)));
     }
   }
-  await until(() => dispatcher.endpointsDown().length === 1, "the endpoint to be marked down");
-  await until(() => dispatcher.stats().inFlight <= 1, "calls to the failing endpoint to be abandoned", 5000);
+  await until("the endpoint to be marked down", () => dispatcher.endpointsDown().length === 1, POLL);
+  await until("calls to the failing endpoint to be abandoned", () => dispatcher.stats().inFlight <= 1, {
+    timeoutMs: 5000,
+  });
 
   // While it is down: only probes reach it, and the other endpoint's addresses flow as usual.
   const requestsBefore = flakyServer.requests;
   const held: number[] = [];
   const sampler = setInterval(() => held.push(dispatcher.stats().addresses), 5);
   for (let index = 0; index < 200; index++) await send("steady/counter", `s${index % 50}`);
-  await until(() => count("steady/counter/s0") === 4, "the other endpoint's messages to be applied");
+  await until("the other endpoint's messages to be applied", () => count("steady/counter/s0") === 4, POLL);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   clearInterval(sampler);
   const probeRequests = flakyServer.requests - requestsBefore;
@@ -137,7 +135,7 @@ test("an endpoint failing for a thousand addresses is backed off as a whole: few
   for (const id of ids.slice(0, 100)) await send("flaky/counter", id);
 
   flakyServer.down = false;
-  await until(() => store.messages.count() === 0, "the whole backlog to be applied after recovery");
+  await until("the whole backlog to be applied after recovery", () => store.messages.count() === 0, POLL);
   await dispatcher.settled();
   for (const [key, expected] of sent) assert.equal(count(key), expected, `${key} applied exactly once each`);
   assert.deepEqual(violations, [], "every address saw its messages in order");
@@ -194,7 +192,7 @@ test("start-up reads a large stored backlog a page at a time, holding only the c
   const sampler = setInterval(() => {
     most = Math.max(most, dispatcher.stats().addresses);
   }, 2);
-  await until(() => store.messages.count() === 0, "the stored backlog to drain");
+  await until("the stored backlog to drain", () => store.messages.count() === 0, POLL);
   clearInterval(sampler);
   await dispatcher.settled();
   assert.ok(most <= maxActiveAddresses, `at most ${maxActiveAddresses} addresses held (saw ${most})`);
@@ -233,7 +231,7 @@ test("stop() abandons a call that outlives the grace period: it resolves in time
     target: { fn: "steady/counter", id: "x" },
     argument: { typename: INT, hasValue: true, value: encodeInt(1) },
   });
-  await until(() => server.requests === 1, "the call to be in flight");
+  await until("the call to be in flight", () => server.requests === 1, POLL);
   const started = Date.now();
   await dispatcher.stop(200);
   assert.ok(Date.now() - started < 2000, "stop() is bounded by its grace period");

@@ -16,16 +16,10 @@ import {
 } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
 import { namespaceRouter, testTransportOptions } from "./support/test-router.js";
+import { until } from "./support/until.js";
 
-async function until(condition: () => boolean, what: string, explain?: () => unknown): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${explain ? `: ${JSON.stringify(explain())}` : ""}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000 };
 
 test("an endpoint down for a while suspends only its addresses, is retried with backoff by itself, and on recovery gets everything in order as one batch", async (t) => {
   const arguments_: number[][] = [];
@@ -79,12 +73,16 @@ test("an endpoint down for a while suspends only its addresses, is retried with 
 
   flakyServer.down = true;
   await send("flaky/counter", "a", 1);
-  await until(() => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 1, "the address to be suspended");
+  await until(
+    "the address to be suspended",
+    () => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 1,
+    POLL,
+  );
   await send("flaky/counter", "a", 2);
   await send("flaky/counter", "a", 3);
   for (let i = 0; i < 5; i++) await send("steady/counter", "x", i);
-  await until(() => count("steady/counter", "x") === 5, "the other endpoint's address to keep flowing");
-  await until(() => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 3, "retries with backoff");
+  await until("the other endpoint's address to keep flowing", () => count("steady/counter", "x") === 5, POLL);
+  await until("retries with backoff", () => (dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 3, POLL);
   assert.equal(count("flaky/counter", "a"), 1, "nothing applied while down");
   assert.equal(store.messages.count(), 3, "the messages stay stored while down");
   assert.equal(dispatcher.stats().suspended, 1);
@@ -92,8 +90,9 @@ test("an endpoint down for a while suspends only its addresses, is retried with 
   arguments_.push([]);
   flakyServer.down = false;
   await until(
-    () => store.messages.count() === 0,
     "the backlog to be applied after recovery, without a manual retry",
+    () => store.messages.count() === 0,
+    POLL,
   );
   await dispatcher.settled();
   assert.equal(count("flaky/counter", "a"), 4);

@@ -14,13 +14,7 @@ import {
   ProtocolFunction,
 } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { until } from "./support/until.js";
 
 test("a function endpoint answering 307 to another origin is followed and the address is not suspended", async (t) => {
   const functions = await startFunctionServer({
@@ -53,6 +47,6 @@ test("a function endpoint answering 307 to another origin is followed and the ad
   assert.equal(response.status, 202);
   const count = () =>
     decodeInt(runtime.store.state.read({ fn: "test/counter", id: "a" }, Date.now()).get("count")?.value);
-  await until(() => count() === 1, "the message to be applied");
+  await until("the message to be applied", () => count() === 1);
   assert.deepEqual(runtime.store.suspensions.all(), []);
 });

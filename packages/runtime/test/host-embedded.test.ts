@@ -7,16 +7,12 @@ import { freePort, startFunctionServer } from "./support/function-server.js";
 import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { WEB_MODULE } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 20_000 };
 
 const GREETER = new URL("../../../examples/greeter/functions.ts", import.meta.url).pathname;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test("SDK stateful functions run embedded unchanged: ingress -> worker -> state -> egress", async (t) => {
   const dir = tempDir(t);
@@ -83,7 +79,7 @@ test("embedded and remote functions are routed side by side, exact bindings firs
     await runtime.dispatcher.accept({ target: { fn: "hosted/counter", id: "a" }, argument });
     await runtime.dispatcher.accept({ target: { fn: "hosted/remote", id: "a" }, argument });
   }
-  await until(() => runtime.store.messages.count() === 0, "both backlogs to drain");
+  await until("both backlogs to drain", () => runtime.store.messages.count() === 0, POLL);
   const now = Date.now();
   assert.equal(
     decodeInt(runtime.store.state.read({ fn: "hosted/counter", id: "a" }, now).get("count")?.value),
@@ -109,15 +105,17 @@ test("an embedded function that throws suspends only its address, like a failing
   await runtime.dispatcher.accept({ target: { fn: "hosted/broken", id: "x" }, argument });
   await runtime.dispatcher.accept({ target: { fn: "hosted/counter", id: "y" }, argument });
   await until(
-    () => runtime.dispatcher.suspendedAddresses().length === 1,
     "the broken address to be suspended",
+    () => runtime.dispatcher.suspendedAddresses().length === 1,
+    POLL,
   );
   const [suspended] = runtime.dispatcher.suspendedAddresses();
   assert.equal(suspended?.lastError?.code, "SB_HOST_FUNCTION_FAILED");
   assert.match(suspended?.lastError?.message ?? "", /broken on purpose/);
   await until(
-    () => runtime.store.state.read({ fn: "hosted/counter", id: "y" }, Date.now()).get("count") !== undefined,
     "the healthy address to be applied",
+    () => runtime.store.state.read({ fn: "hosted/counter", id: "y" }, Date.now()).get("count") !== undefined,
+    POLL,
   );
 });
 

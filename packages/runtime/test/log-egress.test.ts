@@ -7,6 +7,7 @@ import { Runtime } from "../src/runtime.js";
 import { startFunctionServer } from "./support/function-server.js";
 import { countInvocations, decodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 interface Line {
   readonly bindings: Record<string, unknown>;
@@ -23,14 +24,6 @@ function capturingLogger(lines: Line[], bindings: Record<string, unknown> = {}):
     debug() {},
     child: (more) => capturingLogger(lines, { ...bindings, ...more }),
   };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 test("log egress writes each record as one log line, text when printable and base64 otherwise, then drops it from the outbox", async (t) => {
@@ -81,8 +74,8 @@ test("log egress writes each record as one log line, text when printable and bas
     await runtime.dispatcher.settled();
   }
   const records = () => lines.filter((line) => line.message === "egress record");
-  await until(() => records().length === 4, "four egress log lines");
-  await until(() => runtime.store.egress.count() === 0, "the outbox to empty");
+  await until("four egress log lines", () => records().length === 4);
+  await until("the outbox to empty", () => runtime.store.egress.count() === 0);
 
   assert.ok(records().every((line) => line.bindings.egress === "dev/log"));
   assert.deepEqual(

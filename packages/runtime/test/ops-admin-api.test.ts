@@ -6,12 +6,16 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "../src/runtime.js";
 import { UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
-import { startOpsFixture, until } from "./support/ops-fixture.js";
+import { startOpsFixture } from "./support/ops-fixture.js";
 import { tempDir } from "./support/temp-dir.js";
 
 const CLI = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 import { decodeInt } from "./support/protocol-function.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 15_000 };
 
 /** Raw UTF-8 bytes under a custom typename, as test/profile reads them. */
 const NAME = "application/vnd.example/Name";
@@ -115,7 +119,11 @@ test("/api/addresses shows decoded state, the backlog, timers and the suspension
 
   assert.equal(await fx.post("test/broken/x", "first"), 202);
   assert.equal(await fx.post("test/broken/x", "second"), 202);
-  await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until(
+    "test/broken/x to be suspended",
+    () => fx.runtime.dispatcher.suspendedAddresses().length === 1,
+    POLL,
+  );
   const broken = await call(`${fx.admin}/api/addresses/test/broken/x`);
   const backlog = broken.body.backlog as Array<{ argument: Json; seq: number }>;
   assert.deepEqual(
@@ -138,7 +146,11 @@ test("/api/addresses shows decoded state, the backlog, timers and the suspension
 test("/api/suspended lists suspended addresses with their last error; retry lifts the backoff now", async (t) => {
   const fx = await startOpsFixture(t);
   assert.equal(await fx.post("test/broken/x"), 202);
-  await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until(
+    "test/broken/x to be suspended",
+    () => fx.runtime.dispatcher.suspendedAddresses().length === 1,
+    POLL,
+  );
   const listed = await call(`${fx.admin}/api/suspended`);
   const [entry] = listed.body.suspended as Array<{ address: string; backlog: number; lastError: Json }>;
   assert.equal(entry?.address, "test/broken/x");
@@ -153,8 +165,9 @@ test("/api/suspended lists suspended addresses with their last error; retry lift
   const retried = await call(`${fx.admin}/api/addresses/test/broken/x/retry`, "POST");
   assert.equal(retried.status, 202);
   await until(
-    () => fx.runtime.transport.stats().reduce((sum, origin) => sum + origin.requests, 0) > requestsBefore,
     "the retry to reach the endpoint",
+    () => fx.runtime.transport.stats().reduce((sum, origin) => sum + origin.requests, 0) > requestsBefore,
+    POLL,
   );
 
   const healthy = await call(`${fx.admin}/api/addresses/test/counter/nobody/retry`, "POST");
@@ -188,7 +201,11 @@ test("dead letters: a suspended backlog moves to the durable dead-letter store, 
   const fx = await startOpsFixture(t);
   assert.equal(await fx.post("test/broken/x", "first"), 202);
   assert.equal(await fx.post("test/broken/x", "second"), 202);
-  await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until(
+    "test/broken/x to be suspended",
+    () => fx.runtime.dispatcher.suspendedAddresses().length === 1,
+    POLL,
+  );
 
   let moved = await call(`${fx.admin}/api/addresses/test/broken/x/dead-letter`, "POST");
   // SB_ADMIN_ADDRESS_BUSY while a backoff retry of the address is in flight: ask again.

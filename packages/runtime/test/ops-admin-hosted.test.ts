@@ -3,10 +3,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "../src/runtime.js";
-import { until } from "./support/ops-fixture.js";
 import { encodeInt, INT } from "./support/protocol-function.js";
 import { WEB_MODULE } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 interface Json {
   [key: string]: unknown;
@@ -29,7 +29,9 @@ test("the admin API shows, retries and dead-letters hosted (embedded) stateful f
   const admin = runtime.ops.adminUrl as string;
   const argument = { typename: INT, hasValue: true, value: encodeInt(1) };
   await runtime.dispatcher.accept({ target: { fn: "hosted/broken", id: "x" }, argument });
-  await until(() => runtime.dispatcher.suspendedAddresses().length === 1, "hosted/broken/x to be suspended");
+  await until("hosted/broken/x to be suspended", () => runtime.dispatcher.suspendedAddresses().length === 1, {
+    timeoutMs: 15_000,
+  });
 
   const functions = await call(`${admin}/api/functions`);
   const hosted = (functions.body.endpoints as Json[]).find((endpoint) => endpoint.name === "hosted/broken");

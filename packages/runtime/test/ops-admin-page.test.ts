@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chromium } from "playwright-core";
 import { ADMIN_PAGE_HTML } from "../src/ops/admin-page.js";
-import { startOpsFixture, until } from "./support/ops-fixture.js";
+import { startOpsFixture } from "./support/ops-fixture.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -25,7 +26,11 @@ test("the admin page shows live numbers from a running runtime in headless Chrom
   for (let i = 0; i < 20; i++) assert.equal(await fx.post(`test/counter/k${i % 4}`), 202);
   assert.equal(await fx.post("test/broken/x"), 202);
   await fx.runtime.dispatcher.settled();
-  await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until(
+    "test/broken/x to be suspended",
+    () => fx.runtime.dispatcher.suspendedAddresses().length === 1,
+    { timeoutMs: 15_000 },
+  );
 
   const dir = tempDir(t, "switchboard-chromium-");
   const context = await chromium.launchPersistentContext(join(dir, "profile"), {

@@ -8,9 +8,13 @@ import { createLogger } from "../src/cli/create-logger.js";
 import { prettyLogStream } from "../src/cli/pretty-log-stream.js";
 import { Runtime } from "../src/runtime.js";
 import { startFunctionServer } from "./support/function-server.js";
-import { startOpsFixture, until } from "./support/ops-fixture.js";
+import { startOpsFixture } from "./support/ops-fixture.js";
 import { ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
+
+/** How the waits in this file poll. */
+const POLL = { timeoutMs: 15_000 };
 
 function capture(): { lines: Array<Record<string, unknown>>; raw: string[]; write(text: string): void } {
   const raw: string[] = [];
@@ -30,9 +34,17 @@ test("each failed batch logs one line with address, invocation id, endpoint and 
   const fx = await startOpsFixture(t, { logger: createLogger("info", sink), brokenQuery: "?token=s3cr3t" });
   assert.equal(await fx.post("test/broken/x", "TOPSECRETBODY"), 202);
   const [stored] = fx.runtime.store.messages.forAddress({ fn: "test/broken", id: "x" });
-  await until(() => fx.runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until(
+    "test/broken/x to be suspended",
+    () => fx.runtime.dispatcher.suspendedAddresses().length === 1,
+    POLL,
+  );
   fx.runtime.dispatcher.retryNow({ fn: "test/broken", id: "x" });
-  await until(() => (fx.runtime.dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 2, "a second failure");
+  await until(
+    "a second failure",
+    () => (fx.runtime.dispatcher.suspendedAddresses()[0]?.failures ?? 0) >= 2,
+    POLL,
+  );
 
   const failures = sink.lines.filter(
     (line) => line.level === 50 && String(line.msg).startsWith("batch failed"),
@@ -100,8 +112,9 @@ test("webhook delivery failures log the code, never the record body, the receive
     argument: { typename: "test/Secret", hasValue: true, value: Buffer.from("RECORDBODY") },
   });
   await until(
-    () => sink.lines.some((line) => line.msg === "egress delivery failed; will retry"),
     "a failed delivery",
+    () => sink.lines.some((line) => line.msg === "egress delivery failed; will retry"),
+    POLL,
   );
   const line = sink.lines.find((entry) => entry.msg === "egress delivery failed; will retry");
   assert.equal(line?.egress, "test/audit");

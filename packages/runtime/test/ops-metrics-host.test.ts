@@ -6,9 +6,9 @@ import { UNKNOWN_WEB_ROUTE } from "../src/host/host-observer.js";
 import { Runtime } from "../src/runtime.js";
 import { CACHE_MODULE, cacheModuleDoc, countingUpstream, sleep } from "./support/cache-host.js";
 import { metricValue, type Sample, scrape } from "./support/metrics-text.js";
-import { until } from "./support/ops-fixture.js";
 import { ALLOW_LOOPBACK, moduleDoc, WEB_MODULE } from "./support/start-host.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 /** Scrapes until `check` holds (bounded), for figures that are true only for a moment. */
 async function scrapeUntil(admin: string, check: (samples: Sample[]) => boolean, what: string) {
@@ -116,7 +116,7 @@ test("after real web traffic /metrics reports web latency by route and status, c
     return { status: 200, body: `${body}#${call}` };
   };
   const loading = memo("k2");
-  await until(() => upstream.calls === 2, "the loader to reach the upstream");
+  await until("the loader to reach the upstream", () => upstream.calls === 2, { timeoutMs: 15_000 });
   const busy = await scrape(admin);
   assert.equal(metricValue(busy, "switchboard_worker_pool_workers", { ...cachePool, state: "busy" }), 1);
   assert.equal(metricValue(busy, "switchboard_worker_pool_workers", { ...cachePool, state: "idle" }), 1);

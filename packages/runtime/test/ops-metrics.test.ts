@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Metrics } from "../src/ops/metrics.js";
 import { metricValue, parseMetrics, scrape } from "./support/metrics-text.js";
-import { startOpsFixture, until } from "./support/ops-fixture.js";
+import { startOpsFixture } from "./support/ops-fixture.js";
+import { until } from "./support/until.js";
 
 test("after real traffic /metrics reports messages, invocations, backlogs, store and transport figures", async (t) => {
   const fx = await startOpsFixture(t, { maxInFlight: 1 });
@@ -16,7 +17,9 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   // A broken address: its server never answers, so it times out, retries and is suspended.
   assert.equal(await fx.post("test/broken/x"), 202);
   assert.equal(await fx.post("test/broken/x"), 202);
-  await until(() => runtime.dispatcher.suspendedAddresses().length === 1, "test/broken/x to be suspended");
+  await until("test/broken/x to be suspended", () => runtime.dispatcher.suspendedAddresses().length === 1, {
+    timeoutMs: 15_000,
+  });
   // Poll /metrics itself: a backoff retry in flight empties the backlog for a moment.
   let pressured = await scrape(fx.admin);
   for (let i = 0; i < 300 && metricValue(pressured, "switchboard_addresses_backpressured") !== 1; i++) {
@@ -39,7 +42,9 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   assert.equal(await fx.post("test/counter/slow1"), 202);
   assert.equal(await fx.post("test/counter/slow2"), 202);
   // (A retry of test/broken/x may hold the slot instead of slow1: either way one is in flight.)
-  await until(() => runtime.dispatcher.stats().waitingForSlot >= 1, "a second address to wait for a slot");
+  await until("a second address to wait for a slot", () => runtime.dispatcher.stats().waitingForSlot >= 1, {
+    timeoutMs: 15_000,
+  });
 
   const during = await scrape(fx.admin);
   assert.equal(metricValue(during, "switchboard_addresses_in_flight"), 1);

@@ -14,6 +14,7 @@ import {
   ProtocolFunction,
 } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
+import { until } from "./support/until.js";
 
 const RECORD = "io.statefun.playground/EgressRecord";
 
@@ -29,14 +30,6 @@ function moduleYaml(functionUrl: string, extra: string[] = []): string {
     ...extra,
     "",
   ].join("\n");
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 test("a message posted to ingress reaches a remote function, updates state and egresses", async (t) => {
@@ -106,13 +99,13 @@ test("an endpoint that is down suspends only its address's work, which is applie
   server.down = true;
   const argument = { typename: INT, hasValue: true, value: encodeInt(1) };
   await runtime.dispatcher.accept({ target: { fn: "test/counter", id: "a" }, argument });
-  await until(() => runtime.dispatcher.suspendedAddresses().length === 1, "the address to be suspended");
+  await until("the address to be suspended", () => runtime.dispatcher.suspendedAddresses().length === 1);
   assert.equal(runtime.store.messages.count(), 1, "the message stays stored while the endpoint is down");
   assert.match(runtime.dispatcher.suspendedAddresses()[0]?.lastError?.code ?? "", /^SB_TRANSPORT_/);
 
   server.down = false;
   runtime.dispatcher.retryNow({ fn: "test/counter", id: "a" });
-  await until(() => runtime.store.messages.count() === 0, "the backlog to drain");
+  await until("the backlog to drain", () => runtime.store.messages.count() === 0);
   // The commit is visible in the store a moment before the dispatcher has taken its result in.
   await runtime.dispatcher.settled();
   assert.equal(
@@ -179,8 +172,8 @@ test("webhook egress POSTs each record in order with an idempotency key", async 
     });
   }
   await until(
-    () => received.length === 2 && runtime.store.egress.count() === 0,
     "both records to be delivered",
+    () => received.length === 2 && runtime.store.egress.count() === 0,
   );
   assert.deepEqual(
     received.map((record) => record.body),

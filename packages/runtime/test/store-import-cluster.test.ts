@@ -19,6 +19,7 @@ import { createTestDatabase } from "./support/postgres-database.js";
 import { type Behaviour, decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
 import { namespaceRouter } from "./support/test-router.js";
+import { until } from "./support/until.js";
 
 const FN = "test/ordered";
 const KEYS = Array.from({ length: 12 }, (_, index) => `k${index}`);
@@ -131,14 +132,6 @@ async function startInstance(url: string, name: string): Promise<Instance> {
   };
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function stateOf(instance: Instance, id: string): Promise<{ last: number; bad: number }> {
   const values = await instance.member.backend.state.read({ fn: FN, id }, Date.now());
   return { last: decodeInt(values.get("last")?.value), bad: decodeInt(values.get("bad")?.value) };
@@ -161,10 +154,14 @@ test("a cluster started on an imported store carries on where the node stopped: 
 
   instances.push(await startInstance(url, "a"), await startInstance(url, "b"));
   const [a, b] = instances as [Instance, Instance];
-  await until("every queued and delayed message is applied", async () => {
-    for (const key of KEYS) if ((await stateOf(a, key)).last < LAST) return false;
-    return true;
-  });
+  await until(
+    "every queued and delayed message to be applied",
+    async () => {
+      for (const key of KEYS) if ((await stateOf(a, key)).last < LAST) return false;
+      return true;
+    },
+    { timeoutMs: 20_000, intervalMs: 50 },
+  );
   // The node's state carried over (no value was out of order, none was applied again).
   for (const key of KEYS) assert.deepEqual(await stateOf(a, key), { last: LAST, bad: 0 }, key);
   const applied = a.dispatcher.stats().applied + b.dispatcher.stats().applied;
