@@ -1,42 +1,11 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { Store } from "../src/store/store.js";
+import { assertCleanFailure, switchboard } from "./support/cli-command.js";
 import { writeNodeStore } from "./support/node-store-fixture.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { tempDir } from "./support/temp-dir.js";
-
-const execFileAsync = promisify(execFile);
-const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function switchboard(args: readonly string[]): Promise<CliResult> {
-  const { SWITCHBOARD_STORE: _ignored, ...inherited } = process.env;
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      process.execPath,
-      ["--conditions=development", "--import", "tsx", cli, ...args],
-      { env: inherited, timeout: 60_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
-
-function assertCleanFailure(result: CliResult, message: RegExp): void {
-  assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, message);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
-}
 
 test("store import copies a node's store, prints what it copied, and refuses a second time", async (t) => {
   const dataDir = join(tempDir(t), "data");

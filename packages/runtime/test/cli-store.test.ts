@@ -1,44 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { test } from "node:test";
-import { promisify } from "node:util";
 import { Ownership } from "../src/cluster/ownership.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
 import { appendMessages } from "../src/store/postgres/ingress-messages.js";
 import { LATEST_SCHEMA_VERSION } from "../src/store/postgres/migrations.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import { assertCleanFailure, switchboard } from "./support/cli-command.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { freePort } from "./support/redis-process.js";
-
-const execFileAsync = promisify(execFile);
-const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function switchboard(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const { SWITCHBOARD_STORE: _ignored, ...inherited } = process.env;
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      process.execPath,
-      ["--conditions=development", "--import", "tsx", cli, ...args],
-      { env: { ...inherited, ...env }, timeout: 60_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
-  }
-}
-
-function assertCleanFailure(result: CliResult, message: RegExp): void {
-  assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, message);
-  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
-}
 
 test("store init creates the schema and the cluster once, and refuses another partition count", async (t) => {
   const database = await createTestDatabase("cli_store_init", t);
