@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
-import { type TestContext, test } from "node:test";
-import { createTransport, type Transport } from "../src/transport/index.js";
-import { startServer, type TestServer } from "./support/http-server.js";
+import { test } from "node:test";
+import { createTransport } from "../src/transport/index.js";
+import { serve, startServer, type TestServer } from "./support/http-server.js";
+import { transportFor } from "./support/test-transport.js";
 import { options } from "./support/transport-options.js";
-
-function transportFor(t: TestContext): Transport {
-  const transport = createTransport();
-  t.after(() => transport.close());
-  return transport;
-}
-
-async function serve(t: TestContext, server: Promise<TestServer>): Promise<TestServer> {
-  const started = await server;
-  t.after(() => started.close());
-  return started;
-}
 
 /** Resets the TCP connection (RST, not FIN) of the first `resets` requests. */
 function resettingServer(resets: number): Promise<TestServer> & { hits: () => number } {

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { createTransport, type Transport } from "../src/transport/index.js";
 import { startServer } from "./support/http-server.js";
 import { tempDir } from "./support/temp-dir.js";
+import { transportFor } from "./support/test-transport.js";
 import { options } from "./support/transport-options.js";
 
 interface Seen {
@@ -38,12 +38,6 @@ async function recordingServer(
   });
   t.after(() => server.close());
   return { url: server.url, seen };
-}
-
-function transportFor(t: TestContext): Transport {
-  const transport = createTransport();
-  t.after(() => transport.close());
-  return transport;
 }
 
 const text = (response: { body: Uint8Array }) => Buffer.from(response.body).toString();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { type TestContext, test } from "node:test";
-import { createTransport, type Transport } from "../src/transport/index.js";
-import { startServer, type TestServer } from "./support/http-server.js";
+import { test } from "node:test";
+import { serve, startServer } from "./support/http-server.js";
+import { transportFor } from "./support/test-transport.js";
 import { options } from "./support/transport-options.js";
 
 const noRetry = { ...options().retry, retryIoErrors: false };
@@ -10,18 +10,6 @@ const noRetry = { ...options().retry, retryIoErrors: false };
 // Timing bounds are generous: other engineers load the same two cores. The benchmark
 // bench/transport-timeouts.ts measures precision; these only prove each timer is ours and fires.
 const SLACK_MS = 800;
-
-function transportFor(t: TestContext): Transport {
-  const transport = createTransport();
-  t.after(() => transport.close());
-  return transport;
-}
-
-async function serve(t: TestContext, server: Promise<TestServer>): Promise<TestServer> {
-  const started = await server;
-  t.after(() => started.close());
-  return started;
-}
 
 function elapsedSince(started: number): number {
   return performance.now() - started;

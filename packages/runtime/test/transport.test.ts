@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createTransport } from "../src/transport/index.js";
 import { startServer, type TestServer } from "./support/http-server.js";
 import { tempDir } from "./support/temp-dir.js";
+import { transportFor } from "./support/test-transport.js";
 import { asyncRetry, options } from "./support/transport-options.js";
 
 function withServer(t: { after(fn: () => unknown): void }, server: TestServer): TestServer {
   t.after(() => server.close());
   return server;
-}
-
-function transportFor(t: { after(fn: () => unknown): void }) {
-  const transport = createTransport();
-  t.after(() => transport.close());
-  return transport;
 }
 
 test("503 twice then 200 is retried within the budget", async (t) => {

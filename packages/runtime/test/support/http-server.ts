@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { TestContext } from "node:test";
 
 export interface TestServer {
   readonly url: string;
@@ -35,6 +36,13 @@ export async function startServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** The server `server` resolves to, closed when test `t` ends. */
+export async function serve(t: TestContext, server: Promise<TestServer>): Promise<TestServer> {
+  const started = await server;
+  t.after(() => started.close());
+  return started;
 }
 
 /** A loopback server that lives as long as test `t`; resolves to its base URL. */
