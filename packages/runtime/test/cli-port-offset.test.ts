@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { allComponentKinds } from "../src/config/all-component-kinds.js";
 import { loadModules } from "../src/config/load-modules.js";
 import { offsetListenerPorts, parsePortOffset } from "../src/config/port-offset.js";
 import { SwitchboardError } from "../src/errors/index.js";
+import { spawnCli } from "./support/cli-child.js";
 import { UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { freePort } from "./support/redis-process.js";
 import { tempDir } from "./support/temp-dir.js";
-
-const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 function listenerYaml(ingressPort: number, egressPort: number, webPort: number): string[] {
   return [
@@ -59,30 +56,6 @@ test("--port-offset must be a whole number from 0 to 65535", () => {
   }
 });
 
-/** Runs `switchboard run` in a child process until `ready` matches its output or it exits. */
-async function runCli(args: readonly string[], ready: RegExp) {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=development", "--import", "tsx", cli, "run", ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, SWITCHBOARD_LOG_LEVEL: "warn" },
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!ready.test(stdout) && child.exitCode === null && Date.now() < deadline) await sleep(25);
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
 test("switchboard run --port-offset serves the ingress and the admin port N ports up", async (t) => {
   const dir = tempDir(t);
   const offset = 7;
@@ -93,28 +66,24 @@ test("switchboard run --port-offset serves the ingress and the admin port N port
     UNREACHABLE_TEST_ENDPOINT,
     `kind: io.statefun.playground.v1/ingress\nspec: { port: ${ingressPort} }`,
   );
-  const run = await runCli(
-    [
-      file,
-      "--data-dir",
-      join(dir, "data"),
-      "--admin-port",
-      String(adminPort),
-      "--port-offset",
-      String(offset),
-    ],
-    /switchboard is running/,
-  );
-  t.after(() => {
-    if (run.child.exitCode === null) run.child.kill("SIGKILL");
-  });
-  const { stdout, stderr } = run.output();
+  const run = spawnCli(t, [
+    "run",
+    file,
+    "--data-dir",
+    join(dir, "data"),
+    "--admin-port",
+    String(adminPort),
+    "--port-offset",
+    String(offset),
+  ]);
+  await run.waitFor(/switchboard is running/, "the runtime to start");
+  const [stdout, stderr] = [run.stdout(), run.stderr()];
   assert.match(stdout, new RegExp(`ingress\\s+http://127\\.0\\.0\\.1:${ingressPort + offset}/`), stderr);
   assert.match(stdout, new RegExp(`admin\\s+http://127\\.0\\.0\\.1:${adminPort + offset}/`));
   const health = await fetch(`http://127.0.0.1:${adminPort + offset}/healthz`);
   assert.equal(health.status, 200);
   await health.arrayBuffer();
-  run.child.kill("SIGTERM");
+  run.process.kill("SIGTERM");
   assert.equal(await run.exited, 0);
 });
 
@@ -139,9 +108,9 @@ test("switchboard run refuses an offset that pushes the admin port or a YAML por
       /--port-offset must be a whole number from 0 to 65535, not lots/,
     ],
   ] as const) {
-    const run = await runCli([file, "--data-dir", join(dir, "data"), ...args], /switchboard is running/);
+    const run = spawnCli(t, ["run", file, "--data-dir", join(dir, "data"), ...args]);
     const code = await run.exited;
-    const { stdout, stderr } = run.output();
+    const [stdout, stderr] = [run.stdout(), run.stderr()];
     assert.equal(code, 1, `${args.join(" ")}: ${stdout}`);
     assert.match(stderr, message);
     assert.doesNotMatch(stderr, /^\s+at /m);
