@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,6 +7,8 @@ import { test } from "node:test";
 import { decodeToFunction, encodeFromFunction } from "@switchboard/sdk/protocol";
 import { Runtime } from "../src/runtime.js";
 import { Store } from "../src/store/store.js";
+import { spawnCli } from "./support/cli-child.js";
+import { switchboard } from "./support/cli-command.js";
 import { PLAYGROUND_INGRESS, UNREACHABLE_TEST_ENDPOINT, writeModuleYaml } from "./support/module-yaml.js";
 import { decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
@@ -15,8 +16,6 @@ import { until } from "./support/until.js";
 
 /** How the waits in this file poll. */
 const POLL = { timeoutMs: 20_000 };
-
-const cli = new URL("../src/cli/main.ts", import.meta.url).pathname;
 
 /** A counter function server whose replies wait until `release()`, to hold batches in flight. */
 async function startHeldFunction() {
@@ -73,32 +72,13 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
     ].join("\n"),
   );
   const dataDir = join(dir, "data");
-  const child = spawn(
-    process.execPath,
-    ["--conditions=development", "--import", "tsx", cli, "run", file, "--data-dir", dataDir],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: "warn" } },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-
-  await until(
-    "the runtime to start",
-    () => stdout.includes("switchboard is running") || child.exitCode !== null,
-    POLL,
-  );
-  const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\/<namespace>\/<name>\/<id>/.exec(stdout)?.[1];
-  assert.ok(ingress, `stdout names the ingress URL:\n${stdout}\n${stderr}`);
-  assert.match(stdout, new RegExp(`functions test/\\* -> ${fn.url}/\\{function.name\\}`));
+  const child = spawnCli(t, ["run", file, "--data-dir", dataDir]);
+  await child.waitFor(/switchboard is running/, "the runtime to start", 20_000);
+  const ingress = /ingress\s+(http:\/\/127\.0\.0\.1:\d+)\/<namespace>\/<name>\/<id>/.exec(
+    child.stdout(),
+  )?.[1];
+  assert.ok(ingress, `stdout names the ingress URL:\n${child.stdout()}\n${child.stderr()}`);
+  assert.match(child.stdout(), new RegExp(`functions test/\\* -> ${fn.url}/\\{function.name\\}`));
 
   const post = async (id: string, value: number) => {
     const response = await fetch(`${ingress}/test/counter/${id}`, {
@@ -113,11 +93,11 @@ test("switchboard run prints where it listens, drains in-flight batches on SIGTE
   await until("three batches in flight", () => fn.received.length === 3, POLL);
   assert.equal(await post("a", 2), 202, "a second message for a waits in its backlog");
 
-  child.kill("SIGTERM");
-  await until("the drain to begin", () => stdout.includes("SIGTERM: draining"), POLL);
+  child.process.kill("SIGTERM");
+  await until("the drain to begin", () => child.stdout().includes("SIGTERM: draining"), POLL);
   // The batches are still in flight; answering them now is what the drain must wait for.
   fn.release();
-  assert.equal(await exited, 0, `exit code (stderr: ${stderr})`);
+  assert.equal(await child.exited, 0, `exit code (stderr: ${child.stderr()})`);
 
   const store = Store.open(dataDir);
   const count = (id: string) =>
@@ -149,19 +129,7 @@ test("switchboard send posts one message to a running ingress and fails with the
   });
   t.after(() => runtime.stop(10));
   const ingress = runtime.ingresses[0]?.url ?? "";
-  const send = (...args: string[]) =>
-    new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ["--conditions=development", "--import", "tsx", cli, "send", ...args, "--ingress", ingress],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      let stdout = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.once("exit", (code) => resolve({ code, stdout }));
-    });
+  const send = (...args: string[]) => switchboard(["send", ...args, "--ingress", ingress]);
 
   const text = await send("test/counter/a", "--data", "hello");
   assert.equal(text.code, 0);
