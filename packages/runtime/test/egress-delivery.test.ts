@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { Ownership } from "../src/cluster/ownership.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
 import type { Logger } from "../src/dispatch/logger.js";
 import { OutboxDeliverer } from "../src/io/outbox-deliverer.js";
 import type { EgressStore, ResultWrite, StoreBackend } from "../src/store/contract.js";
-import { PostgresBackend } from "../src/store/postgres/postgres-backend.js";
-import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import type { AddressRef, NewEgressRecord, StoredEgressRecord } from "../src/store/records.js";
 import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
-import { createTestDatabase } from "./support/postgres-database.js";
+import { testPostgresCluster } from "./support/postgres-backend.js";
 import { tempDir } from "./support/temp-dir.js";
 import { until } from "./support/until.js";
 
@@ -132,27 +129,7 @@ function addressInPartition(partition: number): AddressRef {
 }
 
 test("a deliverer that lost a partition leaves its records to the new owner, which delivers them again", async (t) => {
-  const instances: { store: PostgresStore; owner: Ownership; backend: PostgresBackend }[] = [];
-  t.after(async () => {
-    for (const { owner, backend } of instances) {
-      await owner.stop().catch(() => {});
-      await backend.close().catch(() => {});
-    }
-  });
-  const database = await createTestDatabase("egress_handover", t);
-  const join = async (instanceId: string) => {
-    const store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 4 });
-    const owner = await Ownership.start({
-      pool: store.pool,
-      partitionCount: store.partitionCount,
-      instanceId,
-      manualTicks: true,
-      leaseMs: 60_000,
-    });
-    const instance = { store, owner, backend: new PostgresBackend(store, owner) };
-    instances.push(instance);
-    return instance;
-  };
+  const { join } = await testPostgresCluster("egress_handover", t, PARTITIONS);
   const a = await join("a");
   const b = await join("b");
   assert.equal(a.owner.owned().length, PARTITIONS, "a came first and owns everything");

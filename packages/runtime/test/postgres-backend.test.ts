@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
-import { Ownership } from "../src/cluster/ownership.js";
 import { partitionOf } from "../src/cluster/partition-hash.js";
 import { SwitchboardError } from "../src/errors/index.js";
 import type { ResultWrite } from "../src/store/contract.js";
-import { PostgresBackend } from "../src/store/postgres/postgres-backend.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import {
   type AddressRef,
@@ -13,8 +11,11 @@ import {
   type ResultPlan,
   type StateSpec,
 } from "../src/store/records.js";
-import { testPostgresBackend } from "./support/postgres-backend.js";
-import { createTestDatabase } from "./support/postgres-database.js";
+import {
+  type TestClusterInstance,
+  testPostgresBackend,
+  testPostgresCluster,
+} from "./support/postgres-backend.js";
 
 const PARTITIONS = 8;
 const NOW = 1_700_000_000_000;
@@ -34,39 +35,6 @@ const spec = (name: string, expireMode = ExpireMode.NONE, expireAfterMs = 0): St
   expireAfterMs,
 });
 const partitionOfAddress = (address: AddressRef) => partitionOf(address.fn, address.id, PARTITIONS);
-
-interface Instance {
-  readonly backend: PostgresBackend;
-  readonly store: PostgresStore;
-  readonly owner: Ownership;
-}
-
-/** A cluster database of its own; `join` starts an instance (its own pool, ownership and backend). */
-async function cluster(label: string, t: TestContext) {
-  const instances: Instance[] = [];
-  // Registered before the database's own drop, so it runs first.
-  t.after(async () => {
-    for (const { owner, backend } of instances) {
-      await owner.stop().catch(() => {});
-      await backend.close().catch(() => {});
-    }
-  });
-  const database = await createTestDatabase(label, t);
-  const join = async (instanceId: string): Promise<Instance> => {
-    const store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 4 });
-    const owner = await Ownership.start({
-      pool: store.pool,
-      partitionCount: store.partitionCount,
-      instanceId,
-      manualTicks: true,
-      leaseMs: 60_000,
-    });
-    const instance = { backend: new PostgresBackend(store, owner), store, owner };
-    instances.push(instance);
-    return instance;
-  };
-  return { join, url: database.url };
-}
 
 /** The way a single instance runs: alone in its cluster, owning every partition. */
 async function soleInstance(label: string, t: TestContext) {
@@ -517,7 +485,7 @@ test("egress: pending pages by seq, delete removes, pop hands each record to exa
 });
 
 test("an instance that lost a partition writes nothing there (ownership lost) while accepts and its other partitions go on", async (t) => {
-  const c = await cluster("pgb_fencing", t);
+  const c = await testPostgresCluster("pgb_fencing", t, PARTITIONS);
   const a = await c.join("a");
   const b = await c.join("b");
   // a's leases run out; b, at its fair share of half, takes the lowest partitions.
@@ -611,7 +579,7 @@ test("an instance that lost a partition writes nothing there (ownership lost) wh
 });
 
 test("a timer sweep or backlog move by an owner replaced since its last check fails whole and writes nothing", async (t) => {
-  const c = await cluster("pgb_fencing_sweep", t);
+  const c = await testPostgresCluster("pgb_fencing_sweep", t, PARTITIONS);
   const a = await c.join("a");
   const b = await c.join("b");
   const lost = addressInPartition(1);
@@ -731,7 +699,7 @@ test("two results for one address in one group apply in submission order; a fail
 });
 
 test("close commits what was submitted before it, then refuses new writes", async (t) => {
-  const c = await cluster("pgb_close", t);
+  const c = await testPostgresCluster("pgb_close", t, PARTITIONS);
   const { backend, owner } = await c.join("closing");
   const accepted = backend.messages.accept(message(counter("last")), NOW);
   const applied = backend.applyResult(
@@ -772,11 +740,12 @@ test("purging expired state reads only values that can expire (the state_by_expi
 });
 
 test("two instances writing their own partitions while renewing their leases never block each other for good", async (t) => {
-  const c = await cluster("pgb_two_writers", t);
+  const c = await testPostgresCluster("pgb_two_writers", t, PARTITIONS);
   const a = await c.join("a");
   const b = await c.join("b");
   for (let round = 0; round < 3; round++) for (const instance of [a, b]) await instance.owner.tick();
-  const ownedBy = (instance: Instance) => new Set(instance.owner.owned().map((lease) => lease.partition));
+  const ownedBy = (instance: TestClusterInstance) =>
+    new Set(instance.owner.owned().map((lease) => lease.partition));
   assert.equal(ownedBy(a).size + ownedBy(b).size, PARTITIONS);
 
   const addresses = Array.from({ length: 40 }, (_, n) => counter(`w${n}`));
@@ -832,7 +801,7 @@ test("two instances writing their own partitions while renewing their leases nev
 });
 
 test("a result read under an epoch the instance has since lost and taken back never commits", async (t) => {
-  const c = await cluster("pgb_stale_claim", t);
+  const c = await testPostgresCluster("pgb_stale_claim", t, PARTITIONS);
   const a = await c.join("a");
   const address = addressInPartition(0);
   const batch = await a.backend.messages.accept(message(address), NOW);
