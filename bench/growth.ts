@@ -1,0 +1,211 @@
+/**
+ * How cost grows with the work the store holds, against the small case in the same run. Three
+ * cells, each a real `switchboard run` child on its own data directory, with the same load
+ * (closed loop on the playground ingress to `bench/counter`, `loadKeys` random keys):
+ *
+ * - small: an empty store;
+ * - addresses: `size` addresses of bench/counter holding state (the load's keys among them);
+ * - queued: `size` messages queued for `outage/counter`, whose endpoint is down throughout.
+ *
+ * Per cell: ingress accepted/s and p50/p99, bench/counter applied/s (until everything the load
+ * sent is applied), RSS at ready, at its peak under load and after; start-up (spawn -> running,
+ * -> first 202, -> CPU quiet, and the CPU it took), each as a ratio to the small case. Then the
+ * queued cell's endpoint comes back: how fast its backlog drains (over `drainMs`), and what
+ * bench/counter sees meanwhile. The stores are filled directly (prefill-store.ts). The load
+ * average is printed with each cell: the machine is shared.
+ *
+ *   npm run bench -- growth [durationMs=10000] [size=1000000] [loadKeys=size] [drainMs=60000] [concurrency=64]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { type GrowthInstance, type StartUp, startGrowthInstance } from "./support/growth-instance.js";
+import { loadGenerator, runLoad } from "./support/load.js";
+import { type Prefill, prefillStore } from "./support/prefill-store.js";
+import type { LoadResult } from "./support/processes.js";
+
+const durationMs = Number(process.argv[2] ?? 10_000);
+const size = Number(process.argv[3] ?? 1_000_000);
+const loadKeys = Number(process.argv[4] ?? size);
+const drainMs = Number(process.argv[5] ?? 60_000);
+const concurrency = Number(process.argv[6] ?? 64);
+const LIVE = "bench/counter";
+const PARKED = "outage/counter";
+/** How long the applied count may take to catch up with what ingress accepted. */
+const CATCH_UP_LIMIT_MS = 120_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const load1 = () => loadavg()[0]?.toFixed(2) ?? "-";
+
+interface Measured {
+  load: LoadResult;
+  appliedPerSecond: number;
+  /** load end -> every accepted bench/counter message applied */
+  catchUpMs: number;
+  rssPeakMb: number;
+  rssAfterMb: number;
+}
+
+/** Load on bench/counter, then wait until all of it is applied; RSS sampled throughout. */
+async function measureLoad(instance: GrowthInstance, ms: number): Promise<Measured> {
+  const before = (await instance.applied()).get(LIVE) ?? 0;
+  let rssPeakMb = instance.rssMb();
+  const sampler = setInterval(() => {
+    rssPeakMb = Math.max(rssPeakMb, instance.rssMb());
+  }, 250);
+  try {
+    const load = await runLoad(`${instance.ingressUrl}/${LIVE}`, loadKeys, concurrency, ms);
+    const loadEnded = Date.now();
+    let applied = 0;
+    while (Date.now() - loadEnded < CATCH_UP_LIMIT_MS) {
+      applied = ((await instance.applied()).get(LIVE) ?? 0) - before;
+      if (applied >= load.ok) break;
+      await sleep(50);
+    }
+    const done = Date.now();
+    return {
+      load,
+      // Over the load's own time (not its generator's start-up) and the catch-up after it.
+      appliedPerSecond: (applied / (load.elapsedMs + done - loadEnded)) * 1000,
+      catchUpMs: done - loadEnded,
+      rssPeakMb,
+      rssAfterMb: instance.rssMb(),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+interface Cell {
+  name: string;
+  loadAverage: string;
+  prefillMs: number;
+  startUp: StartUp;
+  measured: Measured;
+}
+
+async function runCell(
+  name: string,
+  prefill: Prefill | undefined,
+  afterwards?: (instance: GrowthInstance) => Promise<void>,
+): Promise<Cell> {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-growth-"));
+  const dataDir = join(dir, "data");
+  try {
+    const prefillMs = prefill ? prefillStore(dataDir, prefill) : 0;
+    const loadAverage = load1();
+    const instance = await startGrowthInstance(dataDir, dir);
+    try {
+      const measured = await measureLoad(instance, durationMs);
+      await afterwards?.(instance);
+      return { name, loadAverage, prefillMs, startUp: instance.startUp, measured };
+    } finally {
+      await instance.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Drain {
+  loadAverage: string;
+  /** endpoint started -> first parked message applied */
+  firstAppliedMs: number | undefined;
+  drained: number;
+  perSecond: number;
+  rssPeakMb: number;
+  live: Measured;
+}
+
+/** The parked endpoint returns: its backlog's drain rate, and the live function's figures meanwhile. */
+async function measureDrain(instance: GrowthInstance): Promise<Drain> {
+  const loadAverage = load1();
+  const before = (await instance.applied()).get(PARKED) ?? 0;
+  await instance.startOutageEndpoint();
+  const started = Date.now();
+  let firstAppliedMs: number | undefined;
+  let rssPeakMb = instance.rssMb();
+  let drained = 0;
+  const sampler = setInterval(() => {
+    rssPeakMb = Math.max(rssPeakMb, instance.rssMb());
+    void instance.applied().then((applied) => {
+      drained = (applied.get(PARKED) ?? 0) - before;
+      if (drained > 0 && firstAppliedMs === undefined) firstAppliedMs = Date.now() - started;
+    });
+  }, 250);
+  try {
+    // The live load begins once the drain is under way, so it measures the two sharing dispatch.
+    while (firstAppliedMs === undefined && Date.now() - started < drainMs) await sleep(50);
+    const live = await measureLoad(instance, durationMs);
+    while (Date.now() - started < drainMs && drained < size) await sleep(250);
+    const drainingMs = Date.now() - started - (firstAppliedMs ?? 0);
+    return {
+      loadAverage,
+      firstAppliedMs,
+      drained,
+      perSecond: (drained / Math.max(1, drainingMs)) * 1000,
+      rssPeakMb,
+      live,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+const ratio = (n: number, base: number) => fmt(n / base, 2);
+
+console.log(
+  `growth: ${durationMs} ms of load per cell, size ${size}, ${loadKeys} load keys, c=${concurrency}, load from ${loadGenerator()}, node ${process.version}`,
+);
+const small = await runCell("small (empty store)", undefined);
+const addresses = await runCell(`${size} addresses with state`, { state: { fn: LIVE, addresses: size } });
+let drain: Drain | undefined;
+const queued = await runCell(
+  `${size} messages queued (endpoint down)`,
+  { queued: { fn: PARKED, messages: size, addresses: size } },
+  async (instance) => {
+    drain = await measureDrain(instance);
+  },
+);
+
+console.log(
+  "| cell | load avg | prefill s | accepted/s | applied/s | ingress p50 / p99 ms | catch-up ms | RSS ready / peak / after MB | running / first 202 / quiet ms | start-up CPU ms |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const cell of [small, addresses, queued]) {
+  const { load } = cell.measured;
+  const s = cell.startUp;
+  console.log(
+    `| ${cell.name} | ${cell.loadAverage} | ${fmt(cell.prefillMs / 1000, 1)} | ${fmt(load.perSecond)} | ${fmt(cell.measured.appliedPerSecond)} | ` +
+      `${fmt(load.p50, 1)} / ${fmt(load.p99, 1)} | ${cell.measured.catchUpMs} | ${s.rssMb} / ${cell.measured.rssPeakMb} / ${cell.measured.rssAfterMb} | ` +
+      `${s.runningMs} / ${s.ingressMs} / ${s.quietMs} | ${s.cpuMs} |`,
+  );
+}
+console.log("");
+console.log(
+  "| ratio to small | accepted/s | applied/s | ingress p99 | RSS peak | first 202 | start-up CPU |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
+for (const cell of [addresses, queued]) {
+  console.log(
+    `| ${cell.name} | ${ratio(cell.measured.load.perSecond, small.measured.load.perSecond)} | ` +
+      `${ratio(cell.measured.appliedPerSecond, small.measured.appliedPerSecond)} | ${ratio(cell.measured.load.p99, small.measured.load.p99)} | ` +
+      `${ratio(cell.measured.rssPeakMb, small.measured.rssPeakMb)} | ${ratio(cell.startUp.ingressMs, small.startUp.ingressMs)} | ` +
+      `${ratio(cell.startUp.cpuMs, small.startUp.cpuMs)} |`,
+  );
+}
+if (drain) {
+  const live = drain.live;
+  console.log("");
+  console.log(
+    `drain (load avg ${drain.loadAverage}): endpoint back, first parked message applied after ${fmt(drain.firstAppliedMs)} ms; ` +
+      `${drain.drained} of ${size} drained in the ${drainMs} ms window = ${fmt(drain.perSecond)}/s; RSS peak ${drain.rssPeakMb} MB`,
+  );
+  console.log(
+    `meanwhile ${LIVE}: accepted/s ${fmt(live.load.perSecond)} (${ratio(live.load.perSecond, small.measured.load.perSecond)} of small), ` +
+      `applied/s ${fmt(live.appliedPerSecond)} (${ratio(live.appliedPerSecond, small.measured.appliedPerSecond)}), ` +
+      `ingress p99 ${fmt(live.load.p99, 1)} ms (${ratio(live.load.p99, small.measured.load.p99)}), catch-up ${live.catchUpMs} ms`,
+  );
+}
