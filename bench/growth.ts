@@ -14,11 +14,15 @@
  * bench/counter sees meanwhile. The stores are filled directly (prefill-store.ts). The load
  * average is printed with each cell: the machine is shared.
  *
- *   npm run bench -- growth [durationMs=10000] [size=1000000] [loadKeys=size] [drainMs=60000] [concurrency=64]
+ *   npm run bench -- growth [durationMs=10000] [size=1000000] [loadKeys=size] [drainMs=60000] [concurrency=64] [cells=small,addresses,queued]
+ *
+ * drainMs=0 skips the drain. BENCH_GROWTH_PROFILE_DIR=<dir> writes each instance's CPU profile
+ * there (read it with bench/support/profile-top.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuPercentSince, cpuSnapshot } from "./support/cpu-time.js";
 import { type GrowthInstance, type StartUp, startGrowthInstance } from "./support/growth-instance.js";
 import { loadGenerator, runLoad } from "./support/load.js";
 import { type Prefill, prefillStore } from "./support/prefill-store.js";
@@ -29,6 +33,7 @@ const size = Number(process.argv[3] ?? 1_000_000);
 const loadKeys = Number(process.argv[4] ?? size);
 const drainMs = Number(process.argv[5] ?? 60_000);
 const concurrency = Number(process.argv[6] ?? 64);
+const cells = new Set((process.argv[7] ?? "small,addresses,queued").split(","));
 const LIVE = "bench/counter";
 const PARKED = "outage/counter";
 /** How long the applied count may take to catch up with what ingress accepted. */
@@ -44,11 +49,16 @@ interface Measured {
   catchUpMs: number;
   rssPeakMb: number;
   rssAfterMb: number;
+  /** the instance's CPU per bench/counter message applied (load and catch-up), ms */
+  cpuMsPerMessage: number;
+  /** the whole machine meanwhile, % (200 = both cores) */
+  machineBusy: number;
 }
 
 /** Load on bench/counter, then wait until all of it is applied; RSS sampled throughout. */
 async function measureLoad(instance: GrowthInstance, ms: number): Promise<Measured> {
   const before = (await instance.applied()).get(LIVE) ?? 0;
+  const cpuBefore = cpuSnapshot({ runtime: instance.pid });
   let rssPeakMb = instance.rssMb();
   const sampler = setInterval(() => {
     rssPeakMb = Math.max(rssPeakMb, instance.rssMb());
@@ -63,6 +73,8 @@ async function measureLoad(instance: GrowthInstance, ms: number): Promise<Measur
       await sleep(50);
     }
     const done = Date.now();
+    const cpu = cpuPercentSince(cpuBefore, { runtime: instance.pid });
+    const cpuMs = ((cpu.processes.runtime ?? 0) * (done - cpuBefore.at)) / 100;
     return {
       load,
       // Over the load's own time (not its generator's start-up) and the catch-up after it.
@@ -70,6 +82,8 @@ async function measureLoad(instance: GrowthInstance, ms: number): Promise<Measur
       catchUpMs: done - loadEnded,
       rssPeakMb,
       rssAfterMb: instance.rssMb(),
+      cpuMsPerMessage: cpuMs / Math.max(1, applied),
+      machineBusy: cpu.machine,
     };
   } finally {
     clearInterval(sampler);
@@ -160,26 +174,33 @@ console.log(
   `growth: ${durationMs} ms of load per cell, size ${size}, ${loadKeys} load keys, c=${concurrency}, load from ${loadGenerator()}, node ${process.version}`,
 );
 const small = await runCell("small (empty store)", undefined);
-const addresses = await runCell(`${size} addresses with state`, { state: { fn: LIVE, addresses: size } });
+const grown: Cell[] = [];
+if (cells.has("addresses")) {
+  grown.push(await runCell(`${size} addresses with state`, { state: { fn: LIVE, addresses: size } }));
+}
 let drain: Drain | undefined;
-const queued = await runCell(
-  `${size} messages queued (endpoint down)`,
-  { queued: { fn: PARKED, messages: size, addresses: size } },
-  async (instance) => {
-    drain = await measureDrain(instance);
-  },
-);
+if (cells.has("queued")) {
+  grown.push(
+    await runCell(
+      `${size} messages queued (endpoint down)`,
+      { queued: { fn: PARKED, messages: size, addresses: size } },
+      async (instance) => {
+        if (drainMs > 0) drain = await measureDrain(instance);
+      },
+    ),
+  );
+}
 
 console.log(
-  "| cell | load avg | prefill s | accepted/s | applied/s | ingress p50 / p99 ms | catch-up ms | RSS ready / peak / after MB | running / first 202 / quiet ms | start-up CPU ms |",
+  "| cell | load avg | prefill s | accepted/s | applied/s | ingress p50 / p99 ms | catch-up ms | runtime CPU ms/msg | machine busy % | RSS ready / peak / after MB | running / first 202 / quiet ms | start-up CPU ms |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-for (const cell of [small, addresses, queued]) {
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const cell of [small, ...grown]) {
   const { load } = cell.measured;
   const s = cell.startUp;
   console.log(
     `| ${cell.name} | ${cell.loadAverage} | ${fmt(cell.prefillMs / 1000, 1)} | ${fmt(load.perSecond)} | ${fmt(cell.measured.appliedPerSecond)} | ` +
-      `${fmt(load.p50, 1)} / ${fmt(load.p99, 1)} | ${cell.measured.catchUpMs} | ${s.rssMb} / ${cell.measured.rssPeakMb} / ${cell.measured.rssAfterMb} | ` +
+      `${fmt(load.p50, 1)} / ${fmt(load.p99, 1)} | ${cell.measured.catchUpMs} | ${fmt(cell.measured.cpuMsPerMessage, 3)} | ${fmt(cell.measured.machineBusy)} | ${s.rssMb} / ${cell.measured.rssPeakMb} / ${cell.measured.rssAfterMb} | ` +
       `${s.runningMs} / ${s.ingressMs} / ${s.quietMs} | ${s.cpuMs} |`,
   );
 }
@@ -188,10 +209,11 @@ console.log(
   "| ratio to small | accepted/s | applied/s | ingress p99 | RSS peak | first 202 | start-up CPU |",
 );
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
-for (const cell of [addresses, queued]) {
+for (const cell of grown) {
   console.log(
     `| ${cell.name} | ${ratio(cell.measured.load.perSecond, small.measured.load.perSecond)} | ` +
       `${ratio(cell.measured.appliedPerSecond, small.measured.appliedPerSecond)} | ${ratio(cell.measured.load.p99, small.measured.load.p99)} | ` +
+      `${ratio(cell.measured.cpuMsPerMessage, small.measured.cpuMsPerMessage)} | ` +
       `${ratio(cell.measured.rssPeakMb, small.measured.rssPeakMb)} | ${ratio(cell.startUp.ingressMs, small.startUp.ingressMs)} | ` +
       `${ratio(cell.startUp.cpuMs, small.startUp.cpuMs)} |`,
   );
@@ -206,6 +228,7 @@ if (drain) {
   console.log(
     `meanwhile ${LIVE}: accepted/s ${fmt(live.load.perSecond)} (${ratio(live.load.perSecond, small.measured.load.perSecond)} of small), ` +
       `applied/s ${fmt(live.appliedPerSecond)} (${ratio(live.appliedPerSecond, small.measured.appliedPerSecond)}), ` +
-      `ingress p99 ${fmt(live.load.p99, 1)} ms (${ratio(live.load.p99, small.measured.load.p99)}), catch-up ${live.catchUpMs} ms`,
+      `ingress p99 ${fmt(live.load.p99, 1)} ms (${ratio(live.load.p99, small.measured.load.p99)}), ` +
+      `catch-up ${live.catchUpMs} ms${live.catchUpMs >= CATCH_UP_LIMIT_MS ? " (gave up waiting)" : ""}`,
   );
 }

@@ -23,9 +23,14 @@ export interface CliInstance {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startCliInstance(name: string, args: readonly string[]): CliInstance {
+/** `nodeArgs` go to node before the CLI (e.g. --cpu-prof). */
+export function startCliInstance(
+  name: string,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): CliInstance {
   const child = reapOnInterrupt(
-    spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, ...args], {
+    spawn(process.execPath, ["--conditions=development", "--import", "tsx", ...nodeArgs, CLI, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SWITCHBOARD_LOG_LEVEL: process.env.BENCH_SWITCHBOARD_LOG_LEVEL ?? "warn" },
     }),

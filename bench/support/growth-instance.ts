@@ -50,6 +50,12 @@ export function rssMbOf(pid: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** $BENCH_GROWTH_PROFILE_DIR: each instance writes a V8 CPU profile (whole run) there when it exits. */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_GROWTH_PROFILE_DIR;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 export async function startGrowthInstance(dataDir: string, dir: string): Promise<GrowthInstance> {
   const counter = await startServerProcess("sdk-counter-server.ts");
   let outage: ServerProcess | undefined;
@@ -57,11 +63,11 @@ export async function startGrowthInstance(dataDir: string, dir: string): Promise
   const moduleFile = join(dir, "module.yaml");
   writeFileSync(moduleFile, moduleYaml(counter.port, outagePort, ingressPort));
   const spawned = Date.now();
-  const cli: CliInstance = startCliInstance("growth", [
-    "run",
-    moduleFile,
-    ...["--data-dir", dataDir, "--admin-port", String(adminPort)],
-  ]);
+  const cli: CliInstance = startCliInstance(
+    "growth",
+    ["run", moduleFile, ...["--data-dir", dataDir, "--admin-port", String(adminPort)]],
+    profileArgs(),
+  );
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   try {
