@@ -15,7 +15,8 @@ function backlog(count: number, delayMs: number) {
     rows,
     page: async (afterSeq: number, limit: number) => {
       await sleep(delayMs);
-      return rows.filter((row) => row.seq > afterSeq).slice(0, limit);
+      const page = rows.filter((row) => row.seq > afterSeq).slice(0, limit);
+      return { rows: page, scannedTo: page.at(-1)?.seq ?? afterSeq };
     },
   };
 }

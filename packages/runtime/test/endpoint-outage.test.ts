@@ -205,6 +205,92 @@ test("start-up reads a large stored backlog a page at a time, holding only the c
   assert.deepEqual(violations, []);
 });
 
+test("start-up with a large backlog behind a down endpoint does not read that backlog into memory: its rows are left out of the scan, the other endpoint's messages flow, and everything drains once it returns", async (t) => {
+  const violations: string[] = [];
+  const flakyServer = await startFunctionServer({
+    "flaky/counter": new ProtocolFunction([{ name: "count", typename: INT }], orderedCounter(violations)),
+  });
+  const steadyServer = await startFunctionServer({
+    "steady/counter": new ProtocolFunction([{ name: "count", typename: INT }], orderedCounter(violations)),
+  });
+  t.after(() => Promise.all([flakyServer.close(), steadyServer.close()]));
+  const router = twoEndpointRouter(flakyServer, steadyServer);
+  const dir = tempDir(t);
+  const seeded = Store.open(dir, "normal");
+  const queued = 20_000;
+  await seeded.commits.submit(() => {
+    for (let index = 0; index < queued; index++) {
+      seeded.messages.insert(
+        {
+          target: { fn: "flaky/counter", id: `a${index}` },
+          argument: { typename: INT, hasValue: true, value: encodeInt(1) },
+        },
+        Date.now(),
+      );
+    }
+  });
+  seeded.close();
+
+  const store = Store.open(dir, "normal");
+  const backend = new SqliteBackend(store);
+  // Every row a backlog read hands to JS, whichever read dispatch uses.
+  let rowsRead = 0;
+  const { pageAfter, pageAfterSkipping } = backend.messages;
+  backend.messages.pageAfter = async (afterSeq, limit) => {
+    const rows = await pageAfter(afterSeq, limit);
+    rowsRead += rows.length;
+    return rows;
+  };
+  backend.messages.pageAfterSkipping = async (afterSeq, limit, skipTypes) => {
+    const page = await pageAfterSkipping(afterSeq, limit, skipTypes);
+    rowsRead += page.rows.length;
+    return page;
+  };
+  const transport = createTransport();
+  const dispatcher = new Dispatcher({
+    store: backend,
+    router,
+    invoker: new RemoteInvoker(router, transport),
+    egress: { get: () => undefined },
+    maxActiveAddresses: 64,
+    endpointBreaker: { probeInitialMs: 100, probeMaxMs: 400, reportIntervalMs: 60_000 },
+  });
+  t.after(async () => {
+    await dispatcher.stop(1000);
+    await transport.close();
+    store.close();
+  });
+  flakyServer.down = true;
+  await dispatcher.start();
+  await until("the endpoint to be marked down", () => dispatcher.endpointsDown().length === 1, POLL);
+  for (let index = 0; index < 20; index++) {
+    await dispatcher.accept({
+      target: { fn: "steady/counter", id: `s${index}` },
+      argument: { typename: INT, hasValue: true, value: encodeInt(1) },
+    });
+  }
+  const count = (fn: string, id: string) =>
+    decodeInt(store.state.read({ fn, id }, Date.now()).get("count")?.value);
+  await until(
+    "the other endpoint's messages to be applied",
+    () => count("steady/counter", "s19") === 1,
+    POLL,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.ok(
+    rowsRead < queued / 4,
+    `the parked backlog stays in the store (${rowsRead} rows read for ${queued} queued)`,
+  );
+
+  flakyServer.down = false;
+  await until("the parked backlog to drain after recovery", () => store.messages.count() === 0, {
+    timeoutMs: 60_000,
+  });
+  await dispatcher.settled();
+  for (let index = 0; index < queued; index += 997) assert.equal(count("flaky/counter", `a${index}`), 1);
+  assert.deepEqual(violations, []);
+});
+
 test("stop() abandons a call that outlives the grace period: it resolves in time, logs nothing, and the batch stays stored", async (t) => {
   const server = await startFunctionServer({
     "steady/counter": new ProtocolFunction([{ name: "count", typename: INT }]),

@@ -1,11 +1,14 @@
-import type { AddressRow } from "../store/records.js";
+import type { AddressRow, BacklogPage } from "../store/records.js";
 
 /** What the dispatcher made of one stored message's address. */
 export type Consideration = "taken" | "skipped" | "full";
 
 export interface BacklogScannerOptions {
-  /** Rows after `afterSeq`, in seq order. */
-  readonly page: (afterSeq: number, limit: number) => Promise<AddressRow[]>;
+  /**
+   * Rows after `afterSeq`, in seq order. It may leave out rows that `consider` would skip (a
+   * parked function type's); `scannedTo` then says how far the page covered.
+   */
+  readonly page: (afterSeq: number, limit: number) => Promise<BacklogPage>;
   /** Takes the address into dispatch, skips it (already there, or parked), or says there is no room. */
   readonly consider: (row: AddressRow) => Consideration;
   /** Whether dispatch has room for another address. */
@@ -21,8 +24,8 @@ export interface BacklogScannerOptions {
  * keeps only a bounded set of addresses in memory; everything else waits in the store, and
  * this scanner walks the messages table with a cursor to bring addresses in as room frees.
  *
- * Invariant: every message with seq <= `cursor` has been considered, so a message is never
- * overlooked. Once the scanner has caught up, a newly stored message whose address has room
+ * Invariant: every message with seq <= `cursor` has been considered (or left out of its page
+ * because `consider` would have skipped it), so a message is never overlooked. Once the scanner has caught up, a newly stored message whose address has room
  * is taken directly (`offer`), without a read; when there is no room, the cursor moves back
  * before it and the scanner finds it later.
  */
@@ -113,12 +116,14 @@ export class BacklogScanner {
       for (let pages = 0; pages < this.pagesPerTurn; pages++) {
         // No room: wake() resumes the scan once an address leaves.
         if (!this.options.hasRoom()) return;
-        const rows = await this.options.page(this.cursor, this.pageSize);
+        const { rows, scannedTo } = await this.options.page(this.cursor, this.pageSize);
         if (this.stopped) return;
         for (const row of rows) {
           if (this.options.consider(row) === "full") return;
           this.cursor = row.seq;
         }
+        // Past the rows the page left out, so they are not stepped over again on the next read.
+        if (scannedTo > this.cursor) this.cursor = scannedTo;
         if (this.moveBackTo !== undefined) {
           again = true;
           return;

@@ -176,7 +176,8 @@ export class Dispatcher {
     );
     this.maxRounds = options.maxRegistrationRounds ?? 8;
     this.scanner = new BacklogScanner({
-      page: (afterSeq, limit) => options.store.messages.pageAfter(afterSeq, limit),
+      page: (afterSeq, limit) =>
+        options.store.messages.pageAfterSkipping(afterSeq, limit, this.endpoints.parkedTypes()),
       consider: (row) => this.consider(row),
       hasRoom: () => this.hasRoom(),
       onError: (error) =>

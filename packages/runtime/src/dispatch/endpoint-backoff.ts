@@ -100,6 +100,15 @@ export class EndpointBackoff {
     if (!this.probeTimer) this.armProbe();
   }
 
+  /** The function types whose addresses are parked (their endpoint is down): reads of the backlog may leave them out. */
+  parkedTypes(): string[] {
+    const types: string[] = [];
+    for (const health of this.health.values()) {
+      if (health.down) types.push(...health.parkedTypes);
+    }
+    return types;
+  }
+
   down(): EndpointDown[] {
     const down: EndpointDown[] = [];
     for (const health of this.health.values()) {

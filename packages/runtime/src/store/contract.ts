@@ -18,6 +18,7 @@
 import type {
   AddressRef,
   AddressRow,
+  BacklogPage,
   DeadLetter,
   NewMessage,
   ResultPlan,
@@ -105,6 +106,12 @@ export interface MessageStore {
   head(address: AddressRef, limit: number): Promise<StoredMessage[]>;
   /** The addresses of the messages after `afterSeq`, in seq order (only owned partitions'). */
   pageAfter(afterSeq: number, limit: number): Promise<AddressRow[]>;
+  /**
+   * pageAfter that may leave out the messages of `skipTypes` (parked function types), so that
+   * the backlog of a down endpoint is not read again and again; see BacklogPage for
+   * `scannedTo`. A backend that leaves nothing out returns pageAfter's rows.
+   */
+  pageAfterSkipping(afterSeq: number, limit: number, skipTypes: readonly string[]): Promise<BacklogPage>;
   /** The first id after `afterId`, in id order, of type `fn` with a stored message. */
   nextIdWithMessages(fn: string, afterId: string): Promise<string | undefined>;
 }

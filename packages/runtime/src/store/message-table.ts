@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { AddressRef, AddressRow, NewMessage, StoredMessage } from "./records.js";
+import type { AddressRef, AddressRow, BacklogPage, NewMessage, StoredMessage } from "./records.js";
 
 /** A message's columns, as the messages and dead_letters tables both store them. */
 export interface MessageRow {
@@ -35,6 +35,8 @@ export class MessageTable {
     { n: number; last: number | null }
   >;
   private readonly pageStatement: Database.Statement<[number, number], AddressRow>;
+  private readonly pageSkippingStatement: Database.Statement<[number, string, number], AddressRow>;
+  private readonly lastSeqStatement: Database.Statement<[], { last: number | null }>;
   private readonly nextIdStatement: Database.Statement<[string, string], { id: string }>;
 
   constructor(private readonly db: Database.Database) {
@@ -50,6 +52,13 @@ export class MessageTable {
       "SELECT count(*) AS n, max(seq) AS last FROM messages WHERE fn = ? AND id = ?",
     );
     this.pageStatement = db.prepare("SELECT seq, fn, id FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
+    // The types to leave out as one JSON array: a single statement for any number of them.
+    this.pageSkippingStatement = db.prepare(
+      `SELECT seq, fn, id FROM messages
+       WHERE seq > ? AND fn NOT IN (SELECT value FROM json_each(?))
+       ORDER BY seq LIMIT ?`,
+    );
+    this.lastSeqStatement = db.prepare("SELECT max(seq) AS last FROM messages");
     this.nextIdStatement = db.prepare(
       "SELECT id FROM messages WHERE fn = ? AND id > ? ORDER BY fn, id, seq LIMIT 1",
     );
@@ -113,6 +122,24 @@ export class MessageTable {
    */
   pageAfter(afterSeq: number, limit: number): AddressRow[] {
     return this.pageStatement.all(afterSeq, limit);
+  }
+
+  /**
+   * pageAfter without the messages of `skipTypes` (parked function types): SQLite steps over
+   * them, so a million messages behind a down endpoint never become JS objects. A short page
+   * means everything stored was read, so `scannedTo` is then the newest seq: the reader moves
+   * past the left-out messages at the end instead of stepping over them again on every read.
+   * (Reads and commits share this connection's thread, so no message lands between the two
+   * statements.)
+   */
+  pageAfterSkipping(afterSeq: number, limit: number, skipTypes: readonly string[]): BacklogPage {
+    const rows =
+      skipTypes.length === 0
+        ? this.pageStatement.all(afterSeq, limit)
+        : this.pageSkippingStatement.all(afterSeq, JSON.stringify(skipTypes), limit);
+    const last = rows.at(-1)?.seq ?? afterSeq;
+    if (rows.length === limit) return { rows, scannedTo: last };
+    return { rows, scannedTo: Math.max(last, this.lastSeqStatement.get()?.last ?? 0) };
   }
 
   /** The first id after `afterId` (in id order) of function type `fn` that has a message. */

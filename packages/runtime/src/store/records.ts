@@ -111,3 +111,13 @@ export interface AddressRow {
   readonly fn: string;
   readonly id: string;
 }
+
+/**
+ * A page of the stored backlog with some function types left out (their endpoint is down, so
+ * their addresses are parked): `rows` in seq order, and `scannedTo`, the seq up to which every
+ * message was either returned or left out, so a reader may move past messages it never saw.
+ */
+export interface BacklogPage {
+  readonly rows: AddressRow[];
+  readonly scannedTo: number;
+}

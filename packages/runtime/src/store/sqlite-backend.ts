@@ -47,6 +47,8 @@ export class SqliteBackend implements StoreBackend {
       count: async (address) => store.messages.countFor(address),
       head: async (address, limit) => store.messages.headOf(address, limit),
       pageAfter: async (afterSeq, limit) => store.messages.pageAfter(afterSeq, limit),
+      pageAfterSkipping: async (afterSeq, limit, skipTypes) =>
+        store.messages.pageAfterSkipping(afterSeq, limit, skipTypes),
       nextIdWithMessages: async (fn, afterId) => store.messages.nextIdWithMessages(fn, afterId),
     };
     this.state = {

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { partitionOf } from "../../cluster/partition-hash.js";
 import type { MessageCount, MessageStore } from "../contract.js";
-import type { AddressRef, AddressRow, NewMessage, StoredMessage } from "../records.js";
+import type { AddressRef, AddressRow, BacklogPage, NewMessage, StoredMessage } from "../records.js";
 import { GroupCommit, type GroupCommitOptions, type UnitOutcome } from "./group-commit.js";
 import { appendBoundedMessages, appendMessages } from "./ingress-messages.js";
 import { ownedPartitions, type PartitionOwner } from "./partition-owner.js";
@@ -72,6 +72,15 @@ export class PostgresMessages implements MessageStore {
       [partitions, afterSeq, limit],
     );
     return rows.map((row) => ({ seq: Number(row.seq), fn: row.fn, id: row.id }));
+  }
+
+  /**
+   * Leaves nothing out: seqs may commit out of order here (see lookBack), so no read can say
+   * that nothing older is still to come, and a page may not move past rows it did not return.
+   */
+  async pageAfterSkipping(afterSeq: number, limit: number): Promise<BacklogPage> {
+    const rows = await this.pageAfter(afterSeq, limit);
+    return { rows, scannedTo: rows.at(-1)?.seq ?? afterSeq };
   }
 
   async nextIdWithMessages(fn: string, afterId: string): Promise<string | undefined> {
