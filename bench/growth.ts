@@ -132,6 +132,8 @@ interface Drain {
   drained: number;
   perSecond: number;
   rssPeakMb: number;
+  /** RSS every 10 s of the drain, MB: whether it levels off */
+  rssEvery10s: number[];
   live: Measured;
 }
 
@@ -144,8 +146,10 @@ async function measureDrain(instance: GrowthInstance): Promise<Drain> {
   let firstAppliedMs: number | undefined;
   let rssPeakMb = instance.rssMb();
   let drained = 0;
+  const rssEvery10s: number[] = [];
   const sampler = setInterval(() => {
     rssPeakMb = Math.max(rssPeakMb, instance.rssMb());
+    if (Date.now() - started >= (rssEvery10s.length + 1) * 10_000) rssEvery10s.push(instance.rssMb());
     void instance.applied().then((applied) => {
       drained = (applied.get(PARKED) ?? 0) - before;
       if (drained > 0 && firstAppliedMs === undefined) firstAppliedMs = Date.now() - started;
@@ -163,6 +167,7 @@ async function measureDrain(instance: GrowthInstance): Promise<Drain> {
       drained,
       perSecond: (drained / Math.max(1, drainingMs)) * 1000,
       rssPeakMb,
+      rssEvery10s,
       live,
     };
   } finally {
@@ -227,7 +232,8 @@ if (drain) {
   console.log("");
   console.log(
     `drain (load avg ${drain.loadAverage}): endpoint back, first parked message applied after ${fmt(drain.firstAppliedMs)} ms; ` +
-      `${drain.drained} of ${size} drained in the ${drainMs} ms window = ${fmt(drain.perSecond)}/s; RSS peak ${drain.rssPeakMb} MB`,
+      `${drain.drained} of ${size} drained in the ${drainMs} ms window = ${fmt(drain.perSecond)}/s; ` +
+      `RSS peak ${drain.rssPeakMb} MB, every 10 s: ${drain.rssEvery10s.join(", ")} MB`,
   );
   console.log(
     `meanwhile ${LIVE}: accepted/s ${fmt(live.load.perSecond)} (${ratio(live.load.perSecond, small.measured.load.perSecond)} of small), ` +
