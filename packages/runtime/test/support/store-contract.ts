@@ -85,6 +85,39 @@ export function runStoreContract(name: string, place: (t: TestContext) => Promis
     );
   });
 
+  test(`${name}: pageAfterSkipping may leave out the skipped types' messages, never another's, and says how far it read`, async (t) => {
+    const { backend } = await opened(t);
+    const live1 = await backend.messages.accept(message("t/live", "a", "1"), 1);
+    for (const id of ["p1", "p2", "p3"]) await backend.messages.accept(message("t/parked", id, "x"), 2);
+    const live2 = await backend.messages.accept(message("t/live", "b", "1"), 3);
+    const parkedLast = await backend.messages.accept(message("t/parked", "p4", "x"), 4);
+    const everything = await backend.messages.pageAfterSkipping(0, 100, ["t/parked"]);
+    const returned = everything.rows.map((row) => row.seq);
+    assert.deepEqual(
+      everything.rows.filter((row) => row.fn === "t/live").map((row) => row.seq),
+      [live1.seq, live2.seq],
+      "every message of another type, in seq order",
+    );
+    assert.deepEqual(
+      returned,
+      [...returned].sort((a, b) => a - b),
+    );
+    assert.ok(everything.scannedTo >= live2.seq, "read past the last row it returned");
+    assert.ok(everything.scannedTo <= parkedLast.seq, "no further than what is stored");
+    const limited = await backend.messages.pageAfterSkipping(0, 1, ["t/parked"]);
+    assert.deepEqual(
+      limited.rows.map((row) => row.seq),
+      [live1.seq],
+    );
+    assert.equal(limited.scannedTo, live1.seq, "a full page covers no more than its last row");
+    const nothingSkipped = await backend.messages.pageAfterSkipping(live1.seq, 100, []);
+    assert.deepEqual(
+      nothingSkipped.rows.map((row) => row.seq),
+      (await backend.messages.pageAfter(live1.seq, 100)).map((row) => row.seq),
+      "with nothing to skip, the same rows as pageAfter",
+    );
+  });
+
   test(`${name}: nextIdWithMessages walks a type's waiting ids in order`, async (t) => {
     const { backend } = await opened(t);
     for (const id of ["c", "a", "b"]) await backend.messages.accept(message("t/f", id, "x"), 1);
