@@ -54,6 +54,8 @@ interface Measured {
   cpuMsPerMessage: number;
   /** the whole machine meanwhile, % (200 = both cores) */
   machineBusy: number;
+  /** dispatch's figures once the load is applied */
+  dispatcher: Record<string, number>;
 }
 
 /** Load on bench/counter, then wait until all of it is applied; RSS sampled throughout. */
@@ -85,6 +87,7 @@ async function measureLoad(instance: GrowthInstance, ms: number): Promise<Measur
       rssAfterMb: instance.rssMb(),
       cpuMsPerMessage: cpuMs / Math.max(1, applied),
       machineBusy: cpu.machine,
+      dispatcher: await instance.dispatcherStats(),
     };
   } finally {
     clearInterval(sampler);
@@ -211,6 +214,12 @@ for (const cell of [small, ...grown]) {
     `| ${cell.name} | ${cell.loadAverage} | ${fmt(cell.prefillMs / 1000, 1)} | ${fmt(load.perSecond)} | ${fmt(cell.measured.appliedPerSecond)} | ` +
       `${fmt(load.p50, 1)} / ${fmt(load.p99, 1)} | ${cell.measured.catchUpMs} | ${fmt(cell.measured.cpuMsPerMessage, 3)} | ${fmt(cell.measured.machineBusy)} | ${s.rssMb} / ${cell.measured.rssPeakMb} / ${cell.measured.rssAfterMb} | ` +
       `${s.runningMs} / ${s.ingressMs} / ${s.quietMs} | ${s.cpuMs} |`,
+  );
+}
+for (const cell of [small, ...grown]) {
+  const { addresses, suspended, endpointsDown, inFlight } = cell.measured.dispatcher;
+  console.log(
+    `${cell.name}, dispatch after the load: ${addresses} addresses held, ${suspended} suspended, ${inFlight} in flight, ${endpointsDown} endpoints down`,
   );
 }
 console.log("");

@@ -34,6 +34,8 @@ export interface GrowthInstance {
   cpuMs(): number;
   /** messages applied per function type, from /metrics */
   applied(): Promise<Map<string, number>>;
+  /** dispatch's own figures (addresses held, suspended, endpoints down ...), from /api/overview */
+  dispatcherStats(): Promise<Record<string, number>>;
   startOutageEndpoint(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,6 +104,12 @@ export async function startGrowthInstance(dataDir: string, dir: string): Promise
       rssMb: () => rssMbOf(cli.pid),
       cpuMs: () => processCpuMs(cli.pid),
       applied: () => appliedByFunction(adminUrl),
+      dispatcherStats: async () => {
+        const overview = (await fetch(`${adminUrl}/api/overview`).then((response) => response.json())) as {
+          dispatcher: Record<string, number>;
+        };
+        return overview.dispatcher;
+      },
       async startOutageEndpoint() {
         outage = await startServerProcess("sdk-counter-server.ts", [String(outagePort)]);
       },
