@@ -281,6 +281,13 @@ test("start-up with a large backlog behind a down endpoint does not read that ba
     rowsRead < queued / 4,
     `the parked backlog stays in the store (${rowsRead} rows read for ${queued} queued)`,
   );
+  // Accepted while it is down, after the scan has moved past the parked rows: found again on recovery.
+  for (let index = 0; index < 50; index++) {
+    await dispatcher.accept({
+      target: { fn: "flaky/counter", id: `late${index}` },
+      argument: { typename: INT, hasValue: true, value: encodeInt(1) },
+    });
+  }
 
   flakyServer.down = false;
   await until("the parked backlog to drain after recovery", () => store.messages.count() === 0, {
@@ -288,6 +295,7 @@ test("start-up with a large backlog behind a down endpoint does not read that ba
   });
   await dispatcher.settled();
   for (let index = 0; index < queued; index += 997) assert.equal(count("flaky/counter", `a${index}`), 1);
+  for (let index = 0; index < 50; index++) assert.equal(count("flaky/counter", `late${index}`), 1);
   assert.deepEqual(violations, []);
 });
 
