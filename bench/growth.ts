@@ -242,7 +242,7 @@ if (drain) {
   console.log(
     `drain (load avg ${drain.loadAverage}): endpoint back, first parked message applied after ${fmt(drain.firstAppliedMs)} ms; ` +
       `${drain.drained} of ${size} drained in the ${drainMs} ms window = ${fmt(drain.perSecond)}/s; ` +
-      `RSS peak ${drain.rssPeakMb} MB, every 10 s: ${drain.rssEvery10s.join(", ")} MB`,
+      `RSS peak ${drain.rssPeakMb} MB${drain.rssEvery10s.length > 0 ? `, every 10 s: ${drain.rssEvery10s.join(", ")} MB` : ""}`,
   );
   console.log(
     `meanwhile ${LIVE}: accepted/s ${fmt(live.load.perSecond)} (${ratio(live.load.perSecond, small.measured.load.perSecond)} of small), ` +
