@@ -57,13 +57,6 @@ export class Mailbox {
     return this.seenWhileReading !== undefined;
   }
 
-  /** The store counted `count` messages, the newest `lastSeq`. */
-  countRead(count: number, lastSeq: number): void {
-    const seen = this.finishReading();
-    this.queued = count + seen.filter((seq) => seq > lastSeq).length;
-    this.countedThrough = Math.max(this.countedThrough, lastSeq, ...seen);
-  }
-
   /** The store returned the address's next batch (oldest first, at most `limit`). */
   batchRead(batch: readonly StoredMessage[], limit: number): void {
     const seen = this.finishReading();
