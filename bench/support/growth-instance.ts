@@ -58,6 +58,11 @@ function profileArgs(): string[] {
   return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
 }
 
+/** $BENCH_GROWTH_RUN_ARGS: extra `switchboard run` flags for every cell, e.g. "--max-in-flight 128". */
+function extraRunArgs(): string[] {
+  return (process.env.BENCH_GROWTH_RUN_ARGS ?? "").split(/\s+/).filter((arg) => arg !== "");
+}
+
 export async function startGrowthInstance(dataDir: string, dir: string): Promise<GrowthInstance> {
   const counter = await startServerProcess("sdk-counter-server.ts");
   let outage: ServerProcess | undefined;
@@ -67,7 +72,7 @@ export async function startGrowthInstance(dataDir: string, dir: string): Promise
   const spawned = Date.now();
   const cli: CliInstance = startCliInstance(
     "growth",
-    ["run", moduleFile, ...["--data-dir", dataDir, "--admin-port", String(adminPort)]],
+    ["run", moduleFile, ...["--data-dir", dataDir, "--admin-port", String(adminPort)], ...extraRunArgs()],
     profileArgs(),
   );
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;

@@ -8,23 +8,13 @@ import { SqliteBackend } from "../src/store/sqlite-backend.js";
 import { Store } from "../src/store/store.js";
 import { createTransport } from "../src/transport/index.js";
 import { type FunctionServer, startFunctionServer } from "./support/function-server.js";
-import { type Behaviour, decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
+import { decodeInt, encodeInt, INT, orderedCounter, ProtocolFunction } from "./support/protocol-function.js";
 import { tempDir } from "./support/temp-dir.js";
-import { namespaceRouter, testTransportOptions } from "./support/test-router.js";
+import { endpointsRouter, namespaceRouter, testTransportOptions } from "./support/test-router.js";
 import { until } from "./support/until.js";
 
 /** How the waits in this file poll. */
 const POLL = { timeoutMs: 30_000 };
-
-/** Counts "count" per invocation and records any message that arrives out of order. */
-function orderedCounter(violations: string[]): Behaviour {
-  return (state, invocation) => {
-    const count = decodeInt(state.get("count"));
-    const value = decodeInt(invocation.argument?.value);
-    if (value !== count + 1) violations.push(`${invocation.caller?.id ?? ""} got ${value} after ${count}`);
-    state.set("count", encodeInt(count + 1));
-  };
-}
 
 /** A logger that keeps every warning and error line. */
 function recordingLogger(lines: string[]): Logger {
@@ -46,14 +36,7 @@ function twoEndpointRouter(flaky: FunctionServer, steady: FunctionServer): Funct
   // Loopback connects take microseconds; a 500 ms connect timeout only fires when a loaded
   // machine stalls the event loop, and those failures are not the endpoint being down.
   const transport = { ...testTransportOptions, callTimeoutMs: 5000, connectTimeoutMs: 3000 };
-  const routers = [
-    namespaceRouter(["flaky"], { baseUrl: flaky.url, transport }),
-    namespaceRouter(["steady"], { baseUrl: steady.url, transport }),
-  ];
-  return {
-    tryResolve: (fn) => routers[0]?.tryResolve(fn) ?? routers[1]?.tryResolve(fn),
-    resolve: (fn) => routers[0]?.tryResolve(fn) ?? (routers[1] as FunctionRouter).resolve(fn),
-  };
+  return endpointsRouter({ flaky: flaky.url, steady: steady.url }, { transport });
 }
 
 test("an endpoint failing for a thousand addresses is backed off as a whole: few calls, a bounded log, other functions unaffected, everything applied once and in order after it returns", async (t) => {

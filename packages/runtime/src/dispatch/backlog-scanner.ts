@@ -25,9 +25,10 @@ export interface BacklogScannerOptions {
  * this scanner walks the messages table with a cursor to bring addresses in as room frees.
  *
  * Invariant: every message with seq <= `cursor` has been considered (or left out of its page
- * because `consider` would have skipped it), so a message is never overlooked. Once the scanner has caught up, a newly stored message whose address has room
- * is taken directly (`offer`), without a read; when there is no room, the cursor moves back
- * before it and the scanner finds it later.
+ * because `consider` would have skipped it), so a message is never overlooked. A newly stored
+ * message is taken by dispatch on arrival when there is room, without a read, even while the
+ * scanner is behind (taking an address early is harmless: it reads its own messages, oldest
+ * first); when there is no room, the cursor moves back before it (`leftForLater`).
  */
 export class BacklogScanner {
   private cursor = 0;
@@ -74,18 +75,17 @@ export class BacklogScanner {
   }
 
   /**
-   * A message was stored for an address dispatch does not hold. Taken at once when the
-   * scanner is caught up; otherwise the scanner will reach it.
+   * A message stored for an address dispatch does not hold was taken (or skipped) on arrival.
+   * Once caught up, the cursor moves past it so the next read does not step over it again;
+   * while behind, the cursor stays: the scan reaches it later and finds it handled.
    */
-  offer(row: AddressRow): void {
-    if (this.caughtUp && this.options.hasRoom()) {
-      const outcome = this.options.consider(row);
-      if (outcome !== "full") {
-        if (row.seq > this.cursor) this.cursor = row.seq;
-        return;
-      }
-    }
-    this.moveBack(row.seq - 1);
+  handled(seq: number): void {
+    if (this.caughtUp && seq > this.cursor) this.cursor = seq;
+  }
+
+  /** A message stored for an address dispatch does not hold found no room: the scan takes it later. */
+  leftForLater(seq: number): void {
+    this.moveBack(seq - 1);
   }
 
   /** Everything after `seq` must be considered (again). */

@@ -106,6 +106,9 @@ const DEFAULT_MAX_IN_FLIGHT = 1024;
 /** Addresses held in memory; each costs a few hundred bytes, and none holds its messages. */
 const DEFAULT_MAX_ACTIVE_ADDRESSES = 8192;
 
+/** Where an address to take into memory came from: the backlog scan, or a message just stored. */
+type AdmissionSource = "backlog" | "arrived";
+
 const EMPTY_PLAN: ResultPlan = { outgoing: [], delayed: [], egress: [], mutations: [] };
 
 /**
@@ -178,8 +181,8 @@ export class Dispatcher {
     this.scanner = new BacklogScanner({
       page: (afterSeq, limit) =>
         options.store.messages.pageAfterSkipping(afterSeq, limit, this.endpoints.parkedTypes()),
-      consider: (row) => this.consider(row),
-      hasRoom: () => this.hasRoom(),
+      consider: (row) => this.consider(row, "backlog"),
+      hasRoom: () => this.hasRoomFor("backlog"),
       onError: (error) =>
         this.logger.warn({ err: error }, "reading the stored backlog failed; will try again"),
     });
@@ -458,11 +461,15 @@ export class Dispatcher {
       this.kick(mailbox);
       return;
     }
-    this.scanner.offer({ seq: message.seq, fn: message.target.fn, id: message.target.id });
+    // New work is taken at once while memory has room, even when the scanner is still walking
+    // an older backlog (an endpoint back from an outage): it must not wait behind that backlog.
+    const row = { seq: message.seq, fn: message.target.fn, id: message.target.id };
+    if (this.consider(row, "arrived") === "full") this.scanner.leftForLater(row.seq);
+    else this.scanner.handled(row.seq);
   }
 
-  /** The scanner found a stored message of `row`'s address. */
-  private consider(row: AddressRow): Consideration {
+  /** A stored message of `row`'s address, found by the scanner or just stored. */
+  private consider(row: AddressRow, source: AdmissionSource): Consideration {
     const key = addressKey(row);
     const resident = this.mailboxes.get(key);
     if (resident) {
@@ -479,23 +486,23 @@ export class Dispatcher {
       health.parkedTypes.add(row.fn);
       return "skipped";
     }
-    if (!this.hasRoom()) return "full";
+    if (!this.hasRoomFor(source)) return "full";
     if (!this.options.router.tryResolve(row.fn)) return "skipped";
     this.admit(this.mailbox({ fn: row.fn, id: row.id }));
     return "taken";
   }
 
   /**
-   * Room for another address: under the cap of addresses in memory, and not so many already
-   * waiting for an in-flight slot that taking more would only queue them in memory.
+   * Room for another address: under the cap of addresses in memory. The backlog scan also
+   * stops while many addresses already wait for an in-flight slot (reading more would only
+   * queue them in memory); a message that just arrived is taken regardless, so it waits for a
+   * slot in its own lane instead of behind everything the scan has still to read.
    */
-  private hasRoom(): boolean {
-    return (
-      this.mailboxes.size - this.suspendedCount < this.maxActive && this.limiter.queued < this.maxWaiting
-    );
+  private hasRoomFor(source: AdmissionSource): boolean {
+    if (this.mailboxes.size - this.suspendedCount >= this.maxActive) return false;
+    return source === "arrived" || this.limiter.queued < this.maxWaiting;
   }
 
-  /** Counts the messages the store holds for a new mailbox's address, then dispatches them. */
   /**
    * Takes an address with stored messages into memory. Its backlog is counted by its first
    * batch read, in the same store read: until then it counts as one message.
@@ -567,7 +574,7 @@ export class Dispatcher {
       }
     }
     mailbox.waitingForSlot = true;
-    this.limiter.acquire(() => {
+    this.limiter.acquire(mailbox.address.fn, () => {
       mailbox.waitingForSlot = false;
       if (this.stopping || !this.holds(mailbox)) {
         // Granted after stop() or after its partition moved: the batch stays in the store.

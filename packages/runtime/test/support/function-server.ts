@@ -10,6 +10,8 @@ export interface FunctionServer {
   down: boolean;
   /** While set, every request waits for it before being answered. */
   hold: Promise<void> | undefined;
+  /** Every request is answered this long after it arrived (a slow endpoint); 0 = at once. */
+  delayMs: number;
   /** Request headers of the last request, lower-case names. */
   readonly lastHeaders: Record<string, string | string[] | undefined>;
   requests: number;
@@ -24,8 +26,9 @@ export async function startFunctionServer(
     down: boolean;
     requests: number;
     hold: Promise<void> | undefined;
+    delayMs: number;
     lastHeaders: Record<string, string | string[] | undefined>;
-  } = { down: false, requests: 0, hold: undefined, lastHeaders: {} };
+  } = { down: false, requests: 0, hold: undefined, delayMs: 0, lastHeaders: {} };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -33,6 +36,7 @@ export async function startFunctionServer(
       state.requests++;
       state.lastHeaders = request.headers;
       if (state.hold) await state.hold;
+      if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
       if (state.down) {
         response.writeHead(503).end();
         return;
@@ -72,6 +76,12 @@ export async function startFunctionServer(
     },
     set hold(value: Promise<void> | undefined) {
       state.hold = value;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(value: number) {
+      state.delayMs = value;
     },
     get lastHeaders() {
       return state.lastHeaders;

@@ -60,6 +60,19 @@ export const countInvocations: Behaviour = (state) => {
   state.set("count", encodeInt(decodeInt(state.get("count")) + 1));
 };
 
+/**
+ * Counts int state "count" per message, each message's int argument being the count it makes
+ * (1, 2, ...); a message arriving out of order is recorded in `violations`.
+ */
+export function orderedCounter(violations: string[]): Behaviour {
+  return (state, invocation) => {
+    const count = decodeInt(state.get("count"));
+    const value = decodeInt(invocation.argument?.value);
+    if (value !== count + 1) violations.push(`${invocation.caller?.id ?? ""} got ${value} after ${count}`);
+    state.set("count", encodeInt(count + 1));
+  };
+}
+
 export class ProtocolFunction {
   readonly seen: SeenRequest[] = [];
 

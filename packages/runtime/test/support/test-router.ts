@@ -43,6 +43,28 @@ export function namespaceRouter(
     if (!endpoint) return undefined;
     return { endpoint, url: endpoint.urlPathTemplate.replace("{function.name}", typename.slice(slash + 1)) };
   };
+  return routerOf(tryResolve);
+}
+
+/** A router serving each namespace from its own function server (`baseUrls[namespace]`). */
+export function endpointsRouter(
+  baseUrls: Readonly<Record<string, string>>,
+  options: { maxNumBatchRequests?: number; transport?: TransportOptions } = {},
+): FunctionRouter {
+  const routers = Object.entries(baseUrls).map(([namespace, baseUrl]) =>
+    namespaceRouter([namespace], { ...options, baseUrl }),
+  );
+  const tryResolve = (typename: string): ResolvedEndpoint | undefined => {
+    for (const router of routers) {
+      const resolved = router.tryResolve(typename);
+      if (resolved) return resolved;
+    }
+    return undefined;
+  };
+  return routerOf(tryResolve);
+}
+
+function routerOf(tryResolve: (typename: string) => ResolvedEndpoint | undefined): FunctionRouter {
   return {
     tryResolve,
     resolve(typename) {
