@@ -372,6 +372,13 @@ test("an instance started with an advertise host is listed under it and forwarde
       ["b", hostname(), `http://127.0.0.1:${b.ops.adminPort}`],
     ],
   );
+  // The live page draws the overview's summary: it names the same URLs.
+  const overview = (await call<{ cluster: { members: ClusterJson["members"] } }>(`${admin(b)}/api/overview`))
+    .body;
+  assert.deepEqual(
+    overview.cluster.members.map((member) => member.adminUrl),
+    members.map((member) => member.adminUrl),
+  );
 
   const ownedByA = idOwnedBy(a, "advertised");
   await suspendOn(b, a, ownedByA);

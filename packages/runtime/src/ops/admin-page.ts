@@ -62,7 +62,7 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
 <h2>Cluster</h2>
 <p id="cluster-summary"></p>
 <table id="cluster-members">
-  <thead><tr><th>instance</th><th>host</th><th>admin port</th><th>heartbeat</th><th>partitions</th><th>queued</th><th>oldest queued</th></tr></thead>
+  <thead><tr><th>instance</th><th>host</th><th>admin (forwarded to)</th><th>heartbeat</th><th>partitions</th><th>queued</th><th>oldest queued</th></tr></thead>
   <tbody></tbody>
 </table>
 </section>
@@ -207,7 +207,8 @@ export const ADMIN_PAGE_HTML = `<!doctype html>
       var tr = memberRows[i];
       cell(tr, member.instanceId + (member.self ? " (this one)" : ""));
       cell(tr, member.host);
-      cell(tr, member.ports && member.ports.admin ? String(member.ports.admin) : "–");
+      // Where admin actions on the member's addresses are forwarded: its advertised host and port.
+      cell(tr, member.adminUrl || (member.ports && member.ports.admin ? "port " + member.ports.admin : "–"));
       var beat = cell(tr, (member.live ? "live, " : "silent, ") + fmt(member.heartbeatAgeMs / 1000, 1) + " s ago");
       if (!member.live) beat.className = "silent";
       cell(tr, fmt(member.partitionsOwned), true);
