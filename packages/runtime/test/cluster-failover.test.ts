@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { nextForeignExpiry } from "../src/cluster/lease-table.js";
 import { nextRoundDelay, Ownership } from "../src/cluster/ownership.js";
 import type { PartitionLease } from "../src/cluster/ownership-types.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
@@ -84,6 +85,26 @@ test("the next ownership round comes just after another instance's lease runs ou
   assert.equal(nextRoundDelay(1000, 5000), 1000, "a live owner's lease, renewed long before it runs out");
   assert.equal(nextRoundDelay(1000, 300), 325);
   assert.equal(nextRoundDelay(1000, 0), 25);
+});
+
+test("a round counts down to another instance's membership running out as well as its leases", async (t) => {
+  const database = await createTestDatabase("failover_foreign_expiry", t);
+  const store = await PostgresStore.open({ url: database.url, partitions: PARTITIONS, maxConnections: 2 });
+  t.after(() => store.close());
+  assert.equal(await nextForeignExpiry(store.pool, "local", 3000), undefined, "nobody else yet");
+  // A member whose last heartbeat was 2.5 s ago (killed between its heartbeat and its renewal):
+  // no lease of its runs, but its membership ends in about half a second.
+  await store.pool.query(
+    "INSERT INTO members (instance_id, host, ports, heartbeat_at) VALUES ('gone', 'h', '{}', now() - interval '2500 milliseconds')",
+  );
+  const untilMembershipEnds = await nextForeignExpiry(store.pool, "local", 3000);
+  assert.ok(untilMembershipEnds !== undefined && untilMembershipEnds > 300 && untilMembershipEnds <= 500);
+  await store.pool.query(
+    "UPDATE partitions SET owner = 'gone', epoch = epoch + 1, lease_expires_at = now() + interval '200 milliseconds' WHERE partition = 3",
+  );
+  const untilLeaseEnds = await nextForeignExpiry(store.pool, "local", 3000);
+  assert.ok(untilLeaseEnds !== undefined && untilLeaseEnds > 100 && untilLeaseEnds <= 200);
+  assert.equal(await nextForeignExpiry(store.pool, "gone", 3000), undefined, "its own are not foreign");
 });
 
 test("a paused instance whose partitions were taken cannot commit with its old epoch when it resumes", async (t) => {

@@ -87,16 +87,24 @@ export async function releasePartitions(
 }
 
 /**
- * Milliseconds (by the server's clock) until the next lease held by another instance runs
- * out, or undefined when none is still running. A live owner renews long before that; a dead
- * one's partitions become free then. Leases already run out are left aside: whoever's share
- * they are in takes them at its next round.
+ * Milliseconds (by the server's clock) until the next thing about another instance runs out:
+ * one of its leases, or its membership (its heartbeat plus `leaseMs`). Undefined when nothing
+ * is still running. A live instance renews both long before that; a dead one's partitions
+ * become free, and its share goes to the others, then. What has already run out is left
+ * aside: whoever's share it is in takes it at its next round.
  */
-export async function nextForeignExpiry(client: Queryable, owner: string): Promise<number | undefined> {
+export async function nextForeignExpiry(
+  client: Queryable,
+  owner: string,
+  leaseMs: number,
+): Promise<number | undefined> {
   const { rows } = await client.query<{ ms: string | null }>(
-    `SELECT ceil(extract(epoch FROM min(lease_expires_at) - now()) * 1000) AS ms
-     FROM partitions WHERE owner <> $1 AND lease_expires_at > now()`,
-    [owner],
+    `SELECT ceil(extract(epoch FROM min(ends_at) - now()) * 1000) AS ms FROM (
+       SELECT lease_expires_at AS ends_at FROM partitions WHERE owner <> $1
+       UNION ALL
+       SELECT heartbeat_at + $2 * interval '1 millisecond' FROM members WHERE instance_id <> $1
+     ) foreign_ends WHERE ends_at > now()`,
+    [owner, leaseMs],
   );
   const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));

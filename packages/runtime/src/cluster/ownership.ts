@@ -51,8 +51,9 @@ export class Ownership {
   // performance.now() at the start of the last renewal that succeeded: leases it renewed
   // run at least leaseMs from then by the server's clock.
   private renewedAt = 0;
-  // When the last round ended, how long until another instance's lease runs out.
-  private foreignExpiryMs: number | undefined;
+  // performance.now() when, as the last round saw it, another instance's lease or membership
+  // runs out next.
+  private foreignExpiryAt: number | undefined;
 
   private constructor(options: OwnershipOptions) {
     this.partitionCount = options.partitionCount;
@@ -172,6 +173,11 @@ export class Ownership {
       this.renewedAt = startedAt;
       this.reconcile(renewed);
       if (this.stopped) return;
+      // Asked before the share is worked out, not after: a lease running out between the two
+      // would otherwise be seen neither as live (to wait for) nor as free (to take), and its
+      // partitions would wait a whole heartbeat more.
+      const foreignExpiryMs = await nextForeignExpiry(this.pool, this.instanceId, this.leaseMs);
+      this.foreignExpiryAt = foreignExpiryMs === undefined ? undefined : performance.now() + foreignExpiryMs;
       // Rows still ours that this instance stopped serving (it expired them by its own clock, or
       // a release failed): give them up with a new epoch, so a transaction of the old
       // incarnation still in flight cannot commit, and take them again below like any other.
@@ -207,7 +213,6 @@ export class Ownership {
         for (const lease of gained) this.held.set(lease.partition, lease.epoch);
         this.emit({ gained, lost: [], reason: "acquired" });
       }
-      this.foreignExpiryMs = await nextForeignExpiry(this.pool, this.instanceId);
     } catch (error) {
       this.expireIfOverdue();
       this.onError(error);
@@ -248,8 +253,10 @@ export class Ownership {
 
   private schedule(): void {
     if (this.stopped) return;
-    const delay = nextRoundDelay(this.heartbeatMs, this.foreignExpiryMs);
-    this.foreignExpiryMs = undefined;
+    const foreignExpiryMs =
+      this.foreignExpiryAt === undefined ? undefined : Math.max(0, this.foreignExpiryAt - performance.now());
+    this.foreignExpiryAt = undefined;
+    const delay = nextRoundDelay(this.heartbeatMs, foreignExpiryMs);
     this.timer = setTimeout(() => {
       this.tick().then(
         () => this.schedule(),
@@ -266,7 +273,7 @@ const AFTER_EXPIRY_MS = 25;
 
 /**
  * When the next round runs: after a heartbeat interval, or just after another instance's lease
- * runs out if that comes first. A dead instance's partitions are then taken when its leases
+ * or membership runs out if that comes first. A dead instance's partitions are then taken when its leases
  * expire, not up to a whole heartbeat later. (A live owner renews a lease long before it runs
  * out, so its leases never bring a round forward.)
  */
