@@ -45,6 +45,27 @@ test("a body that does not validate is a 400 saying what was wrong, and the hand
   assert.match(notJson.text, /not valid JSON/);
 });
 
+test("a schema that validates asynchronously is awaited: a good body reaches the handler, a bad one is a 400", async () => {
+  const AsyncPerson: StandardSchemaV1<unknown, { name: string }> = {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: async (value) => Person["~standard"].validate(value),
+    },
+  };
+  const hello = webFunction({
+    name: "hello",
+    input: json(AsyncPerson),
+    handler: async ({ name }) => ({ greeting: `hi ${name}` }),
+  });
+  const good = await testWebFunction(hello, { json: { name: "ada" } });
+  assert.equal(good.status, 200);
+  assert.deepEqual(good.json(), { greeting: "hi ada" });
+  const bad = await testWebFunction(hello, { json: { name: 7 } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json<{ error: { message: string } }>().error.message, /name: expected a string/);
+});
+
 test("outputs map as in the host: nothing is 204, text is text/plain, bytes are octet-stream", async () => {
   const none = webFunction({ name: "none", handler: () => undefined });
   const text = webFunction({ name: "text", input: "text", handler: (body) => body.toUpperCase() });
@@ -87,6 +108,35 @@ test("the handler sees method, path, repeated query keys and repeated headers; a
     query: { a: ["1", "2"], b: ["3", "4"] },
     accept: ["text/plain", "application/json"],
   });
+});
+
+test("header() finds a header by any case before and after the record is built, and the request logs whole as JSON", async () => {
+  const seen = webFunction({
+    name: "seen",
+    handler: (_body, request) => {
+      const before = [request.header("X-Trace"), request.header("accept"), request.header("missing")];
+      const record = request.headers;
+      const after = [request.header("x-TRACE"), request.header("Accept")];
+      return { before, after, traces: record["x-trace"], logged: JSON.parse(JSON.stringify(request)) };
+    },
+  });
+  const response = await testWebFunction(seen, {
+    path: "/p?q=1",
+    headers: { "x-trace": ["t1", "t2"], accept: ["text/plain"] },
+  });
+  const body = response.json() as {
+    before: unknown[];
+    after: unknown[];
+    traces: unknown;
+    logged: { path: string; query: unknown; headers: Record<string, unknown>; method: string };
+  };
+  assert.deepEqual(body.before, ["t1", "text/plain", null]);
+  assert.deepEqual(body.after, ["t1", "text/plain"]);
+  assert.deepEqual(body.traces, ["t1", "t2"]);
+  assert.equal(body.logged.method, "GET");
+  assert.equal(body.logged.path, "/p");
+  assert.deepEqual(body.logged.query, { q: ["1"] });
+  assert.deepEqual(body.logged.headers["x-trace"], ["t1", "t2"]);
 });
 
 test("a thrown error is the host's 500 with an error id only; the test still sees the error", async () => {

@@ -1,12 +1,12 @@
 import { SdkError, SdkErrors } from "../errors.js";
 import { Data } from "./data.js";
 import { hostBridge } from "./host-bridge.js";
-import type { StandardIssue } from "./standard-schema.js";
+import type { StandardIssue, StandardResult } from "./standard-schema.js";
 import type { WebFunction } from "./web-function.js";
 import { type StreamChunk, WebResponse } from "./web-response.js";
 import type { WebRequest } from "./web-types.js";
 import {
-  headerLookup,
+  firstHeader,
   pairsToRecord,
   type WireBody,
   type WireWebRequest,
@@ -25,26 +25,75 @@ export async function runWebFunction(
   fn: WebFunction,
   wire: WireWebRequest,
 ): Promise<{ response: WireWebResponse; pump?: () => Promise<void> }> {
-  const headers = pairsToRecord(wire.headers);
-  const request: WebRequest = {
-    method: wire.method,
-    name: wire.name,
-    path: wire.path,
-    query: parseQuery(wire.rawQuery),
-    headers,
-    header: headerLookup(headers),
-    invocationId: wire.invocationId,
-  };
-  const input = await decodeInput(fn, wire);
-  const output = await fn.handler(input as never, request);
-  return toResponse(output);
+  const request = new LazyWebRequest(wire);
+  const input = decodeInput(fn, wire);
+  const decoded = isPromise(input) ? await input : input;
+  const output = fn.handler(decoded as never, request);
+  return toResponse(isPromise(output) ? await output : output);
 }
 
-async function decodeInput(fn: WebFunction, wire: WireWebRequest): Promise<unknown> {
+/**
+ * The handler's view of the request. Its header record and query are built on first use: a
+ * function that never reads them (most read one header, through `header()`) does not pay for
+ * turning every header pair into a record on each request. `toJSON` keeps logging it whole.
+ */
+class LazyWebRequest implements WebRequest {
+  readonly method: string;
+  readonly name: string;
+  readonly path: string;
+  readonly invocationId: string;
+  readonly #wire: WireWebRequest;
+  #headers: Record<string, string[]> | undefined;
+  #query: Record<string, string[]> | undefined;
+
+  constructor(wire: WireWebRequest) {
+    this.#wire = wire;
+    this.method = wire.method;
+    this.name = wire.name;
+    this.path = wire.path;
+    this.invocationId = wire.invocationId;
+  }
+
+  get headers(): Readonly<Record<string, readonly string[]>> {
+    this.#headers ??= pairsToRecord(this.#wire.headers);
+    return this.#headers;
+  }
+
+  get query(): Readonly<Record<string, readonly string[]>> {
+    this.#query ??= parseQuery(this.#wire.rawQuery);
+    return this.#query;
+  }
+
+  header(name: string): string | undefined {
+    return firstHeader(this.#wire.headers, name.toLowerCase());
+  }
+
+  toJSON(): Omit<WebRequest, "header"> {
+    const { method, name, path, query, headers, invocationId } = this;
+    return { method, name, path, query, headers, invocationId };
+  }
+}
+
+function isPromise(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}
+
+/**
+ * The decoded body: synchronous when the bytes are already here and the schema checks
+ * synchronously (zod does), so a small JSON request costs no extra promise and tick.
+ */
+function decodeInput(fn: WebFunction, wire: WireWebRequest): unknown {
   const input = fn.input ?? "bytes";
-  const body = Data.fromRef(wire.body);
-  if (input === "data") return body;
-  const bytes = await body.bytes();
+  const ref = wire.body;
+  if (input === "data") return Data.fromRef(ref);
+  if (!("bytes" in ref))
+    return Data.fromRef(ref)
+      .bytes()
+      .then((bytes) => decodeBytes(input, bytes));
+  return decodeBytes(input, ref.bytes);
+}
+
+function decodeBytes(input: Exclude<WebFunction["input"], "data" | undefined>, bytes: Uint8Array): unknown {
   if (input === "bytes") return bytes;
   let text: string;
   try {
@@ -60,7 +109,11 @@ async function decodeInput(fn: WebFunction, wire: WireWebRequest): Promise<unkno
     throw new SdkError(SdkErrors.BAD_INPUT, `the body is not valid JSON: ${(error as Error).message}`);
   }
   if (!input.schema) return value;
-  const result = await input.schema["~standard"].validate(value);
+  const result = input.schema["~standard"].validate(value);
+  return isPromise(result) ? Promise.resolve(result).then(checked) : checked(result);
+}
+
+function checked(result: StandardResult<unknown>): unknown {
   if (result.issues) {
     throw new SdkError(
       SdkErrors.BAD_INPUT,

@@ -59,6 +59,12 @@ export function pairsToRecord(pairs: HeaderPairs): Record<string, string[]> {
   return out;
 }
 
+/** The first value of header `lowerName` among the pairs (names are lower-case), or undefined. */
+export function firstHeader(pairs: HeaderPairs, lowerName: string): string | undefined {
+  for (const [name, value] of pairs) if (name === lowerName) return value;
+  return undefined;
+}
+
 export function headerLookup(
   headers: Readonly<Record<string, readonly string[]>>,
 ): (name: string) => string | undefined {
