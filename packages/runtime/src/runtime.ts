@@ -78,6 +78,13 @@ export interface RuntimeOptions {
   readonly drainTimeoutMs?: number;
   /** Added to every listen port of the module YAML (`--port-offset`; see config/port-offset.ts). */
   readonly portOffset?: number;
+  /**
+   * Whether web functions may be served inside the workers where Node can share the port
+   * (docs/host.md); default true. `switchboard dev` says false: a reload that replaces a pool
+   * would close the old workers' listening sockets, and the kernel resets connections queued
+   * on a closed socket of a shared port, so a client polling across a reload could see one fail.
+   */
+  readonly webInWorkers?: boolean;
 }
 
 /** The drain `stop()` allows batches in flight unless told otherwise. */
@@ -174,6 +181,7 @@ export class Runtime {
         logger,
         cache,
         observer: metrics,
+        webInWorkers: options.webInWorkers,
       });
       host = started;
       // Read at each scrape: a reload (switchboard dev) replaces pools behind this.

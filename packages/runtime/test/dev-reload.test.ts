@@ -124,6 +124,47 @@ test("editing a web function's module changes its answer in the same process, on
   );
 });
 
+test("a client polling over keep-alive through several reloads sees no failed request", async (t) => {
+  const dir = projectDir(t);
+  writeFileSync(join(dir, "hello.ts"), webModule("v0"));
+  writeFileSync(join(dir, "module.yaml"), WEB_YAML);
+  const dev = await startDev(t, dir, []);
+  const listener = dev.runtime.host.listeners[0];
+  assert.ok(listener);
+  // On Node 22.12+/24 the worker path would close listening sockets of a shared port on each
+  // reload, and the kernel resets the connections queued on them.
+  assert.equal(listener.path, "main", "dev serves web functions from the main thread");
+  const url = `${listener.url}/functions/hello`;
+  const failures: string[] = [];
+  let answers = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      try {
+        await text(url);
+        answers += 1;
+      } catch (error) {
+        failures.push(String((error as Error).cause ?? error));
+      }
+    }
+  })();
+  t.after(() => {
+    polling = false;
+  });
+  for (const version of ["v1", "v2", "v3"]) {
+    writeFileSync(join(dir, "hello.ts"), webModule(version));
+    await eventually(
+      () => text(url),
+      (answer) => answer === version,
+      `the answer ${version}`,
+    );
+  }
+  polling = false;
+  await poller;
+  assert.deepEqual(failures, [], `${failures.length} of ${answers + failures.length} requests failed`);
+  assert.ok(answers > 0);
+});
+
 test("editing a file the module imports from a subdirectory reloads the module", async (t) => {
   const dir = projectDir(t);
   mkdirSync(join(dir, "lib"));

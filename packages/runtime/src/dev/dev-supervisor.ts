@@ -97,7 +97,10 @@ export class DevSupervisor {
   private async tryStart(): Promise<boolean> {
     const started = performance.now();
     try {
-      this.current = await Runtime.start(this.options);
+      // Reloads replace pools; on the worker path that closes listening sockets of a shared
+      // port, which resets queued connections (RuntimeOptions.webInWorkers), so dev keeps the
+      // main thread listening. An embedder may still say true.
+      this.current = await Runtime.start({ webInWorkers: false, ...this.options });
     } catch (error) {
       this.print(
         `[dev] start failed after ${Math.round(performance.now() - started)} ms; waiting for a change:\n${indent((error as Error).message)}`,

@@ -29,6 +29,18 @@ export class DataStore {
 
   put(owner: number, entry: DataEntry): number {
     const id = this.nextId++;
+    this.adopt(owner, id, entry);
+    return id;
+  }
+
+  /**
+   * Holds `entry` under an id chosen outside: a worker serving a request itself names its
+   * body's Data before the host hears of it (negative ids, which `put` never hands out).
+   */
+  adopt(owner: number, id: number, entry: DataEntry): void {
+    // Whoever reads or relays the stream hears of its errors; one failing while nobody does
+    // yet (an outbound call cut by the transport closing) must not crash the process.
+    if (entry.kind === "stream") entry.stream.on("error", ignore);
     this.entries.set(id, { entry, owner });
     let ids = this.byOwner.get(owner);
     if (!ids) {
@@ -36,7 +48,6 @@ export class DataStore {
       this.byOwner.set(owner, ids);
     }
     ids.add(id);
-    return id;
   }
 
   get(owner: number, id: number): DataEntry {
@@ -114,6 +125,8 @@ export class DataStore {
     return this.entries.size;
   }
 }
+
+function ignore(): void {}
 
 function tooLarge(id: number, limit: number): SwitchboardError {
   return new SwitchboardError(

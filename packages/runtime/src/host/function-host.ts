@@ -32,6 +32,8 @@ export interface HostOptions {
   readonly environment?: NodeJS.ProcessEnv;
   /** Told of every answered web request (metrics). */
   readonly observer?: HostObserver;
+  /** False keeps web listeners on the main-thread path even where workers could listen; default true. */
+  readonly webInWorkers?: boolean;
 }
 
 /** Modules, routes and web routes built from components, not yet serving. */
@@ -190,6 +192,8 @@ export class FunctionHost {
       this.listenerKeys.splice(index, 1);
       result.stopped++;
     }
+    // Kept listeners follow the new routes (on the worker path, maybe to another pool's workers).
+    for (const listener of this.listeners) await listener.routesChanged();
     for (const [index, component] of wanted.entries()) {
       if (this.listenerKeys.includes(wantedKeys[index] as string)) continue;
       result.started.push((await this.startListener(component)).url);
@@ -325,6 +329,8 @@ export class FunctionHost {
       () => this.nextId(),
       this.options.logger.child({ component: "web" }),
       this.options.observer,
+      this.options.environment,
+      this.options.webInWorkers ?? true,
     );
     await listener.start();
     this.listeners.push(listener);

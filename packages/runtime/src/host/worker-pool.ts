@@ -3,7 +3,7 @@ import type { Logger } from "../dispatch/logger.js";
 import { HostErrors } from "../errors/host-errors.js";
 import { type ErrorDefinition, SwitchboardError } from "../errors/switchboard-error.js";
 import { IdTable } from "./id-table.js";
-import type { InvocationProfile } from "./invocation.js";
+import type { Invocation, InvocationProfile } from "./invocation.js";
 import { RunningInvocation, type Task } from "./running-invocation.js";
 import { scrubError } from "./scrub-error.js";
 import { loadErrorText } from "./worker/load-error-text.js";
@@ -19,6 +19,8 @@ import { movableBuffer } from "./worker/movable-buffer.js";
 import { type Batch, Outbox, unbatch } from "./worker/outbox.js";
 import { packWebRun, unpackWebDone } from "./worker/packed-web.js";
 import { spawnWorker } from "./worker/spawn-worker.js";
+import type { WebFromWorker } from "./worker/web-messages.js";
+import { WorkerWebHub } from "./worker-web-hub.js";
 
 export interface PoolOptions {
   /** For logs and errors: the module file as configured. */
@@ -53,6 +55,8 @@ export interface PoolStats {
 /** How long a worker may take to answer a ping after an invocation timed out before it is replaced. */
 const PROBE_MS = 1000;
 const RESPAWN_BACKOFF_MS = 1000;
+/** Each worker ever started gets its own lane of ids for the web requests it serves itself. */
+let lanes = 0;
 
 /** Moves a body the host does not keep to the worker instead of copying it. */
 function transferable(task: Task): ArrayBuffer[] | undefined {
@@ -88,8 +92,17 @@ export class WorkerPool {
   private readonly invocations = new IdTable<RunningInvocation>();
   private stopping = false;
   manifest: ModuleManifest = { typenames: [], web: [] };
+  /** The web requests this pool's workers serve themselves (Node with `reusePort`). */
+  readonly web: WorkerWebHub;
 
-  private constructor(private readonly options: PoolOptions) {}
+  private constructor(private readonly options: PoolOptions) {
+    this.web = new WorkerWebHub({
+      module: options.module,
+      readySlots: () => this.slots.filter((slot) => slot.ready),
+      replace: (slot) => this.replaceStuck(slot),
+      functionError: (error) => this.functionError(error),
+    });
+  }
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
@@ -133,7 +146,7 @@ export class WorkerPool {
 
   /** Invocations running or queued (a pool being replaced is closed once this reaches 0). */
   get inFlight(): number {
-    return this.invocations.size;
+    return this.invocations.size + this.web.inFlight;
   }
 
   /** The override this pool runs, if it is not the module's own pool. */
@@ -197,6 +210,7 @@ export class WorkerPool {
       env: options.env,
       memoryMb: options.memoryMb,
       name: `switchboard ${options.module}${options.override ? ` overrides.${options.override}` : ""} #${index}`,
+      lane: ++lanes,
     });
     const slot: Slot = {
       index,
@@ -221,6 +235,7 @@ export class WorkerPool {
           slot.ready = true;
           resolve({ typenames: message.typenames, web: message.web });
           this.drainQueue();
+          this.web.slotReady(slot);
         } else if (message.t === "load-failed") loadError = message.error;
         else this.onMessage(slot, message);
       };
@@ -249,6 +264,7 @@ export class WorkerPool {
               { module: options.module },
             );
         for (const invocation of slot.inflight.values()) this.fail(invocation, why);
+        this.web.slotLost(slot, why);
         const failure = new SwitchboardError(
           HostErrors.MODULE_LOAD_FAILED,
           `${options.module} could not be loaded: ${loadError ? options.redact(loadErrorText(loadError, options.moduleUrl)) : `worker exited with code ${code}`}`,
@@ -326,16 +342,24 @@ export class WorkerPool {
           this.drainQueue();
         }
         return;
+      default:
+        this.web.onMessage(slot, message as WebFromWorker);
     }
   }
 
   private async hostCall(slot: Slot, message: Extract<FromWorker, { t: "call" }>): Promise<void> {
-    // Only the worker running an invocation may call on its behalf.
-    const invocation = slot.inflight.get(message.id);
+    // Only the worker running an invocation (or serving the request) may call on its behalf.
+    const running = slot.inflight.get(message.id);
+    const invocation: (Invocation & { profile: InvocationProfile }) | undefined =
+      running && !running.settled
+        ? running
+        : message.id < 0
+          ? this.web.invocationFor(slot, message)
+          : undefined;
     let reply: ToWorker;
     let transfer: ArrayBuffer[] | undefined;
     try {
-      if (!invocation || invocation.settled)
+      if (!invocation)
         throw new SwitchboardError(HostErrors.STOPPING, `invocation ${message.id} has already ended`);
       const result = await invocation.profile.calls.call(message.op, invocation, message.args);
       reply = { t: "reply", callId: message.callId, ok: true, value: result.value };
@@ -374,7 +398,8 @@ export class WorkerPool {
     throw error;
   }
 
-  private functionError(error: SerializedError): SwitchboardError {
+  /** A function's error as the host reports it: secrets scrubbed, SDK input errors as 400s. */
+  functionError(error: SerializedError): SwitchboardError {
     const scrubbed = this.scrub(error);
     if (error.code === "SB_SDK_BAD_INPUT")
       return new SwitchboardError(HostErrors.BAD_INPUT, scrubbed.message, { module: this.options.module });
@@ -403,6 +428,18 @@ export class WorkerPool {
       ),
     );
     if (slot) this.probe(slot);
+  }
+
+  /** A worker serving web requests itself stopped answering beats: stuck in synchronous code. */
+  private replaceStuck(slot: Slot): void {
+    if (this.slots[slot.index] !== slot || !slot.ready) return;
+    this.options.logger.warn(
+      { module: this.options.module, worker: slot.index },
+      "a worker serving web requests stopped answering; replacing it",
+    );
+    slot.ready = false;
+    slot.lostReason = HostErrors.TIMEOUT;
+    void slot.worker.terminate();
   }
 
   /** A worker that cannot answer a ping is stuck in synchronous code: replace it. */

@@ -29,13 +29,15 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       else if (chunks === undefined) chunks = [first, chunk];
       else chunks.push(chunk);
     };
+    // `on`, not `once`: each event comes at most once that matters (a settled promise ignores
+    // the rest), and `once` allocates a wrapper per listener on every request.
     request.on("data", onData);
-    request.once("end", () => {
+    request.on("end", () => {
       if (size > limit) return;
       resolve(chunks ? Buffer.concat(chunks, size) : (first ?? EMPTY));
     });
-    request.once("error", reject);
-    request.once("aborted", () => reject(new Error("the client aborted the request")));
+    request.on("error", reject);
+    request.on("aborted", () => reject(new Error("the client aborted the request")));
   });
 }
 

@@ -33,6 +33,7 @@ export function listen(
   host: string,
   what: string,
   movedBy?: string,
+  reusePort = false,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
@@ -46,7 +47,8 @@ export function listen(
       );
     };
     server.once("error", onError);
-    server.listen(port, host, () => {
+    // reusePort: several servers (one per worker thread) share the port; see host/reuse-port.ts.
+    server.listen({ port, host, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off("error", onError);
       const address = server.address();
       resolve(typeof address === "object" && address ? address.port : port);
@@ -75,6 +77,10 @@ export interface HttpListenerOptions {
   readonly closeConnectionsOnStop?: boolean;
   /** Slow and too many clients; defaults in listen-spec.ts. */
   readonly limits?: Partial<ClientLimits>;
+  /** Share the port with other sockets that set it too (Linux SO_REUSEPORT, Node >= 22.12). */
+  readonly reusePort?: boolean;
+  /** Record the port as one of this process's own (default); false when the owner records it. */
+  readonly recordOwn?: boolean;
 }
 
 /**
@@ -93,6 +99,7 @@ export class HttpListener {
   private server: Server | undefined;
   private boundPort = 0;
   private forget: (() => void) | undefined;
+  private released = false;
 
   constructor(
     private readonly options: HttpListenerOptions,
@@ -109,7 +116,12 @@ export class HttpListener {
         headersTimeout: Math.min(limits.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout),
         connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout),
       },
-      (request, response) => void this.handler(request, response),
+      (request, response) => {
+        // A released listener closes each connection after its answer, so keep-alive clients
+        // move to the servers that took the port over.
+        if (this.released) response.shouldKeepAlive = false;
+        void this.handler(request, response);
+      },
     );
     server.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     // Longer than the usual client idle timeouts, so clients close first and never race a reuse.
@@ -121,9 +133,10 @@ export class HttpListener {
       this.options.host,
       this.options.what,
       this.options.movedBy,
+      this.options.reusePort,
     );
     // Hosted functions' outbound calls are refused here unless explicitly allowed.
-    this.forget = addOwnListener(this.options.host, this.boundPort);
+    if (this.options.recordOwn !== false) this.forget = addOwnListener(this.options.host, this.boundPort);
     return this.boundPort;
   }
 
@@ -134,6 +147,19 @@ export class HttpListener {
   get url(): string {
     const { host } = this.options;
     return `http://${host.includes(":") ? `[${host}]` : host}:${this.boundPort}`;
+  }
+
+  /**
+   * Stops taking connections and closes idle ones, but lets requests in flight (and their
+   * keep-alive connections) go on: for handing a shared port over to other servers without
+   * cutting anyone. `stop` still cuts what is left.
+   */
+  release(): void {
+    if (!this.server) return;
+    this.released = true;
+    this.forget?.();
+    this.forget = undefined;
+    void closeServer(this.server);
   }
 
   async stop(): Promise<void> {

@@ -2,10 +2,12 @@
  * The messages between the host (main thread) and one worker, over the worker's port.
  * Invocations: host `run` -> worker `done` (and, for a streamed web response, `end`).
  * Host calls: worker `call` -> host `reply`. Liveness: host `ping` -> worker `pong`.
+ * Web requests a worker serves itself (a shared port): web-messages.ts.
  */
 import type { WireWebRequest, WireWebResponse } from "@switchboard/sdk/internal";
 import { HostErrors } from "../../errors/host-errors.js";
 import type { PackedWebDone, PackedWebRun } from "./packed-web.js";
+import type { WebFromWorker, WebToWorker } from "./web-messages.js";
 
 export interface SerializedError {
   readonly name: string;
@@ -31,7 +33,8 @@ export type ToWorker =
   | { readonly t: "reply"; readonly callId: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "reply"; readonly callId: number; readonly ok: false; readonly error: SerializedError }
   | { readonly t: "ping"; readonly n: number }
-  | PackedWebRun;
+  | PackedWebRun
+  | WebToWorker;
 
 export type FromWorker =
   | { readonly t: "ready"; readonly typenames: string[]; readonly web: WebFunctionInfo[] }
@@ -50,9 +53,12 @@ export type FromWorker =
       readonly id: number;
       readonly op: string;
       readonly args: unknown;
+      /** For a request the worker serves itself: its function and ms left before its deadline. */
+      readonly served?: { readonly fn: string; readonly left: number };
     }
   | { readonly t: "pong"; readonly n: number }
-  | PackedWebDone;
+  | PackedWebDone
+  | WebFromWorker;
 
 export function serializeError(error: unknown, depth = 0): SerializedError {
   if (error instanceof Error) {

@@ -27,6 +27,8 @@ export interface SpawnOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly memoryMb: number;
   readonly name: string;
+  /** The worker's own range of ids for web requests it serves itself. */
+  readonly lane: number;
 }
 
 export function spawnWorker(options: SpawnOptions): Worker {
@@ -45,7 +47,7 @@ export function spawnWorker(options: SpawnOptions): Worker {
   return new Worker(BOOTSTRAP, {
     eval: true,
     name: options.name,
-    workerData: { main: workerMain, tsx, moduleUrl: options.moduleUrl },
+    workerData: { main: workerMain, tsx, moduleUrl: options.moduleUrl, lane: options.lane },
     // The function's process.env is exactly its configured variables: nothing of the host's leaks in.
     env: { ...options.env },
     resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },

@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { isWebFunction, RequestReplyHandler, StatefulFunctions, type WebFunction } from "@switchboard/sdk";
-import { installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
+import { type DataRef, installHostBridge, runWebFunction } from "@switchboard/sdk/internal";
 import {
   type FromWorker,
   type SerializedError,
@@ -17,17 +17,25 @@ import {
 import { movableBuffer } from "./movable-buffer.js";
 import { type Batch, Outbox, unbatch } from "./outbox.js";
 import { packWebDone, unpackWebRun } from "./packed-web.js";
+import type { WebToWorker } from "./web-messages.js";
+import { WebServing } from "./web-serving.js";
 
 interface WorkerData {
   readonly moduleUrl: string;
+  /** This worker's own range of request ids, for requests it serves itself. */
+  readonly lane: number;
 }
+
+const WEB_MESSAGES = new Set<string>(["web-listen", "web-close", "body-pull", "body-release", "beat"]);
 
 const port = parentPort;
 if (!port) throw new Error("worker-main runs only as a worker thread");
-const { moduleUrl } = workerData as WorkerData;
+const { moduleUrl, lane } = workerData as WorkerData;
 const invocation = new AsyncLocalStorage<number>();
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextCallId = 1;
+/** Set once the module is loaded: the requests this worker serves on its own server. */
+let serving: WebServing | undefined;
 
 const outbox = new Outbox<FromWorker>(
   (message, transfer) => port.postMessage(message, transfer),
@@ -35,15 +43,33 @@ const outbox = new Outbox<FromWorker>(
 );
 const send = (message: FromWorker, transfer?: ArrayBuffer[]) => outbox.send(message, transfer);
 
+/** Sends a message carrying a fresh call id; the host's reply to it settles the promise. */
+function ask(make: (callId: number) => FromWorker, transfer?: ArrayBuffer[]): Promise<unknown> {
+  const callId = nextCallId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(callId, { resolve, reject });
+    send(make(callId), transfer);
+  });
+}
+
+/**
+ * A host call for invocation `id`. A request this worker serves itself writes its stream
+ * here, and tells the host which function it is so the host can apply that function's rules.
+ */
+function hostCall(id: number, op: string, args: unknown, transfer?: ArrayBuffer[]): Promise<unknown> {
+  const served = serving?.request(id);
+  if (!served) return ask((callId) => ({ t: "call", callId, id, op, args }), transfer);
+  if (op === "stream.write") return served.write(args as DataRef);
+  served.known = true;
+  const info = { fn: served.route.name, left: served.left };
+  return ask((callId) => ({ t: "call", callId, id, op, args, served: info }), transfer);
+}
+
 installHostBridge({
   call(op, args) {
     const id = invocation.getStore();
     if (id === undefined) return Promise.reject(new Error(`${op} can only be used while an invocation runs`));
-    const callId = nextCallId++;
-    return new Promise((resolve, reject) => {
-      waiting.set(callId, { resolve, reject });
-      send({ t: "call", callId, id, op, args });
-    });
+    return hostCall(id, op, args);
   },
 });
 
@@ -129,6 +155,7 @@ try {
   process.exit(1);
 }
 const { stateful, web } = loaded;
+serving = new WebServing(lane, web, { send, flush: () => outbox.flush(), ask, call: hostCall }, invocation);
 
 async function run(message: Extract<ToWorker, { t: "run" }>): Promise<void> {
   const { id } = message;
@@ -161,6 +188,10 @@ function onMessage(message: ToWorker): void {
   if (Array.isArray(message)) {
     const { id, request } = unpackWebRun(message);
     void invocation.run(id, () => run({ t: "run", id, kind: "web", request }));
+    return;
+  }
+  if (WEB_MESSAGES.has(message.t)) {
+    serving?.onMessage(message as WebToWorker);
     return;
   }
   switch (message.t) {
