@@ -1,16 +1,20 @@
 /**
  * A web function (JSON in, zod-validated, JSON out) served by the host against a bare
- * node:http handler doing the same work, in the same run with alternating order:
+ * node:http handler doing the same work, in the same run with rotating order:
  * requests/s at concurrency `c`, and p50/p99 latency at concurrency 1.
  *
  *   npm run bench -- web-function [durationMs=5000] [concurrency=32] [workers=2] [rounds=4]
  *
- * On a shared machine the load on the other side changes between runs, so it reports the
- * median over rounds as well as the mean.
+ * "host" is the host as it runs on this Node: where sockets can share a port (Node >= 22.12
+ * on Linux) its workers serve requests themselves; "main" is the host forced onto the
+ * main-thread path (SWITCHBOARD_WEB_IN_WORKERS=0), which hops each request to a worker. On
+ * Node 20 both are the main-thread path. On a shared machine the load on the other side
+ * changes between runs, so it reports the median over rounds as well as the mean.
  */
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { reusePortSupported } from "../packages/runtime/src/host/reuse-port.js";
 import { loadGenerator, runLoad } from "./support/load.js";
 import { type LoadResult, startServerProcess, stopProcess } from "./support/processes.js";
 
@@ -24,11 +28,16 @@ process.env.BENCH_BODY_FILE = bodyFile;
 
 const MODULE = new URL("./support/web-bench-module.ts", import.meta.url).pathname;
 
-async function measure(which: "bare" | "host"): Promise<{ load: LoadResult; latency: LoadResult }> {
+type Side = "bare" | "host" | "main";
+
+async function measure(which: Side): Promise<{ load: LoadResult; latency: LoadResult }> {
   const server =
     which === "bare"
       ? await startServerProcess("bare-web-server.ts")
-      : await startServerProcess("host-server.ts", [MODULE, String(workers)]);
+      : await startServerProcess("host-server.ts", [MODULE, String(workers)], {
+          ...process.env,
+          ...(which === "main" ? { SWITCHBOARD_WEB_IN_WORKERS: "0" } : {}),
+        });
   const url = `http://127.0.0.1:${server.port}/functions/price`;
   const run = (c: number, ms: number) => runLoad(url, 1, c, ms, "application/json");
   try {
@@ -41,27 +50,37 @@ async function measure(which: "bare" | "host"): Promise<{ load: LoadResult; late
   }
 }
 
+const inWorkers = await reusePortSupported();
 console.log(
-  `web-function: ${durationMs} ms per run, c=${concurrency}, ${workers} workers, load from ${loadGenerator()}, node ${process.version}`,
+  `web-function: ${durationMs} ms per run, c=${concurrency}, ${workers} workers, load from ${loadGenerator()}, node ${process.version}, host path: ${inWorkers ? "workers (reusePort)" : "main thread (no reusePort)"}`,
 );
 console.log(
-  "| round | bare req/s | host req/s | host / bare | bare p50 / p99 ms (c=1) | host p50 / p99 ms (c=1) | added p50 ms | host p99 ms (c) | errors |",
+  "| round | bare req/s | host req/s | host / bare | main-path req/s | main / bare | bare p50 / p99 ms (c=1) | host p50 / p99 ms (c=1) | main p50 / p99 ms (c=1) | added p50 ms (host) | host p99 ms (c) | errors |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 const ratios: number[] = [];
+const mainRatios: number[] = [];
 const added: number[] = [];
+const orders: Side[][] = [
+  ["bare", "host", "main"],
+  ["main", "bare", "host"],
+  ["host", "main", "bare"],
+];
 for (let round = 1; round <= rounds; round++) {
-  const order = round % 2 === 1 ? (["bare", "host"] as const) : (["host", "bare"] as const);
-  const results: Partial<Record<"bare" | "host", { load: LoadResult; latency: LoadResult }>> = {};
-  for (const which of order) results[which] = await measure(which);
-  const bare = results.bare as { load: LoadResult; latency: LoadResult };
-  const host = results.host as { load: LoadResult; latency: LoadResult };
+  const results: Partial<Record<Side, { load: LoadResult; latency: LoadResult }>> = {};
+  for (const which of orders[(round - 1) % orders.length] as Side[]) results[which] = await measure(which);
+  const { bare, host, main } = results as Record<Side, { load: LoadResult; latency: LoadResult }>;
   const ratio = host.load.perSecond / bare.load.perSecond;
+  const mainRatio = main.load.perSecond / bare.load.perSecond;
   const addedP50 = host.latency.p50 - bare.latency.p50;
   ratios.push(ratio);
+  mainRatios.push(mainRatio);
   added.push(addedP50);
+  const errors = [bare, host, main].reduce((sum, side) => sum + side.load.errors + side.latency.errors, 0);
+  const p = (side: { latency: LoadResult }) =>
+    `${side.latency.p50.toFixed(2)} / ${side.latency.p99.toFixed(2)}`;
   console.log(
-    `| ${round} | ${bare.load.perSecond.toFixed(0)} | ${host.load.perSecond.toFixed(0)} | ${ratio.toFixed(2)} | ${bare.latency.p50.toFixed(2)} / ${bare.latency.p99.toFixed(2)} | ${host.latency.p50.toFixed(2)} / ${host.latency.p99.toFixed(2)} | ${addedP50.toFixed(2)} | ${host.load.p99.toFixed(1)} | ${bare.load.errors + host.load.errors + bare.latency.errors + host.latency.errors} |`,
+    `| ${round} | ${bare.load.perSecond.toFixed(0)} | ${host.load.perSecond.toFixed(0)} | ${ratio.toFixed(2)} | ${main.load.perSecond.toFixed(0)} | ${mainRatio.toFixed(2)} | ${p(bare)} | ${p(host)} | ${p(main)} | ${addedP50.toFixed(2)} | ${host.load.p99.toFixed(1)} | ${errors} |`,
   );
 }
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -73,5 +92,5 @@ const median = (values: number[]) => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 console.log(
-  `\nhost / bare: median ${median(ratios).toFixed(2)}, mean ${mean(ratios).toFixed(2)} (goal >= 0.5); added p50: median ${median(added).toFixed(2)} ms (goal <= 0.5)`,
+  `\nhost / bare: median ${median(ratios).toFixed(2)}, mean ${mean(ratios).toFixed(2)}; main-path / bare: median ${median(mainRatios).toFixed(2)}, mean ${mean(mainRatios).toFixed(2)}; added p50 (host): median ${median(added).toFixed(2)} ms (goal <= 0.5)`,
 );
