@@ -57,6 +57,12 @@ console.log(
       machineBusyMsPerMessage: +(machine / stats.applied).toFixed(4),
       machineBusyPercent: Math.round((machine / elapsed) * 100),
       batch: runtime.dispatcher.batchSizes.percentiles(50, 99),
+      // Requests per connection opened: a pool that keeps reconnecting shows here.
+      connections: runtime.transport.stats().map(({ origin, requests, reusedConnections }) => ({
+        origin,
+        requests,
+        opened: requests - reusedConnections,
+      })),
     },
     null,
     1,

@@ -8,6 +8,9 @@ export interface DuplicateBinding {
   readonly second: SourceLocation;
 }
 
+/** Function types whose endpoint the router keeps resolved. */
+const MAX_RESOLVED = 4096;
+
 /** Exact `ns/name` bindings beat `ns/*`; typenames split at their last '/'. */
 export function buildRouter(endpoints: readonly FunctionEndpoint[]): {
   router: FunctionRouter;
@@ -24,14 +27,21 @@ export function buildRouter(endpoints: readonly FunctionEndpoint[]): {
     if (existing) duplicates.push({ key, first: bindingSource(existing), second: bindingSource(endpoint) });
     else table.set(mapKey, endpoint);
   }
+  // Dispatch resolves a function type several times per message: each answer is kept. A
+  // wildcard namespace admits any name, so the memo is emptied when it grows past a bound.
+  const resolved = new Map<string, ResolvedEndpoint>();
   const tryResolve = (typename: string): ResolvedEndpoint | undefined => {
+    const known = resolved.get(typename);
+    if (known) return known;
     const slash = typename.lastIndexOf("/");
     if (slash <= 0 || slash === typename.length - 1) return undefined;
     const name = typename.slice(slash + 1);
     const endpoint = exact.get(typename) ?? namespaces.get(typename.slice(0, slash));
-    return endpoint
-      ? { endpoint, url: endpoint.urlPathTemplate.replaceAll("{function.name}", name) }
-      : undefined;
+    if (!endpoint) return undefined;
+    const answer = { endpoint, url: endpoint.urlPathTemplate.replaceAll("{function.name}", name) };
+    if (resolved.size >= MAX_RESOLVED) resolved.clear();
+    resolved.set(typename, answer);
+    return answer;
   };
   return {
     duplicates,

@@ -34,6 +34,7 @@ import {
   type EndpointBreakerOptions,
   type EndpointHealth,
 } from "./endpoint-health.js";
+import { HeldMessages } from "./held-messages.js";
 import { InFlightLimiter } from "./in-flight-limiter.js";
 import { LatencyWindow } from "./latency-window.js";
 import { type Logger, redactUrls, silentLogger } from "./logger.js";
@@ -55,6 +56,11 @@ export interface DispatcherOptions {
    * rest of the backlog waits in the store; this bounds memory whatever is queued.
    */
   readonly maxActiveAddresses?: number;
+  /**
+   * With a store only this instance writes: how many stored messages, across addresses, may be
+   * kept in hand to send without reading them back (default 16,384; 0: every batch is read).
+   */
+  readonly maxHeldMessages?: number;
   /** Backoff for retrying a suspended address: doubles from `initialMs` up to `maxMs`. */
   readonly suspendBackoff?: { readonly initialMs: number; readonly maxMs: number };
   /** When an endpoint counts as down, and how it is probed (see EndpointHealth). */
@@ -106,6 +112,9 @@ const DEFAULT_MAX_IN_FLIGHT = 1024;
 /** Addresses held in memory; each costs a few hundred bytes, and none holds its messages. */
 const DEFAULT_MAX_ACTIVE_ADDRESSES = 8192;
 
+/** Copies of stored messages kept in hand; a few MB at typical payloads (see HeldMessages). */
+const DEFAULT_MAX_HELD_MESSAGES = 16_384;
+
 /** Where an address to take into memory came from: the backlog scan, or a message just stored. */
 type AdmissionSource = "backlog" | "arrived";
 
@@ -125,6 +134,8 @@ export class Dispatcher {
   private readonly endpoints: EndpointBackoff;
   private readonly scanner: BacklogScanner;
   private readonly limiter: InFlightLimiter;
+  /** Copies of stored messages kept in hand to send without a read; only where this instance alone writes. */
+  private readonly held: HeldMessages | undefined;
   private readonly registry = new StateRegistry(new Map());
   private readonly scheduler: DelayedMessageScheduler;
   private readonly logger: Logger;
@@ -155,6 +166,8 @@ export class Dispatcher {
     this.owns = claim ? (address) => claim(address) !== undefined : () => true;
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.limiter = new InFlightLimiter(maxInFlight);
+    const maxHeld = options.maxHeldMessages ?? DEFAULT_MAX_HELD_MESSAGES;
+    this.held = options.store.soleWriter && maxHeld > 0 ? new HeldMessages(maxHeld) : undefined;
     this.maxActive = options.maxActiveAddresses ?? DEFAULT_MAX_ACTIVE_ADDRESSES;
     this.maxWaiting = maxInFlight;
     this.backoff = options.suspendBackoff ?? { initialMs: 1000, maxMs: 60_000 };
@@ -270,6 +283,8 @@ export class Dispatcher {
     // Reserved before the count is read, so concurrent accepts for one address see each other.
     const reserved = this.reserve(key, 1);
     let stored: StoredMessage | undefined;
+    // The store counted nothing else for the address: the message is its whole backlog.
+    let alone = false;
     try {
       const mailbox = this.mailboxes.get(key);
       // Room for this message besides the ones this instance is accepting for the address now.
@@ -280,7 +295,9 @@ export class Dispatcher {
       } else if (!Number.isFinite(maxWaiting)) {
         stored = await store.messages.accept(message, this.clock());
       } else if (maxWaiting > 0) {
-        stored = await store.messages.acceptBounded(message, this.clock(), maxWaiting);
+        const accepted = await store.messages.acceptBounded(message, this.clock(), maxWaiting);
+        stored = accepted?.message;
+        alone = accepted?.waitingBefore === 0;
       }
     } finally {
       this.reserve(key, -1);
@@ -294,7 +311,7 @@ export class Dispatcher {
     }
     this.accepted++;
     this.options.observer?.accepted(message.target.fn);
-    this.stored(stored);
+    this.stored(stored, alone);
     return stored;
   }
 
@@ -341,6 +358,7 @@ export class Dispatcher {
       this.armRetry(mailbox);
       throw failure;
     }
+    mailbox.forgetKnown();
     mailbox.queued = 0;
     for (const letter of moved) {
       if (letter.message.seq > mailbox.countedThrough) mailbox.countedThrough = letter.message.seq;
@@ -451,25 +469,32 @@ export class Dispatcher {
     for (const mailbox of this.mailboxes.values()) mailbox.abort?.abort();
   }
 
-  /** A message is durably stored: count it for its address, or let the scanner find the address. */
-  private stored(message: StoredMessage): void {
+  /**
+   * A message is durably stored: count it for its address, or let the scanner find the
+   * address. `alone`: the store counted no other message for the address when it stored it.
+   */
+  private stored(message: StoredMessage, alone = false): void {
     if (!this.owns(message.target)) return;
     const key = addressKey(message.target);
     const mailbox = this.mailboxes.get(key);
     if (mailbox) {
-      mailbox.counted(message.seq);
+      mailbox.arrived(message);
       this.kick(mailbox);
       return;
     }
     // New work is taken at once while memory has room, even when the scanner is still walking
     // an older backlog (an endpoint back from an outage): it must not wait behind that backlog.
     const row = { seq: message.seq, fn: message.target.fn, id: message.target.id };
-    if (this.consider(row, "arrived") === "full") this.scanner.leftForLater(row.seq);
+    if (this.consider(row, "arrived", alone ? message : undefined) === "full")
+      this.scanner.leftForLater(row.seq);
     else this.scanner.handled(row.seq);
   }
 
-  /** A stored message of `row`'s address, found by the scanner or just stored. */
-  private consider(row: AddressRow, source: AdmissionSource): Consideration {
+  /**
+   * A stored message of `row`'s address, found by the scanner or just stored. `only`: that
+   * message, when the store said it is its address's only one.
+   */
+  private consider(row: AddressRow, source: AdmissionSource, only?: StoredMessage): Consideration {
     const key = addressKey(row);
     const resident = this.mailboxes.get(key);
     if (resident) {
@@ -488,7 +513,7 @@ export class Dispatcher {
     }
     if (!this.hasRoomFor(source)) return "full";
     if (!this.options.router.tryResolve(row.fn)) return "skipped";
-    this.admit(this.mailbox({ fn: row.fn, id: row.id }));
+    this.admit(this.mailbox({ fn: row.fn, id: row.id }), only);
     return "taken";
   }
 
@@ -505,11 +530,17 @@ export class Dispatcher {
 
   /**
    * Takes an address with stored messages into memory. Its backlog is counted by its first
-   * batch read, in the same store read: until then it counts as one message.
+   * batch read, in the same store read: until then it counts as one message. Unless `only`,
+   * the message just stored, is the whole backlog: then there is nothing to count or read.
    */
-  private admit(mailbox: Mailbox): void {
-    mailbox.uncounted = true;
-    if (mailbox.queued === 0) mailbox.queued = 1;
+  private admit(mailbox: Mailbox, only?: StoredMessage): void {
+    if (only && mailbox.queued === 0 && !mailbox.reading) {
+      mailbox.startKnown(only);
+    } else {
+      mailbox.uncounted = true;
+      mailbox.forgetKnown();
+      if (mailbox.queued === 0) mailbox.queued = 1;
+    }
     this.kick(mailbox);
   }
 
@@ -531,7 +562,7 @@ export class Dispatcher {
     const key = addressKey(address);
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      mailbox = new Mailbox({ fn: address.fn, id: address.id });
+      mailbox = new Mailbox({ fn: address.fn, id: address.id }, this.held);
       const reserved = this.reservations.get(key);
       if (reserved !== undefined) {
         mailbox.reserved = reserved;
@@ -619,6 +650,7 @@ export class Dispatcher {
   }
 
   private drop(mailbox: Mailbox): void {
+    mailbox.forgetKnown();
     if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
     mailbox.retryTimer = undefined;
     if (this.holds(mailbox)) this.mailboxes.delete(addressKey(mailbox.address));
@@ -638,16 +670,9 @@ export class Dispatcher {
     const configured = this.options.router.tryResolve(self.fn)?.endpoint.maxNumBatchRequests ?? 1000;
     const limit = configured > 0 ? configured : 1000;
     let read: BatchRead;
-    mailbox.startReading();
     try {
-      read = await this.options.store.readBatch({
-        address: self,
-        limit,
-        now: this.clock(),
-        withCount: mailbox.uncounted,
-      });
+      read = await this.nextBatch(mailbox, limit);
     } catch (error) {
-      mailbox.readFailed();
       this.logger.warn({ err: error, address: formatAddress(self) }, "reading a batch failed; will retry");
       this.releaseSlot();
       await this.suspend(mailbox, error, []);
@@ -655,8 +680,6 @@ export class Dispatcher {
       return;
     }
     const batch = read.messages;
-    if (read.count) mailbox.countedBatchRead(batch, read.count);
-    else mailbox.batchRead(batch, limit);
     if (batch.length === 0) {
       mailbox.probe = false;
       this.releaseSlot();
@@ -712,7 +735,7 @@ export class Dispatcher {
     } catch (error) {
       // Not consumed: the batch is still stored and goes out again.
       mailbox.inFlight = undefined;
-      mailbox.queued += batch.length;
+      mailbox.putBack(batch);
       await this.failed(mailbox, health, error, batch);
     } finally {
       mailbox.inFlight = undefined;
@@ -721,6 +744,43 @@ export class Dispatcher {
       this.kick(mailbox);
       this.notifyIfSettled();
     }
+  }
+
+  /**
+   * An address's next batch with its state: the messages in hand when the mailbox holds them
+   * all (only the state is read), else both read from the store, counting the backlog too
+   * when it was not counted yet.
+   */
+  private async nextBatch(mailbox: Mailbox, limit: number): Promise<BatchRead> {
+    const { store } = this.options;
+    if (mailbox.known) {
+      const messages = mailbox.takeKnown(limit);
+      // In flight from here: the mailbox must not look idle (and be dropped) while state is read.
+      mailbox.inFlight = messages;
+      try {
+        return { messages, state: await store.state.read(mailbox.address, this.clock()) };
+      } catch (error) {
+        mailbox.inFlight = undefined;
+        mailbox.putBack(messages);
+        throw error;
+      }
+    }
+    mailbox.startReading();
+    let read: BatchRead;
+    try {
+      read = await store.readBatch({
+        address: mailbox.address,
+        limit,
+        now: this.clock(),
+        withCount: mailbox.uncounted,
+      });
+    } catch (error) {
+      mailbox.readFailed();
+      throw error;
+    }
+    if (read.count) mailbox.countedBatchRead(read.messages, read.count);
+    else mailbox.batchRead(read.messages, limit);
+    return read;
   }
 
   /** A batch failed: the endpoint's failure (park, probe later) or this address's (suspend). */

@@ -91,6 +91,16 @@ export interface BatchRead {
   readonly count?: MessageCount;
 }
 
+/** A message acceptBounded stored. */
+export interface BoundedAccept {
+  readonly message: StoredMessage;
+  /**
+   * How many messages its address held when it was stored, as the same step counted them; the
+   * embedded store says (0: it is the address's only one), PostgreSQL does not.
+   */
+  readonly waitingBefore?: number;
+}
+
 /** Accepted messages: the inbox and every address's backlog, in acceptance (seq) order. */
 export interface MessageStore {
   /** Durably stores a message from ingress; any instance may. */
@@ -100,7 +110,7 @@ export interface MessageStore {
    * and the answer is undefined. Counting and storing are one step, so back-pressure costs
    * an ingress no extra round trip to a network store.
    */
-  acceptBounded(message: NewMessage, now: number, maxWaiting: number): Promise<StoredMessage | undefined>;
+  acceptBounded(message: NewMessage, now: number, maxWaiting: number): Promise<BoundedAccept | undefined>;
   count(address: AddressRef): Promise<MessageCount>;
   /** The oldest `limit` messages of an address, oldest first: its next batch. */
   head(address: AddressRef, limit: number): Promise<StoredMessage[]>;
@@ -202,6 +212,12 @@ export interface StoreStats {
 export interface StoreBackend {
   /** "sqlite" (embedded, one instance) or "postgres" (shared by a cluster). */
   readonly kind: "sqlite" | "postgres";
+  /**
+   * Every message is stored through this instance, which sees each one arrive (the embedded
+   * store): dispatch may then keep an address's newest messages in hand and send them without
+   * reading them back. False where other instances store messages too.
+   */
+  readonly soleWriter: boolean;
   readonly messages: MessageStore;
   readonly state: StateStore;
   readonly specs: SpecStore;

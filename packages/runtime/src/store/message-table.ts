@@ -78,9 +78,10 @@ export class MessageTable {
       now,
     );
     const seq = Number(info.lastInsertRowid);
+    // The same shape (property order) toMessage gives a message read back: dispatch sends both.
     return caller
-      ? { target, caller, argument, seq, acceptedAt: now }
-      : { target, argument, seq, acceptedAt: now };
+      ? { seq, target, caller, argument, acceptedAt: now }
+      : { seq, target, argument, acceptedAt: now };
   }
 
   /** Must run inside a commit unit. */

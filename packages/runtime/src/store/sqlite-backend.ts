@@ -25,6 +25,7 @@ import type { Store } from "./store.js";
  */
 export class SqliteBackend implements StoreBackend {
   readonly kind = "sqlite" as const;
+  readonly soleWriter = true;
   readonly messages: MessageStore;
   readonly state: StateStore;
   readonly specs: SpecStore;
@@ -39,11 +40,12 @@ export class SqliteBackend implements StoreBackend {
       // One INSERT: atomic on its own, so it skips the per-unit savepoint.
       accept: (message, now) => commits.submitStatement(() => store.messages.insert(message, now)),
       acceptBounded: (message, now, maxWaiting) =>
-        commits.submitStatement(() =>
-          store.messages.countFor(message.target).count < maxWaiting
-            ? store.messages.insert(message, now)
-            : undefined,
-        ),
+        commits.submitStatement(() => {
+          const waitingBefore = store.messages.countFor(message.target).count;
+          return waitingBefore < maxWaiting
+            ? { message: store.messages.insert(message, now), waitingBefore }
+            : undefined;
+        }),
       count: async (address) => store.messages.countFor(address),
       head: async (address, limit) => store.messages.headOf(address, limit),
       pageAfter: async (afterSeq, limit) => store.messages.pageAfter(afterSeq, limit),

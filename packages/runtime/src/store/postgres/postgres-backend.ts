@@ -50,6 +50,7 @@ export interface PostgresBackendOptions {
  */
 export class PostgresBackend implements StoreBackend {
   readonly kind = "postgres" as const;
+  readonly soleWriter = false;
   readonly messages: PostgresMessages;
   readonly state: PostgresState;
   readonly specs: PostgresSpecs;

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { partitionOf } from "../../cluster/partition-hash.js";
-import type { MessageCount, MessageStore } from "../contract.js";
+import type { BoundedAccept, MessageCount, MessageStore } from "../contract.js";
 import type { AddressRef, AddressRow, BacklogPage, NewMessage, StoredMessage } from "../records.js";
 import { GroupCommit, type GroupCommitOptions, type UnitOutcome } from "./group-commit.js";
 import { appendBoundedMessages, appendMessages } from "./ingress-messages.js";
@@ -40,8 +40,13 @@ export class PostgresMessages implements MessageStore {
     return (await this.accepts.submit({ message, now })) as StoredMessage;
   }
 
-  acceptBounded(message: NewMessage, now: number, maxWaiting: number): Promise<StoredMessage | undefined> {
-    return this.accepts.submit({ message, now, maxWaiting });
+  async acceptBounded(
+    message: NewMessage,
+    now: number,
+    maxWaiting: number,
+  ): Promise<BoundedAccept | undefined> {
+    const stored = await this.accepts.submit({ message, now, maxWaiting });
+    return stored && { message: stored };
   }
 
   async count(address: AddressRef): Promise<MessageCount> {
