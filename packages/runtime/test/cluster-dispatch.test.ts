@@ -9,7 +9,7 @@ import type { FromFunction, ToFunction } from "@switchboard/sdk/protocol";
 import { ClusterMember } from "../src/cluster/cluster-member.js";
 import { Dispatcher } from "../src/dispatch/dispatcher.js";
 import { silentLogger } from "../src/dispatch/logger.js";
-import type { FunctionInvoker } from "../src/invoke/function-invoker.js";
+import type { FunctionInvoker, InvocationCall } from "../src/invoke/function-invoker.js";
 import type { NewMessage } from "../src/store/records.js";
 import { createTestDatabase } from "./support/postgres-database.js";
 import { type Behaviour, decodeInt, encodeInt, INT, ProtocolFunction } from "./support/protocol-function.js";
@@ -40,13 +40,11 @@ class Invoker implements FunctionInvoker {
     ],
     ordered,
   );
-  async invoke(_fn: string, request: ToFunction, options?: { signal?: AbortSignal }): Promise<FromFunction> {
+  async invoke(_fn: string, request: ToFunction, call?: InvocationCall): Promise<FromFunction> {
     if (this.gate) {
       await Promise.race([
         this.gate,
-        new Promise((_, reject) =>
-          options?.signal?.addEventListener("abort", () => reject(new Error("abandoned"))),
-        ),
+        new Promise((_, reject) => call?.cancel?.onAbort(() => reject(new Error("abandoned")))),
       ]);
     }
     return this.fn.handle(request);

@@ -11,7 +11,6 @@ import { buildBatchRequest } from "../invoke/build-request.js";
 import { encodeBatchRequest } from "../invoke/encode-request.js";
 import type { FunctionInvoker } from "../invoke/function-invoker.js";
 import type { EgressDirectory } from "../io/egress-sink.js";
-
 import type { BatchRead, OwnerClaim, StoreBackend } from "../store/contract.js";
 import type {
   AddressRef,
@@ -23,6 +22,7 @@ import type {
   StateValue,
   StoredMessage,
 } from "../store/records.js";
+import { Cancellation } from "../transport/cancellation.js";
 
 import { addressKey, formatAddress } from "./address.js";
 import { BacklogScanner, type Consideration } from "./backlog-scanner.js";
@@ -653,7 +653,7 @@ export class Dispatcher {
     mailbox.forgetKnown();
     if (mailbox.retryTimer) clearTimeout(mailbox.retryTimer);
     mailbox.retryTimer = undefined;
-    if (this.holds(mailbox)) this.mailboxes.delete(addressKey(mailbox.address));
+    if (this.holds(mailbox)) this.mailboxes.delete(mailbox.key);
     this.scanner.wake();
   }
 
@@ -688,12 +688,12 @@ export class Dispatcher {
       return;
     }
     mailbox.inFlight = batch;
-    const abort = new AbortController();
+    const abort = new Cancellation();
     mailbox.abort = abort;
     const health = this.endpoints.of(self.fn);
-    const key = addressKey(self);
+    const { key } = mailbox;
     try {
-      const response = await this.invoke(self, batch, read.state, abort.signal, (error) => {
+      const response = await this.invoke(self, batch, read.state, abort, (error) => {
         // A probe fails fast: one failed attempt says the endpoint is still down.
         if (mailbox.probe) abort.abort();
         else this.endpoints.failed(health, key, describe(error));
@@ -800,7 +800,7 @@ export class Dispatcher {
     const cause = describe(error);
     const wasProbe = mailbox.probe;
     mailbox.probe = false;
-    if (!health?.down) this.endpoints.failed(health, addressKey(mailbox.address), cause);
+    if (!health?.down) this.endpoints.failed(health, mailbox.key, cause);
     if (health?.down) {
       // The endpoint's failure, counted there and not against the address.
       if (wasProbe) this.endpoints.probeFailed(health, cause);
@@ -815,7 +815,7 @@ export class Dispatcher {
     self: AddressRef,
     batch: readonly StoredMessage[],
     values: ReadonlyMap<string, StateValue>,
-    signal: AbortSignal,
+    cancel: Cancellation,
     onRetry: (error: Error) => void,
   ): Promise<FromFunction_InvocationResponse | undefined> {
     const { store, invoker } = this.options;
@@ -828,11 +828,11 @@ export class Dispatcher {
         ? await invoker.invokeEncoded(self.fn, encodeBatchRequest(self, specs, values, batch), {
             id: self.id,
             batchSize: batch.length,
-            signal,
+            cancel,
             onRetry,
           })
-        : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch), { signal, onRetry });
-      if (signal.aborted) throw signal.reason ?? new Error("the call was abandoned");
+        : await invoker.invoke(self.fn, buildBatchRequest(self, specs, values, batch), { cancel, onRetry });
+      if (cancel.aborted) throw cancel.reason;
       if (reply.response.case === "invocationResult") return reply.response.value;
       if (reply.response.case !== "incompleteInvocationContext") return undefined;
       if (round + 1 >= this.maxRounds) {
@@ -909,7 +909,7 @@ export class Dispatcher {
 
   /** Whether `mailbox` is the one dispatch holds for its address (not one released since). */
   private holds(mailbox: Mailbox): boolean {
-    return this.mailboxes.get(addressKey(mailbox.address)) === mailbox;
+    return this.mailboxes.get(mailbox.key) === mailbox;
   }
 
   /** Forgets an address whose partition this instance no longer owns. */

@@ -1,5 +1,7 @@
 import type { MessageCount } from "../store/contract.js";
 import type { AddressRef, StoredMessage } from "../store/records.js";
+import type { Cancellation } from "../transport/cancellation.js";
+import { addressKey } from "./address.js";
 import type { HeldMessages } from "./held-messages.js";
 
 /** An address keeps at most this many messages in hand (StateFun's default batch limit). */
@@ -18,7 +20,7 @@ export class Mailbox {
   countedThrough = 0;
   inFlight: readonly StoredMessage[] | undefined;
   /** Cancels the batch in flight (the endpoint went down, or stop ran out of time). */
-  abort: AbortController | undefined;
+  abort: Cancellation | undefined;
   /** Ingress messages admitted but not yet committed; they count against back-pressure. */
   reserved = 0;
   /** Waiting for a global in-flight slot. */
@@ -47,10 +49,15 @@ export class Mailbox {
   /** Seqs reported while a store read of this address is under way; undefined when none is. */
   private seenWhileReading: number[] | undefined;
 
+  /** The address's key in dispatch's maps (addressKey), made once. */
+  readonly key: string;
+
   constructor(
     readonly address: AddressRef,
     private readonly held?: HeldMessages,
-  ) {}
+  ) {
+    this.key = addressKey(address);
+  }
 
   /** Counts a newly stored message, once, however often it is reported. */
   counted(seq: number): void {

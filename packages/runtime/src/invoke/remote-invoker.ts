@@ -43,6 +43,7 @@ export class RemoteInvoker implements FunctionInvoker {
         body,
         options: endpoint.transport,
         ...(call?.signal ? { signal: call.signal } : {}),
+        ...(call?.cancel ? { cancel: call.cancel } : {}),
         ...(call?.onRetry ? { onRetry: call.onRetry } : {}),
         maxRedirects: ENDPOINT_MAX_REDIRECTS,
       },

@@ -1,5 +1,6 @@
 import { MAX_TIMER_MS } from "../config/duration.js";
 import { AttemptGuard } from "./attempt-guard.js";
+import type { Cancellation } from "./cancellation.js";
 import type { TransportOptions } from "./types.js";
 
 /**
@@ -31,12 +32,17 @@ export class CallControl {
     private readonly callerSignal: AbortSignal | undefined,
     /** The transport's calls in flight: this call is in it until disposed. */
     private readonly inFlight?: Set<CallControl>,
+    private readonly cancel?: Cancellation,
   ) {
     inFlight?.add(this);
     this.deadlineAt = performance.now() + options.callTimeoutMs;
     this.schedule(this.deadlineAt);
-    if (callerSignal?.aborted) this.callerAborted = true;
-    else callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
+    if (callerSignal?.aborted || cancel?.aborted) {
+      this.callerAborted = true;
+      return;
+    }
+    callerSignal?.addEventListener("abort", this.onCallerAbort, { once: true });
+    cancel?.onAbort(this.onCallerAbort);
   }
 
   /** The deadline passed or the caller gave up: no further attempt may start. */
@@ -96,6 +102,7 @@ export class CallControl {
     this.timer = undefined;
     this.current = undefined;
     this.callerSignal?.removeEventListener("abort", this.onCallerAbort);
+    this.cancel?.offAbort(this.onCallerAbort);
   }
 
   private readonly onTimer = (): void => {

@@ -159,7 +159,7 @@ class PooledTransport implements Transport {
         { url: request.url, bytes: body.length, limit: options.payloadMaxBytes },
       );
     }
-    const control = new CallControl(options, request.signal, this.inFlight);
+    const control = new CallControl(options, request.signal, this.inFlight, request.cancel);
     let call: Call = {
       request,
       url,
