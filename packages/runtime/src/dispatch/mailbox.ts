@@ -75,7 +75,15 @@ export class Mailbox {
 
   /** A newly stored message, with its content: counted, and kept in hand while the backlog is known. */
   arrived(message: StoredMessage): void {
-    if (!this.known || message.seq <= this.countedThrough) {
+    if (this.known && message.seq <= this.countedThrough) {
+      // Reported after a newer message, or after a store read that already took it. The two
+      // cannot be told apart here, so the next batch is read, and counted, from the store.
+      this.forgetKnown();
+      this.uncounted = true;
+      if (this.queued === 0) this.queued = 1;
+      return;
+    }
+    if (!this.known) {
       this.counted(message.seq);
       return;
     }
