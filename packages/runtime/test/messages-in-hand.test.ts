@@ -22,13 +22,14 @@ async function setUp(
   t: TestContext,
   options: Partial<DispatcherOptions> = {},
   transport: TransportOptions = testTransportOptions,
+  dir = tempDir(t),
 ) {
   const violations: string[] = [];
   const server: FunctionServer = await startFunctionServer({
     "bench/counter": new ProtocolFunction([{ name: "count", typename: INT }], orderedCounter(violations)),
   });
   const router = endpointsRouter({ bench: server.url }, { transport });
-  const store = Store.open(tempDir(t), "normal");
+  const store = Store.open(dir, "normal");
   const backend = new SqliteBackend(store);
   const reads = { batches: 0 };
   const readBatch = backend.readBatch.bind(backend);
@@ -129,42 +130,16 @@ test("messages already stored at start-up are read from the store, and new ones 
     for (let value = 1; value <= 3; value++) seeded.messages.insert(counterMessage("old", value), Date.now());
   });
   seeded.close();
-  const violations: string[] = [];
-  const server = await startFunctionServer({
-    "bench/counter": new ProtocolFunction([{ name: "count", typename: INT }], orderedCounter(violations)),
-  });
-  const router = endpointsRouter({ bench: server.url }, { transport: testTransportOptions });
-  const store = Store.open(dir, "normal");
-  const backend = new SqliteBackend(store);
-  let batchReads = 0;
-  const readBatch = backend.readBatch.bind(backend);
-  backend.readBatch = (request) => {
-    batchReads++;
-    return readBatch(request);
-  };
-  const client = createTransport();
-  const dispatcher = new Dispatcher({
-    store: backend,
-    router,
-    invoker: new RemoteInvoker(router, client),
-    egress: { get: () => undefined },
-  });
-  t.after(async () => {
-    await dispatcher.stop(1000);
-    await client.close();
-    await server.close();
-    store.close();
-  });
-  await dispatcher.start();
+  const { dispatcher, reads, violations, count } = await setUp(t, {}, testTransportOptions, dir);
   await dispatcher.settled();
-  const readsForBacklog = batchReads;
+  const readsForBacklog = reads.batches;
   assert.ok(readsForBacklog >= 1);
   for (let value = 4; value <= 10; value++) await dispatcher.accept(counterMessage("old", value));
   await dispatcher.settled();
   assert.deepEqual(violations, []);
-  assert.equal(
-    decodeInt(store.state.read({ fn: "bench/counter", id: "old" }, Date.now()).get("count")?.value),
-    10,
+  assert.equal(count("old"), 10);
+  assert.ok(
+    reads.batches <= readsForBacklog + 1,
+    `${reads.batches - readsForBacklog} reads after the backlog`,
   );
-  assert.ok(batchReads <= readsForBacklog + 1, `${batchReads - readsForBacklog} reads after the backlog`);
 });
