@@ -64,9 +64,11 @@ async function burst(server: FunctionServer, dispatcher: Dispatcher, id: string,
     release = resolve;
   });
   for (let value = 1; value <= n; value++) await dispatcher.accept(counterMessage(id, value));
+  const heldWhileWaiting = dispatcher.stats().heldMessages;
   server.hold = undefined;
   release();
   await dispatcher.settled();
+  return heldWhileWaiting;
 }
 
 test("messages dispatch saw arrive are sent without being read back, each once and in order", async (t) => {
@@ -74,8 +76,10 @@ test("messages dispatch saw arrive are sent without being read back, each once a
   for (let index = 0; index < 30; index++) await dispatcher.accept(counterMessage(`a${index}`, 1));
   await dispatcher.settled();
   // One hot address: its messages pile up behind the batch in flight and go out as batches.
-  await burst(server, dispatcher, "hot", 200);
+  const held = await burst(server, dispatcher, "hot", 200);
 
+  assert.equal(held, 199, "all but the batch in flight were held");
+  assert.equal(dispatcher.stats().heldMessages, 0, "and let go once sent");
   assert.deepEqual(violations, []);
   for (let index = 0; index < 30; index++) assert.equal(count(`a${index}`), 1);
   assert.equal(count("hot"), 200);

@@ -111,6 +111,7 @@ test("after real traffic /metrics reports messages, invocations, backlogs, store
   assert.equal(metricValue(samples, "switchboard_addresses_backpressured"), 0);
   assert.equal(metricValue(samples, "switchboard_addresses_in_flight"), 0);
   assert.equal(metricValue(samples, "switchboard_backlog_messages"), 0);
+  assert.equal(metricValue(samples, "switchboard_dispatch_held_messages"), 0, "nothing waits, nothing held");
   assert.equal(metricValue(samples, "switchboard_delayed_messages_pending"), 1);
   assert.equal(
     metricValue(samples, "switchboard_egress_pending_records"),

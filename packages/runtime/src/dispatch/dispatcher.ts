@@ -93,6 +93,8 @@ export interface DispatcherStats {
   readonly delayedPending: number;
   /** Endpoints marked down, whose addresses are parked. */
   readonly endpointsDown: number;
+  /** Copies of stored messages held to send without reading them back (embedded store only). */
+  readonly heldMessages: number;
 }
 
 export interface SuspendedAddress {
@@ -408,6 +410,7 @@ export class Dispatcher {
       backpressured,
       delayedPending: this.scheduler.pending(),
       endpointsDown: this.endpointsDown().length,
+      heldMessages: this.held?.held.messages ?? 0,
     };
   }
 

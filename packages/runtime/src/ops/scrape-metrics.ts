@@ -35,6 +35,11 @@ export function registerRuntimeGauges(registry: Registry, read: () => RuntimeSna
     (s) => s.dispatcher.backpressured,
   );
   gauge(
+    "switchboard_dispatch_held_messages",
+    "Copies of stored messages dispatch holds to send without reading them back (embedded store).",
+    (s) => s.dispatcher.heldMessages,
+  );
+  gauge(
     "switchboard_delayed_messages_pending",
     "Delayed messages stored and not yet fired.",
     (s) => s.dispatcher.delayedPending,
