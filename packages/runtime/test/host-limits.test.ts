@@ -17,19 +17,32 @@ async function answered(url: string): Promise<Response | undefined> {
   return after;
 }
 
+/**
+ * What a client sees of a request whose worker was lost (stuck, or out of memory). On the
+ * worker path that worker held the connection itself, so replacing it cuts the connection
+ * and no thread is left to answer (docs/host.md, "Which thread serves"); on the main-thread
+ * path the host answers `status` with `code`.
+ */
+async function assertWorkerLost(
+  runtime: Awaited<ReturnType<typeof startHost>>["runtime"],
+  outcome: Response | Error,
+  status: number,
+  code: string,
+): Promise<void> {
+  if (runtime.host.listeners[0]?.path === "workers") {
+    assert.ok(outcome instanceof Error, "the connection is cut");
+    return;
+  }
+  assert.ok(outcome instanceof Response);
+  assert.equal(outcome.status, status);
+  assert.equal(await errorCode(outcome), code);
+}
+
 test("a function looping forever fails with a timeout; its worker is replaced and the host keeps serving", async (t) => {
   const { url, runtime } = await startHost(t, [moduleDoc(["limits: { timeout: 300ms }"])]);
   const started = Date.now();
   const stuck = await fetch(`${url}/loops`).catch((error: Error) => error);
-  if (runtime.host.listeners[0]?.path === "workers") {
-    // The stuck worker holds the connection itself: replacing it cuts the connection, and no
-    // thread is left that could answer 504 on it (docs/host.md, "Which thread serves").
-    assert.ok(stuck instanceof Error, "the connection is cut");
-  } else {
-    assert.ok(stuck instanceof Response);
-    assert.equal(stuck.status, 504);
-    assert.equal(await errorCode(stuck), "SB_HOST_TIMEOUT");
-  }
+  await assertWorkerLost(runtime, stuck, 504, "SB_HOST_TIMEOUT");
   assert.ok(Date.now() - started < 20_000);
   // The only worker was stuck; a replacement answers.
   const after = await answered(url);
@@ -52,14 +65,7 @@ test("a slow function times out alone; other invocations on the same worker fini
 test("a function exhausting its memory fails clearly; the worker is replaced", async (t) => {
   const { url, runtime } = await startHost(t, [moduleDoc(["limits: { memory: 64, timeout: 60s }"])]);
   const hog = await fetch(`${url}/hogs`).catch((error: Error) => error);
-  if (runtime.host.listeners[0]?.path === "workers") {
-    // The worker that ran out of memory held the connection, and it is gone with it.
-    assert.ok(hog instanceof Error, "the connection is cut");
-  } else {
-    assert.ok(hog instanceof Response);
-    assert.equal(hog.status, 500);
-    assert.equal(await errorCode(hog), "SB_HOST_OUT_OF_MEMORY");
-  }
+  await assertWorkerLost(runtime, hog, 500, "SB_HOST_OUT_OF_MEMORY");
   const after = await answered(url);
   assert.equal(after?.status, 200);
 });

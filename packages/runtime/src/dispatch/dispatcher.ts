@@ -565,7 +565,7 @@ export class Dispatcher {
     const key = addressKey(address);
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      mailbox = new Mailbox({ fn: address.fn, id: address.id }, this.held);
+      mailbox = new Mailbox({ fn: address.fn, id: address.id }, this.held, key);
       const reserved = this.reservations.get(key);
       if (reserved !== undefined) {
         mailbox.reserved = reserved;

@@ -49,15 +49,12 @@ export class Mailbox {
   /** Seqs reported while a store read of this address is under way; undefined when none is. */
   private seenWhileReading: number[] | undefined;
 
-  /** The address's key in dispatch's maps (addressKey), made once. */
-  readonly key: string;
-
   constructor(
     readonly address: AddressRef,
     private readonly held?: HeldMessages,
-  ) {
-    this.key = addressKey(address);
-  }
+    /** The address's key in dispatch's maps, made once. */
+    readonly key: string = addressKey(address),
+  ) {}
 
   /** Counts a newly stored message, once, however often it is reported. */
   counted(seq: number): void {
